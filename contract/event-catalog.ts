@@ -1,0 +1,39 @@
+/**
+ * The names on the EventBridge bus: the one place both the runtime (lambdas/) and the
+ * infrastructure (lib/) read them, so rules, handlers, the demo and tests can never disagree.
+ * Dependency-free on purpose: lib/ must not pull runtime code, lambdas/ must not pull aws-cdk-lib.
+ */
+
+export const ROLLOUT_EVENT_SOURCE = 'rollout-verifier.ingest';
+export const VERDICT_EVENT_SOURCE = 'rollout-verifier.verify';
+
+/** One detail-type per Argo Rollouts notification trigger the project subscribes to. */
+export const ROLLOUT_DETAIL_TYPES = {
+  'on-rollout-step-completed': 'Rollout Step Completed',
+  'on-rollout-updated': 'Rollout Updated',
+  'on-rollout-aborted': 'Rollout Aborted',
+  'on-rollout-completed': 'Rollout Completed',
+  'on-rollout-paused': 'Rollout Paused',
+  'on-rollout-resumed': 'Rollout Resumed',
+} as const;
+
+export type RolloutTrigger = keyof typeof ROLLOUT_DETAIL_TYPES;
+export type RolloutDetailType = (typeof ROLLOUT_DETAIL_TYPES)[RolloutTrigger];
+
+export const VERDICTS = ['Succeeded', 'Failed', 'Inconclusive'] as const;
+export type VerdictName = (typeof VERDICTS)[number];
+
+export const verdictDetailType = (verdict: VerdictName) => `Rollout Verification ${verdict}` as const;
+
+export const VERDICT_DETAIL_TYPES = VERDICTS.map(verdictDetailType);
+
+/** EventBridge patterns: the verify function subscribes to rollout events, the callback to verdicts. */
+export const ROLLOUT_EVENT_PATTERN = {
+  source: [ROLLOUT_EVENT_SOURCE],
+  'detail-type': Object.values(ROLLOUT_DETAIL_TYPES),
+};
+
+export const VERDICT_EVENT_PATTERN = {
+  source: [VERDICT_EVENT_SOURCE],
+  'detail-type': [...VERDICT_DETAIL_TYPES],
+};
