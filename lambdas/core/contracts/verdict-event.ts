@@ -13,7 +13,6 @@ export type Verdict = z.infer<typeof Verdict>;
 export const FINDING_CODES = [
   // the traffic split
   'WeightMismatch',
-  'ControllerWeightMismatch',
   'TargetGroupMissing',
   'UnexpectedTargetGroup',
   'NoRuleForwardsToRollout',

@@ -1,0 +1,83 @@
+import type { Finding } from '../../contracts/verdict-event.js';
+
+const NOT_FOUND = /NotFound/;
+const THROTTLED = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
+
+export interface ErrorContext {
+  /** What was being looked at, e.g. a load balancer ARN or `ingress/shop/checkout`. */
+  resource: string;
+  region: string;
+}
+
+/** The ELBv2 action a failed call was for, as recorded by ElbApi's middleware. */
+export function failedAction(error: unknown): string | undefined {
+  const action = (error as { elbAction?: unknown } | undefined)?.elbAction;
+  return typeof action === 'string' ? action : undefined;
+}
+
+export function isNotFound(error: unknown): boolean {
+  return error instanceof Error && NOT_FOUND.test(error.name);
+}
+
+/** Turn an ELBv2 failure into an Inconclusive finding that tells the operator what to fix. */
+export function findingFromError(error: unknown, context: ErrorContext): Finding {
+  const name = error instanceof Error ? error.name : 'Error';
+  const message = error instanceof Error ? error.message : String(error);
+  const action = failedAction(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
+    ?.httpStatusCode;
+
+  if (ACCESS_DENIED.has(name) || status === 403) {
+    const permission =
+      /not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(message)?.[1] ??
+      `elasticloadbalancing:${action ?? 'Describe*'}`;
+    return {
+      code: 'AccessDenied',
+      resource: context.resource,
+      expected: `allowed: ${permission}`,
+      observed: 'AccessDenied',
+      message: `the verifier's role may not call ${permission} in ${context.region}: grant it (resource "*")`,
+      missingPermission: permission,
+    };
+  }
+  if (THROTTLED.has(name)) {
+    return {
+      code: 'Throttled',
+      resource: context.resource,
+      expected: 'an answer',
+      observed: name,
+      message: `ELBv2 ${action ?? ''} kept being throttled in ${context.region} (the account's Describe* budget is shared with the load balancer controller): ${message}`,
+    };
+  }
+  if (NOT_FOUND.test(name)) {
+    return {
+      code: 'ResourceNotFound',
+      resource: context.resource,
+      expected: 'exists',
+      observed: name,
+      message: `${context.resource} was not found in ${context.region}: ${message}`,
+    };
+  }
+  if (name === 'AbortError') {
+    return {
+      code: 'ObservationError',
+      resource: context.resource,
+      expected: 'an answer',
+      observed: 'deadline',
+      message: `the deadline passed while ELBv2 ${action ?? ''} was still in flight in ${context.region}`,
+    };
+  }
+  return {
+    code: 'ObservationError',
+    resource: context.resource,
+    expected: 'an answer',
+    observed: name,
+    message: `ELBv2 ${action ?? ''} failed in ${context.region}: ${message}`,
+  };
+}

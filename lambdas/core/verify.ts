@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { RolloutEventDetail } from './contracts/rollout-event.js';
+import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
+import { type AttemptProgress, converge } from './converge.js';
+import { judge } from './judge.js';
+import type { Observation, Router } from './observation.js';
+import type { AlbObservationTarget } from './routers/alb/router.js';
+
+export const DEFAULT_DEADLINE_SECONDS = 30;
+
+export interface Routers {
+  alb: Router<AlbObservationTarget>;
+}
+
+export interface VerifySettings {
+  /** Used when the event carries no deadline of its own. */
+  deadlineSeconds?: number;
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  random?: () => number;
+  onAttempt?: (progress: AttemptProgress) => void;
+}
+
+/** Why an event cannot be verified by the routers this build has, or undefined when it can. */
+export function unverifiableReason(event: RolloutEventDetail): string | undefined {
+  switch (event.traffic.router) {
+    case 'alb':
+      return undefined;
+    case 'none':
+      return 'the rollout uses no traffic routing: its split follows replica counts, there is no weight to verify';
+    default:
+      return `the ${event.traffic.router} router is not supported yet`;
+  }
+}
+
+/** From one rollout event to one verdict: observe, judge, re-observe until the deadline. */
+export async function verifyRollout(
+  event: RolloutEventDetail,
+  routers: Routers,
+  settings: VerifySettings = {},
+): Promise<VerdictEventDetail> {
+  const deadlineSeconds = event.deadlineSeconds ?? settings.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+  const traffic = event.traffic;
+  if (traffic.router !== 'alb') throw new Error(unverifiableReason(event));
+  const target: AlbObservationTarget = {
+    namespace: event.rollout.namespace,
+    cluster: event.cluster,
+    traffic,
+  };
+
+  const result = await converge(
+    async (signal) => {
+      const observation = await routers.alb.observe(target, signal);
+      return { observation, judgement: judge(event.expected, observation) };
+    },
+    {
+      deadlineMs: deadlineSeconds * 1000,
+      initialDelayMs: settings.initialDelayMs,
+      maxDelayMs: settings.maxDelayMs,
+      random: settings.random,
+      onAttempt: settings.onAttempt,
+    },
+  );
+
+  return {
+    schemaVersion: 1,
+    verdictId: verdictIdOf(event.eventId),
+    eventId: event.eventId,
+    verdict: result.judgement.verdict,
+    cluster: event.cluster,
+    rollout: event.rollout,
+    step: { index: event.step.index },
+    expected: { canaryWeight: event.expected.canaryWeight, stableWeight: event.expected.stableWeight },
+    traffic: { router: traffic.router },
+    findings: result.judgement.findings,
+    attempts: result.attempts,
+    durationMs: result.durationMs,
+    deadlineSeconds,
+    decidedAt: new Date().toISOString(),
+    evidence: result.observation ? evidenceOf(result.observation) : undefined,
+  };
+}
+
+/** Deterministic per rollout event, so a redelivered event yields the same idempotency key downstream. */
+export function verdictIdOf(eventId: string): string {
+  return createHash('sha256').update(`verdict:${eventId}`).digest('hex').slice(0, 32);
+}
+
+function evidenceOf(observation: Observation): Evidence {
+  return {
+    region: observation.region,
+    routes: observation.routes.map((route) => ({
+      resource: route.resource,
+      description: route.description,
+      destinations: route.destinations.map(({ resource, role, weight }) => ({ resource, role, weight })),
+    })),
+    backends: observation.backends.map((backend) => {
+      const targets: Record<string, number> = {};
+      for (const target of backend.targets) targets[target.state] = (targets[target.state] ?? 0) + 1;
+      return { resource: backend.resource, role: backend.role, targets };
+    }),
+  };
+}
