@@ -15,6 +15,8 @@ export interface Routers {
 export interface VerifySettings {
   /** Used when the event carries no deadline of its own. */
   deadlineSeconds?: number;
+  /** No deadline may exceed this, e.g. what is left of a Lambda invocation. */
+  deadlineCapSeconds?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
   random?: () => number;
@@ -39,7 +41,13 @@ export async function verifyRollout(
   routers: Routers,
   settings: VerifySettings = {},
 ): Promise<VerdictEventDetail> {
-  const deadlineSeconds = event.deadlineSeconds ?? settings.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS;
+  const deadlineSeconds = Math.max(
+    1,
+    Math.min(
+      event.deadlineSeconds ?? settings.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS,
+      settings.deadlineCapSeconds ?? Number.POSITIVE_INFINITY,
+    ),
+  );
   const traffic = event.traffic;
   if (traffic.router !== 'alb') throw new Error(unverifiableReason(event));
   const target: AlbObservationTarget = {

@@ -1,0 +1,128 @@
+import { Command, CommanderError, Option } from 'commander';
+import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
+import { createElbApi } from '../lambdas/core/routers/alb/client.js';
+import { AlbRouter } from '../lambdas/core/routers/alb/router.js';
+import { unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
+import { parseDurationSeconds } from './duration.js';
+import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
+import { progressLine, renderVerdict } from './render.js';
+import { UsageError } from './usage-error.js';
+
+export const EXIT = { Succeeded: 0, Failed: 1, Inconclusive: 2, usage: 64 } as const;
+
+export interface CliIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  stdin?: NodeJS.ReadableStream;
+}
+
+interface VerifyOptions extends VerifyFlags {
+  event?: string;
+  timeout?: string;
+  json?: boolean;
+  region?: string;
+  endpointUrl?: string;
+}
+
+/** Runs one command line and resolves to the process exit code; never calls process.exit itself. */
+export async function runCli(argv: string[], io: CliIo = process): Promise<number> {
+  let exitCode: number = EXIT.usage;
+  const program = new Command('rollout-verifier')
+    .description(
+      'Verify that the load balancer really carries the traffic split an Argo Rollouts step expects.',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+    });
+
+  program
+    .command('verify')
+    .description('observe the ALB until it matches the expected state or the timeout passes')
+    .option('--event <file|->', 'a rollout event (normalized detail or the whole EventBridge event)')
+    .option('--rollout <namespace/name>', 'the rollout, when giving the expected state as flags')
+    .option('--canary-weight <n>', 'expected canary weight')
+    .option('--stable-weight <n>', 'expected stable weight (default: max weight − canary weight)')
+    .option('--max-weight <n>', 'trafficRouting.maxTrafficWeight', '100')
+    .option('--step <n>', 'step index, for the report', '0')
+    .option(
+      '--min-healthy-canary-targets <n>',
+      'healthy canary targets required while it carries weight (default 1)',
+    )
+    .option('--load-balancer-arn <arn>', 'skip discovery: the load balancer')
+    .option('--canary-target-group-arn <arn>', 'skip discovery: the canary target group')
+    .option('--stable-target-group-arn <arn>', 'skip discovery: the stable target group')
+    .option('--cluster <name>', 'EKS cluster name, to find the load balancer the controller created')
+    .option('--ingress <name...>', 'ingress name(s) in the rollout namespace (default: the rollout name)')
+    .option('--stable-service <name>', 'stable Service (default: the rollout name)')
+    .option('--canary-service <name>', 'canary Service (default: <rollout>-canary)')
+    .option('--service-port <port>', 'trafficRouting.alb.servicePort', '80')
+    .option(
+      '--timeout <duration>',
+      "deadline: seconds or a duration such as 30s, 2m (default: the event's, else 30s)",
+    )
+    .option('--region <region>', 'AWS region (default: the AWS SDK credential chain / AWS_REGION)')
+    .option('--endpoint-url <url>', 'ELBv2 endpoint (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 also works)')
+    .addOption(new Option('--json', 'print exactly the verdict event detail as JSON'))
+    .action(async (options: VerifyOptions) => {
+      exitCode = await verifyCommand(options, io);
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? 0 : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`rollout-verifier: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number> {
+  const event = await eventOf(options, io);
+  const unverifiable = unverifiableReason(event);
+  if (unverifiable) throw new UsageError(`nothing to verify: ${unverifiable}`);
+
+  const timeoutSeconds = options.timeout === undefined ? undefined : parseDurationSeconds(options.timeout);
+  if (
+    options.timeout !== undefined &&
+    (timeoutSeconds === undefined || timeoutSeconds < 1 || timeoutSeconds > 900)
+  ) {
+    throw new UsageError(
+      `--timeout: "${options.timeout}" is not a duration between 1s and 15m (e.g. 45, 30s, 2m)`,
+    );
+  }
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const elb = createElbApi({ region, endpoint: options.endpointUrl });
+  try {
+    await elb.region();
+  } catch {
+    throw new UsageError('no AWS region: pass --region or set AWS_REGION');
+  }
+
+  const live = Boolean(io.stderr.isTTY) && !options.json;
+  const verdict = await verifyRollout(
+    timeoutSeconds === undefined ? event : { ...event, deadlineSeconds: timeoutSeconds },
+    { alb: new AlbRouter(elb) },
+    { onAttempt: live ? (progress) => io.stderr.write(`\r\x1b[2K${progressLine(progress)}`) : undefined },
+  );
+  if (live) io.stderr.write('\r\x1b[2K');
+  io.stdout.write(options.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderVerdict(verdict)}\n`);
+  return EXIT[verdict.verdict];
+}
+
+async function eventOf(options: VerifyOptions, io: CliIo): Promise<RolloutEventDetail> {
+  if (options.event !== undefined) {
+    if (options.rollout || options.canaryWeight) {
+      throw new UsageError('--event and the flags form (--rollout, --canary-weight…) exclude each other');
+    }
+    return await readEventFile(options.event, io.stdin);
+  }
+  return eventFromFlags(options);
+}

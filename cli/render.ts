@@ -1,0 +1,57 @@
+import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import type { AttemptProgress } from '../lambdas/core/converge.js';
+
+const VERDICT_MARK: Record<VerdictEventDetail['verdict'], string> = {
+  Succeeded: '✔ Succeeded',
+  Failed: '✘ Failed',
+  Inconclusive: '? Inconclusive',
+};
+
+/** The human report: verdict line, a findings table, then what was observed. */
+export function renderVerdict(verdict: VerdictEventDetail): string {
+  const lines = [
+    `${VERDICT_MARK[verdict.verdict]}  ${verdict.rollout.namespace}/${verdict.rollout.name} step ${verdict.step.index}: expected canary ${verdict.expected.canaryWeight} / stable ${verdict.expected.stableWeight}`,
+    `  ${verdict.attempts} observation(s) in ${(verdict.durationMs / 1000).toFixed(1)}s (deadline ${verdict.deadlineSeconds}s)${verdict.evidence?.region ? `, region ${verdict.evidence.region}` : ''}`,
+  ];
+  if (verdict.findings.length > 0) {
+    lines.push(
+      '',
+      table(
+        ['FINDING', 'RESOURCE', 'EXPECTED', 'OBSERVED'],
+        verdict.findings.map((f) => [f.code, f.resource, String(f.expected), String(f.observed)]),
+      ),
+    );
+    lines.push('', ...verdict.findings.map((finding) => `  • ${finding.message}`));
+  }
+  if (verdict.evidence && verdict.evidence.routes.length > 0) {
+    lines.push('', 'Observed:');
+    for (const route of verdict.evidence.routes) {
+      const split = route.destinations
+        .map((destination) => `${destination.role} ${destination.weight}`)
+        .join(' / ');
+      lines.push(`  ${route.description}: ${split}`);
+    }
+    for (const backend of verdict.evidence.backends) {
+      const states = Object.entries(backend.targets)
+        .map(([state, count]) => `${count} ${state}`)
+        .join(', ');
+      lines.push(`  ${backend.role} targets: ${states || 'none registered'}  ${backend.resource}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export function progressLine(progress: AttemptProgress): string {
+  const codes = [...new Set(progress.judgement.findings.map((finding) => finding.code))].join(', ');
+  const left = Math.max(0, Math.ceil(progress.remainingMs / 1000));
+  return `observation ${progress.attempt}: ${progress.judgement.verdict === 'Succeeded' ? 'converged' : `waiting (${codes})`} · ${left}s left`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const format = (row: string[]) =>
+    `  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
+  return [format(header), ...rows.map(format)].join('\n');
+}

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import {
+  ROLLOUT_DETAIL_TYPES,
+  ROLLOUT_EVENT_SOURCE,
+  VERDICT_DETAIL_TYPES,
+  VERDICT_EVENT_SOURCE,
+} from '../../../contract/event-catalog.js';
+import { RolloutEventDetail } from './rollout-event.js';
+import { VerdictEventDetail } from './verdict-event.js';
+
+const BASE_ID = 'https://rollout-verifier.dev/schemas/events/v1';
+
+/** JSON Schema (draft 2020-12) of each event detail, annotated with where the events come from. */
+export function eventSchemaDocuments(): Record<string, object> {
+  return {
+    'rollout-event.schema.json': {
+      $id: `${BASE_ID}/rollout-event.schema.json`,
+      title: 'Rollout event detail',
+      description: `EventBridge detail of source "${ROLLOUT_EVENT_SOURCE}", detail-type one of: ${Object.values(ROLLOUT_DETAIL_TYPES).join(', ')}.`,
+      ...z.toJSONSchema(RolloutEventDetail, { io: 'output', target: 'draft-2020-12' }),
+    },
+    'verdict-event.schema.json': {
+      $id: `${BASE_ID}/verdict-event.schema.json`,
+      title: 'Verdict event detail',
+      description: `EventBridge detail of source "${VERDICT_EVENT_SOURCE}", detail-type one of: ${VERDICT_DETAIL_TYPES.join(', ')}.`,
+      ...z.toJSONSchema(VerdictEventDetail, { io: 'output', target: 'draft-2020-12' }),
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+
+/**
+ * One Logger and one Metrics per function, configured from the environment
+ * (POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL).
+ */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier' });
+
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'RolloutVerifier',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
+});
+
+/** Metric dimension naming the workload: the Rollout, never one of its ReplicaSets. */
+export const ROLLOUT_DIMENSION = 'Rollout';

@@ -1,0 +1,90 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeEnvelope } from '@aws-lambda-powertools/parser/envelopes/eventbridge';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { VERDICT_EVENT_SOURCE, verdictDetailType } from '../../contract/event-catalog.js';
+import { RolloutEventDetail } from '../core/contracts/rollout-event.js';
+import type { VerdictEventDetail } from '../core/contracts/verdict-event.js';
+import { NewestEvents } from '../core/newest-events.js';
+import { createElbApi } from '../core/routers/alb/client.js';
+import { AlbRouter } from '../core/routers/alb/router.js';
+import { unverifiableReason, verifyRollout } from '../core/verify.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { putEventsReliably } from '../shared/put-events.js';
+import { readSettings } from './settings.js';
+import { recordVerdictMetrics } from './verdict-metrics.js';
+
+// Built once per container: discovery cache, stale-event memory and SDK clients outlive invocations.
+const settings = readSettings();
+const elb = createElbApi();
+const routers = { alb: new AlbRouter(elb) };
+const eventBridge = new EventBridgeClient({});
+const newestEvents = new NewestEvents();
+
+export type VerifyResult =
+  | { outcome: 'verified'; verdict: VerdictEventDetail }
+  | { outcome: 'skipped'; reason: string };
+
+export const lambdaHandler = async (
+  parsed: ParsedResult<unknown, RolloutEventDetail>,
+  context: Context,
+): Promise<VerifyResult> => {
+  if (!parsed.success) {
+    metrics.addMetric('InvalidRolloutEvents', MetricUnit.Count, 1);
+    logger.error('rollout event failed validation', { issues: parsed.error.message });
+    // Thrown so the event lands in the dead-letter queue instead of vanishing.
+    throw new Error(`invalid rollout event: ${parsed.error.message}`);
+  }
+  const event = parsed.data;
+  logger.appendKeys({ rollout: `${event.rollout.namespace}/${event.rollout.name}`, eventId: event.eventId });
+
+  const skip =
+    unverifiableReason(event) ??
+    (newestEvents.isStale(event) ? 'a newer step or revision was already verified' : undefined);
+  if (skip) {
+    metrics.addMetric('VerificationSkipped', MetricUnit.Count, 1);
+    logger.info('event skipped', { reason: skip });
+    return { outcome: 'skipped', reason: skip };
+  }
+  newestEvents.record(event);
+
+  const requestsBefore = elb.requestCount;
+  const verdict = await verifyRollout(event, routers, {
+    deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
+    deadlineCapSeconds: secondsLeftToVerify(context),
+    initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
+    maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+  });
+  await putEventsReliably(eventBridge, [
+    {
+      EventBusName: settings.EVENT_BUS_NAME,
+      Source: VERDICT_EVENT_SOURCE,
+      DetailType: verdictDetailType(verdict.verdict),
+      Detail: JSON.stringify(verdict),
+      Resources: verdict.evidence?.routes.map((route) => route.resource).slice(0, 10),
+    },
+  ]);
+  recordVerdictMetrics(metrics, event, verdict, elb.requestCount - requestsBefore);
+  logger.info('verdict published', {
+    verdict: verdict.verdict,
+    findings: verdict.findings.map((finding) => finding.code),
+    attempts: verdict.attempts,
+    durationMs: verdict.durationMs,
+  });
+  return { outcome: 'verified', verdict };
+};
+
+/** The verdict must be published before the function times out, whatever deadline was asked for. */
+function secondsLeftToVerify(context: Context): number {
+  return Math.floor((context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS) / 1000);
+}
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(parser({ schema: RolloutEventDetail, envelope: EventBridgeEnvelope, safeParse: true }));

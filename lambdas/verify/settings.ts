@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
+
+const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+const Environment = z.object({
+  EVENT_BUS_NAME: z.string().min(1, 'EVENT_BUS_NAME must name the bus verdicts are published to'),
+  VERIFY_DEADLINE_SECONDS: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
+  VERIFY_INITIAL_DELAY_MS: positiveInt(1_000),
+  VERIFY_MAX_DELAY_MS: positiveInt(5_000),
+  /** Time kept back from the Lambda timeout to publish the verdict. */
+  VERIFY_PUBLISH_RESERVE_MS: positiveInt(5_000),
+});
+export type VerifySettingsEnv = z.infer<typeof Environment>;
+
+/** Read once at cold start: a misconfigured function fails loudly instead of verifying with wrong settings. */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): VerifySettingsEnv {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`invalid verify function configuration: ${problems}`);
+  }
+  return parsed.data;
+}

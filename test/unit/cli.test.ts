@@ -1,0 +1,310 @@
+import { writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  DescribeListenersCommand,
+  DescribeRulesCommand,
+  DescribeTargetHealthCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parseDurationSeconds } from '../../cli/duration.js';
+import { eventFromFlags } from '../../cli/event-input.js';
+import { EXIT, runCli } from '../../cli/program.js';
+import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
+import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
+
+const LB =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/k8s-shop-checkout-6a9e5045c4/1';
+const STABLE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-1/a';
+const CANARY = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-2/b';
+const RULE =
+  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s-shop-checkout-6a9e5045c4/1/l/r';
+const ARN_FLAGS = [
+  '--load-balancer-arn',
+  LB,
+  '--stable-target-group-arn',
+  STABLE,
+  '--canary-target-group-arn',
+  CANARY,
+];
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+
+function albAt(canary: number, stable: number, canaryState: 'healthy' | 'unhealthy' = 'healthy') {
+  const rule = {
+    RuleArn: RULE,
+    Priority: '1',
+    Actions: [
+      {
+        Type: 'forward' as const,
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: CANARY, Weight: canary },
+            { TargetGroupArn: STABLE, Weight: stable },
+          ],
+        },
+      },
+    ],
+  };
+  elb
+    .on(DescribeListenersCommand)
+    .resolves({ Listeners: [{ ListenerArn: `${LB}/l`, Protocol: 'HTTPS', Port: 443 }] });
+  elb.on(DescribeRulesCommand).resolves({ Rules: [rule] });
+  elb.on(DescribeTargetHealthCommand, { TargetGroupArn: STABLE }).resolves({
+    TargetHealthDescriptions: [
+      { Target: { Id: '10.0.1.1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
+    ],
+  });
+  elb.on(DescribeTargetHealthCommand, { TargetGroupArn: CANARY }).resolves({
+    TargetHealthDescriptions: [
+      {
+        Target: { Id: '10.0.2.1', Port: 8080 },
+        TargetHealth: {
+          State: canaryState,
+          Reason: canaryState === 'unhealthy' ? 'Target.Timeout' : undefined,
+        },
+      },
+    ],
+  });
+}
+
+function io(stdin = '') {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    io: {
+      stdout: { write: (text: string) => out.push(text) },
+      stderr: { write: (text: string) => err.push(text) },
+      stdin: Readable.from([stdin]),
+    },
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+  };
+}
+
+beforeEach(() => {
+  elb.reset();
+});
+
+describe('rollout-verifier verify (flags form)', () => {
+  it('exits 0 and prints a readable report when the ALB carries the split', async () => {
+    albAt(20, 80);
+    const run = io();
+    const code = await runCli(
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        ...ARN_FLAGS,
+        '--region',
+        'eu-west-1',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.Succeeded);
+    expect(run.stdout()).toContain('✔ Succeeded  shop/checkout step 0: expected canary 20 / stable 80');
+    expect(run.stdout()).toContain('listener rule priority 1 on HTTPS:443');
+  });
+
+  it('exits 1 with a findings table when the split stays wrong', async () => {
+    albAt(0, 100);
+    const run = io();
+    const code = await runCli(
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        ...ARN_FLAGS,
+        '--timeout',
+        '1s',
+        '--region',
+        'eu-west-1',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.Failed);
+    expect(run.stdout()).toMatch(/FINDING\s+RESOURCE\s+EXPECTED\s+OBSERVED/);
+    expect(run.stdout()).toMatch(
+      /WeightMismatch\s+arn:aws:elasticloadbalancing:\S+listener-rule\S+\s+canary 20 \/ stable 80\s+canary 0 \/ stable 100/,
+    );
+  });
+
+  it('--json prints exactly the verdict event detail', async () => {
+    albAt(20, 80, 'unhealthy');
+    const run = io();
+    const code = await runCli(
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        ...ARN_FLAGS,
+        '--timeout',
+        '1',
+        '--json',
+        '--region',
+        'eu-west-1',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.Failed);
+    const verdict = VerdictEventDetail.strict().parse(JSON.parse(run.stdout()));
+    expect(verdict.findings.map((finding) => finding.code)).toEqual([
+      'InsufficientHealthyTargets',
+      'UnhealthyTargets',
+    ]);
+  });
+
+  it('exits 2 when the verifier may not look', async () => {
+    elb.on(DescribeListenersCommand).rejects(
+      Object.assign(new Error('User is not authorized to perform: elasticloadbalancing:DescribeListeners'), {
+        name: 'AccessDenied',
+        $metadata: { httpStatusCode: 403 },
+      }),
+    );
+    const run = io();
+    const code = await runCli(
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        ...ARN_FLAGS,
+        '--region',
+        'eu-west-1',
+      ],
+      run.io,
+    );
+    expect(code).toBe(EXIT.Inconclusive);
+    expect(run.stdout()).toContain('elasticloadbalancing:DescribeListeners');
+  });
+
+  it.each([
+    [['verify', '--rollout', 'shop/checkout', '--cluster', 'prod'], '--canary-weight: required'],
+    [
+      ['verify', '--rollout', 'checkout', '--canary-weight', '20', '--cluster', 'prod'],
+      '--rollout: must be namespace/name',
+    ],
+    [
+      ['verify', '--rollout', 'shop/Checkout', '--canary-weight', '20', '--cluster', 'prod'],
+      '--rollout (name): must be a DNS-1123',
+    ],
+    [
+      ['verify', '--rollout', 'shop/checkout', '--canary-weight', 'twenty', '--cluster', 'prod'],
+      '--canary-weight: must be a whole number',
+    ],
+    [['verify', '--rollout', 'shop/checkout', '--canary-weight', '20'], 'say where to look'],
+    [
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        '--cluster',
+        'prod',
+        '--timeout',
+        'soon',
+      ],
+      '--timeout: "soon"',
+    ],
+    [
+      ['verify', '--rollout', 'shop/checkout', '--canary-weight', '20', '--load-balancer-arn', LB],
+      '--stable-target-group-arn',
+    ],
+    [
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--canary-weight',
+        '20',
+        '--cluster',
+        'prod',
+        '--ingress',
+        'Bad_Name',
+      ],
+      '--ingress: must be a DNS-1123',
+    ],
+    [['verify', '--bogus'], "unknown option '--bogus'"],
+  ])('exits 64 naming the bad field: %j', async (argv, message) => {
+    const run = io();
+    expect(await runCli(argv, run.io)).toBe(EXIT.usage);
+    expect(run.stderr()).toContain(message);
+    expect(elb.calls()).toHaveLength(0);
+  });
+});
+
+describe('rollout-verifier verify --event', () => {
+  it('reads the normalized detail or the whole EventBridge event, from a file or stdin', async () => {
+    albAt(20, 80);
+    const withArns = rolloutEvent({
+      traffic: {
+        router: 'alb',
+        ingresses: [
+          {
+            ingress: 'checkout',
+            loadBalancerArn: LB,
+            stableTargetGroupArn: STABLE,
+            canaryTargetGroupArn: CANARY,
+          },
+        ],
+        stableService: 'checkout',
+        canaryService: 'checkout-canary',
+        servicePort: 80,
+      },
+    });
+    const file = join(tmpdir(), `rollout-event-${process.pid}.json`);
+    await writeFile(file, JSON.stringify(eventBridgeEnvelope(withArns)));
+    expect(await runCli(['verify', '--event', file, '--region', 'eu-west-1'], io().io)).toBe(EXIT.Succeeded);
+
+    const run = io(JSON.stringify(withArns));
+    expect(await runCli(['verify', '--event', '-', '--json', '--region', 'eu-west-1'], run.io)).toBe(
+      EXIT.Succeeded,
+    );
+    expect(JSON.parse(run.stdout())).toMatchObject({ eventId: withArns.eventId, verdict: 'Succeeded' });
+  });
+
+  it.each([
+    ['not json', 'is not JSON'],
+    ['{"schemaVersion": 1}', 'not a valid rollout event: eventId'],
+  ])('exits 64 on bad input %s', async (stdin, message) => {
+    const run = io(stdin);
+    expect(await runCli(['verify', '--event', '-', '--region', 'eu-west-1'], run.io)).toBe(EXIT.usage);
+    expect(run.stderr()).toContain(message);
+  });
+});
+
+describe('CLI helpers', () => {
+  it.each([
+    ['45', 45],
+    ['30s', 30],
+    ['2m', 120],
+    ['1m30s', 90],
+    ['1h', 3600],
+    ['soon', undefined],
+    ['-5', undefined],
+    ['', undefined],
+  ])('parses the duration %s', (text, seconds) => {
+    expect(parseDurationSeconds(text)).toBe(seconds);
+  });
+
+  it('derives the stable weight and services from the flags', () => {
+    const event = eventFromFlags({ rollout: 'shop/checkout', canaryWeight: '20', cluster: 'prod' });
+    expect(event.expected).toMatchObject({ canaryWeight: 20, stableWeight: 80, minHealthyCanaryTargets: 1 });
+    expect(event.traffic).toMatchObject({
+      stableService: 'checkout',
+      canaryService: 'checkout-canary',
+      servicePort: 80,
+    });
+  });
+});
