@@ -1,5 +1,10 @@
 import type { Expected, TrafficState } from './contracts/rollout-event.js';
-import type { Finding, FindingCode, Verdict } from './contracts/verdict-event.js';
+import {
+  type Finding,
+  type FindingCode,
+  UNOBSERVABLE_FINDING_CODES,
+  type Verdict,
+} from './contracts/verdict-event.js';
 import type { Observation, ObservedBackend, ObservedRoute, TargetState } from './observation.js';
 
 /**
@@ -14,16 +19,7 @@ export interface Judgement {
   final: boolean;
 }
 
-/** Codes that say "the verifier could not tell": they make a verdict Inconclusive, never Failed. */
-const UNOBSERVABLE: ReadonlySet<FindingCode> = new Set<FindingCode>([
-  'AccessDenied',
-  'Throttled',
-  'ResourceNotFound',
-  'ObservationError',
-  'RolloutMovedOn',
-  'AmbiguousState',
-  'UnsupportedTrafficRouting',
-]);
+const UNOBSERVABLE: ReadonlySet<FindingCode> = new Set<FindingCode>(UNOBSERVABLE_FINDING_CODES);
 
 /** Waiting cannot fix these: a missing permission or an unsupported setup stays so for the deadline. */
 const FINAL: ReadonlySet<FindingCode> = new Set<FindingCode>([

@@ -4,8 +4,6 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   DescribeListenersCommand,
-  DescribeRulesCommand,
-  DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -14,62 +12,28 @@ import { parseDurationSeconds } from '../../cli/duration.js';
 import { eventFromFlags } from '../../cli/event-input.js';
 import { EXIT, runCli } from '../../cli/program.js';
 import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
+import {
+  CHECKOUT_ARN_FLAGS,
+  CHECKOUT_CANARY_TG,
+  CHECKOUT_LB,
+  CHECKOUT_STABLE_TG,
+  mockCheckoutAlb,
+} from '../support/alb-mock.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
-const LB =
-  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/k8s-shop-checkout-6a9e5045c4/1';
-const STABLE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-1/a';
-const CANARY = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-2/b';
-const RULE =
-  'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s-shop-checkout-6a9e5045c4/1/l/r';
-const ARN_FLAGS = [
-  '--load-balancer-arn',
-  LB,
-  '--stable-target-group-arn',
-  STABLE,
-  '--canary-target-group-arn',
-  CANARY,
-];
-
 const elb = mockClient(ElasticLoadBalancingV2Client);
-
-function albAt(canary: number, stable: number, canaryState: 'healthy' | 'unhealthy' = 'healthy') {
-  const rule = {
-    RuleArn: RULE,
-    Priority: '1',
-    Actions: [
-      {
-        Type: 'forward' as const,
-        ForwardConfig: {
-          TargetGroups: [
-            { TargetGroupArn: CANARY, Weight: canary },
-            { TargetGroupArn: STABLE, Weight: stable },
-          ],
-        },
-      },
-    ],
-  };
-  elb
-    .on(DescribeListenersCommand)
-    .resolves({ Listeners: [{ ListenerArn: `${LB}/l`, Protocol: 'HTTPS', Port: 443 }] });
-  elb.on(DescribeRulesCommand).resolves({ Rules: [rule] });
-  elb.on(DescribeTargetHealthCommand, { TargetGroupArn: STABLE }).resolves({
-    TargetHealthDescriptions: [
-      { Target: { Id: '10.0.1.1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
-    ],
-  });
-  elb.on(DescribeTargetHealthCommand, { TargetGroupArn: CANARY }).resolves({
-    TargetHealthDescriptions: [
-      {
-        Target: { Id: '10.0.2.1', Port: 8080 },
-        TargetHealth: {
-          State: canaryState,
-          Reason: canaryState === 'unhealthy' ? 'Target.Timeout' : undefined,
-        },
-      },
-    ],
-  });
-}
+const albAt = (canary: number, stable: number, canaryState?: 'healthy' | 'unhealthy') =>
+  mockCheckoutAlb(elb, { canary, stable, canaryState });
+const VERIFY_CHECKOUT = [
+  'verify',
+  '--rollout',
+  'shop/checkout',
+  '--canary-weight',
+  '20',
+  ...CHECKOUT_ARN_FLAGS,
+  '--region',
+  'eu-west-1',
+];
 
 function io(stdin = '') {
   const out: string[] = [];
@@ -93,19 +57,7 @@ describe('rollout-verifier verify (flags form)', () => {
   it('exits 0 and prints a readable report when the ALB carries the split', async () => {
     albAt(20, 80);
     const run = io();
-    const code = await runCli(
-      [
-        'verify',
-        '--rollout',
-        'shop/checkout',
-        '--canary-weight',
-        '20',
-        ...ARN_FLAGS,
-        '--region',
-        'eu-west-1',
-      ],
-      run.io,
-    );
+    const code = await runCli(VERIFY_CHECKOUT, run.io);
     expect(code).toBe(EXIT.Succeeded);
     expect(run.stdout()).toContain('✔ Succeeded  shop/checkout step 0: expected canary 20 / stable 80');
     expect(run.stdout()).toContain('listener rule priority 1 on HTTPS:443');
@@ -114,21 +66,7 @@ describe('rollout-verifier verify (flags form)', () => {
   it('exits 1 with a findings table when the split stays wrong', async () => {
     albAt(0, 100);
     const run = io();
-    const code = await runCli(
-      [
-        'verify',
-        '--rollout',
-        'shop/checkout',
-        '--canary-weight',
-        '20',
-        ...ARN_FLAGS,
-        '--timeout',
-        '1s',
-        '--region',
-        'eu-west-1',
-      ],
-      run.io,
-    );
+    const code = await runCli([...VERIFY_CHECKOUT, '--timeout', '1s'], run.io);
     expect(code).toBe(EXIT.Failed);
     expect(run.stdout()).toMatch(/FINDING\s+RESOURCE\s+EXPECTED\s+OBSERVED/);
     expect(run.stdout()).toMatch(
@@ -139,22 +77,7 @@ describe('rollout-verifier verify (flags form)', () => {
   it('--json prints exactly the verdict event detail', async () => {
     albAt(20, 80, 'unhealthy');
     const run = io();
-    const code = await runCli(
-      [
-        'verify',
-        '--rollout',
-        'shop/checkout',
-        '--canary-weight',
-        '20',
-        ...ARN_FLAGS,
-        '--timeout',
-        '1',
-        '--json',
-        '--region',
-        'eu-west-1',
-      ],
-      run.io,
-    );
+    const code = await runCli([...VERIFY_CHECKOUT, '--timeout', '1', '--json'], run.io);
     expect(code).toBe(EXIT.Failed);
     const verdict = VerdictEventDetail.strict().parse(JSON.parse(run.stdout()));
     expect(verdict.findings.map((finding) => finding.code)).toEqual([
@@ -171,19 +94,7 @@ describe('rollout-verifier verify (flags form)', () => {
       }),
     );
     const run = io();
-    const code = await runCli(
-      [
-        'verify',
-        '--rollout',
-        'shop/checkout',
-        '--canary-weight',
-        '20',
-        ...ARN_FLAGS,
-        '--region',
-        'eu-west-1',
-      ],
-      run.io,
-    );
+    const code = await runCli(VERIFY_CHECKOUT, run.io);
     expect(code).toBe(EXIT.Inconclusive);
     expect(run.stdout()).toContain('elasticloadbalancing:DescribeListeners');
   });
@@ -218,7 +129,7 @@ describe('rollout-verifier verify (flags form)', () => {
       '--timeout: "soon"',
     ],
     [
-      ['verify', '--rollout', 'shop/checkout', '--canary-weight', '20', '--load-balancer-arn', LB],
+      ['verify', '--rollout', 'shop/checkout', '--canary-weight', '20', '--load-balancer-arn', CHECKOUT_LB],
       '--stable-target-group-arn',
     ],
     [
@@ -253,9 +164,9 @@ describe('rollout-verifier verify --event', () => {
         ingresses: [
           {
             ingress: 'checkout',
-            loadBalancerArn: LB,
-            stableTargetGroupArn: STABLE,
-            canaryTargetGroupArn: CANARY,
+            loadBalancerArn: CHECKOUT_LB,
+            stableTargetGroupArn: CHECKOUT_STABLE_TG,
+            canaryTargetGroupArn: CHECKOUT_CANARY_TG,
           },
         ],
         stableService: 'checkout',

@@ -10,16 +10,18 @@ import { RolloutRef, TrafficState } from './rollout-event.js';
 export const Verdict = z.enum(VERDICTS);
 export type Verdict = z.infer<typeof Verdict>;
 
-export const FINDING_CODES = [
-  // the traffic split
+/** Something is wrong with the traffic or the targets behind it: Failed once the deadline passes. */
+export const DEFINITE_FINDING_CODES = [
   'WeightMismatch',
   'TargetGroupMissing',
   'UnexpectedTargetGroup',
   'NoRuleForwardsToRollout',
-  // the targets behind it
   'InsufficientHealthyTargets',
   'UnhealthyTargets',
-  // the verifier could not observe or decide
+] as const;
+
+/** The verifier could not observe or decide: Inconclusive, never Failed, never a reason to abort. */
+export const UNOBSERVABLE_FINDING_CODES = [
   'AccessDenied',
   'Throttled',
   'ResourceNotFound',
@@ -28,6 +30,8 @@ export const FINDING_CODES = [
   'AmbiguousState',
   'UnsupportedTrafficRouting',
 ] as const;
+
+export const FINDING_CODES = [...DEFINITE_FINDING_CODES, ...UNOBSERVABLE_FINDING_CODES] as const;
 export const FindingCode = z.enum(FINDING_CODES);
 export type FindingCode = z.infer<typeof FindingCode>;
 
