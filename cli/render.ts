@@ -7,6 +7,9 @@ const VERDICT_MARK: Record<VerdictEventDetail['verdict'], string> = {
   Inconclusive: '? Inconclusive',
 };
 
+/** Canary first, as in every expected/observed pair the verifier prints. */
+const ROLE_ORDER = ['canary', 'stable', 'unknown'];
+
 /** The human report: verdict line, a findings table, then what was observed. */
 export function renderVerdict(verdict: VerdictEventDetail): string {
   const lines = [
@@ -26,7 +29,8 @@ export function renderVerdict(verdict: VerdictEventDetail): string {
   if (verdict.evidence && verdict.evidence.routes.length > 0) {
     lines.push('', 'Observed:');
     for (const route of verdict.evidence.routes) {
-      const split = route.destinations
+      const split = [...route.destinations]
+        .sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role))
         .map((destination) => `${destination.role} ${destination.weight}`)
         .join(' / ');
       lines.push(`  ${route.description}: ${split}`);

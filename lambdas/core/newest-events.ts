@@ -21,11 +21,9 @@ export class NewestEvents {
     if (this.isStale(event)) return;
     const key = keyOf(event);
     this.newest.delete(key);
-    this.newest.set(key, {
-      uid: event.rollout.uid,
-      revision: event.rollout.revision,
-      step: event.step.index,
-    });
+    // An aborted revision can be retried from step 0: after an abort no step of it is "older".
+    const step = event.aborted ? -1 : event.step.index;
+    this.newest.set(key, { uid: event.rollout.uid, revision: event.rollout.revision, step });
     // Maps iterate in insertion order: the first key is the least recently recorded.
     if (this.newest.size > this.capacity) this.newest.delete(this.newest.keys().next().value!);
   }

@@ -37,6 +37,13 @@ describe('NewestEvents', () => {
     expect(newest.isStale(at(3, 1))).toBe(true);
   });
 
+  it('accepts step 0 again after an abort: the revision may be retried', () => {
+    const newest = new NewestEvents();
+    newest.record(at(3, 2));
+    newest.record({ ...at(3, 2), aborted: true });
+    expect(newest.isStale(at(3, 0))).toBe(false);
+  });
+
   it('forgets the least recently recorded rollout beyond its capacity', () => {
     const newest = new NewestEvents(2);
     newest.record(at(3, 2, 'a', 'one'));

@@ -14,6 +14,13 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 
+export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+]);
+
 /** DescribeTags accepts at most 20 ARNs per call. */
 export const DESCRIBE_TAGS_BATCH = 20;
 /** The largest page the Describe* calls return. */
@@ -26,6 +33,7 @@ const PAGE_SIZE = 400;
  */
 export class ElbApi {
   private requests = 0;
+  private throttled = 0;
   private readonly byAction = new Map<string, number>();
 
   constructor(readonly client: ElasticLoadBalancingV2Client) {
@@ -34,16 +42,26 @@ export class ElbApi {
         this.requests++;
         const action = String(context.commandName ?? 'unknown').replace(/Command$/, '');
         this.byAction.set(action, (this.byAction.get(action) ?? 0) + 1);
-        return next(args);
+        try {
+          return await next(args);
+        } catch (error) {
+          if (isThrottling(error)) this.throttled++;
+          throw error;
+        }
       },
-      // deserialize runs once per attempt, inside the retry middleware
-      { step: 'deserialize', name: 'rolloutVerifierRequestCounter', override: true },
+      // inside the retry middleware (finalizeRequest, high) and around deserialization: once per attempt, seeing its error
+      { step: 'finalizeRequest', priority: 'low', name: 'rolloutVerifierRequestCounter', override: true },
     );
   }
 
   /** HTTP requests sent so far (each retry attempt counts: it spends budget too). */
   get requestCount(): number {
     return this.requests;
+  }
+
+  /** Attempts answered with Throttling (the SDK retries them until its attempts or the deadline run out). */
+  get throttledCount(): number {
+    return this.throttled;
   }
 
   requestsByAction(): Record<string, number> {
@@ -55,7 +73,7 @@ export class ElbApi {
   }
 
   async loadBalancersByName(names: string[], abortSignal?: AbortSignal): Promise<LoadBalancer[]> {
-    const out = await labelled(
+    const out = await this.labelled(
       'DescribeLoadBalancers',
       this.client.send(new DescribeLoadBalancersCommand({ Names: names }), { abortSignal }),
     );
@@ -65,7 +83,7 @@ export class ElbApi {
   async *allLoadBalancers(abortSignal?: AbortSignal): AsyncGenerator<LoadBalancer[]> {
     let marker: string | undefined;
     do {
-      const out = await labelled(
+      const out = await this.labelled(
         'DescribeLoadBalancers',
         this.client.send(new DescribeLoadBalancersCommand({ Marker: marker, PageSize: PAGE_SIZE }), {
           abortSignal,
@@ -80,7 +98,7 @@ export class ElbApi {
     const listeners: Listener[] = [];
     let marker: string | undefined;
     do {
-      const out = await labelled(
+      const out = await this.labelled(
         'DescribeListeners',
         this.client.send(
           new DescribeListenersCommand({
@@ -101,7 +119,7 @@ export class ElbApi {
     const rules: Rule[] = [];
     let marker: string | undefined;
     do {
-      const out = await labelled(
+      const out = await this.labelled(
         'DescribeRules',
         this.client.send(
           new DescribeRulesCommand({ ListenerArn: listenerArn, Marker: marker, PageSize: PAGE_SIZE }),
@@ -115,7 +133,7 @@ export class ElbApi {
   }
 
   async rulesByArn(ruleArns: string[], abortSignal?: AbortSignal): Promise<Rule[]> {
-    const out = await labelled(
+    const out = await this.labelled(
       'DescribeRules',
       this.client.send(new DescribeRulesCommand({ RuleArns: ruleArns }), { abortSignal }),
     );
@@ -136,7 +154,7 @@ export class ElbApi {
   async *allTargetGroups(abortSignal?: AbortSignal): AsyncGenerator<TargetGroup[]> {
     let marker: string | undefined;
     do {
-      const out = await labelled(
+      const out = await this.labelled(
         'DescribeTargetGroups',
         this.client.send(new DescribeTargetGroupsCommand({ Marker: marker, PageSize: PAGE_SIZE }), {
           abortSignal,
@@ -158,7 +176,7 @@ export class ElbApi {
     }
     const results = await Promise.all(
       batches.map((batch) =>
-        labelled(
+        this.labelled(
           'DescribeTags',
           this.client.send(new DescribeTagsCommand({ ResourceArns: batch }), { abortSignal }),
         ),
@@ -172,13 +190,29 @@ export class ElbApi {
   }
 
   async targetHealth(targetGroupArn: string, abortSignal?: AbortSignal): Promise<TargetHealthDescription[]> {
-    const out = await labelled(
+    const out = await this.labelled(
       'DescribeTargetHealth',
       this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {
         abortSignal,
       }),
     );
     return out.TargetHealthDescriptions ?? [];
+  }
+
+  /**
+   * SDK errors do not say which call failed (findings must name the IAM action to grant), and a
+   * deadline that cuts short a call being retried for throttling must still read as throttling.
+   */
+  private async labelled<T>(action: string, request: Promise<T>): Promise<T> {
+    const throttledBefore = this.throttled;
+    try {
+      return await request;
+    } catch (error) {
+      if (error instanceof Error) {
+        Object.assign(error, { elbAction: action, throttledDuringCall: this.throttled > throttledBefore });
+      }
+      throw error;
+    }
   }
 
   private async collectTargetGroups(
@@ -188,7 +222,7 @@ export class ElbApi {
     const groups: TargetGroup[] = [];
     let marker: string | undefined;
     do {
-      const out = await labelled(
+      const out = await this.labelled(
         'DescribeTargetGroups',
         this.client.send(
           new DescribeTargetGroupsCommand({
@@ -210,12 +244,6 @@ function tagRecord(description: TagDescription): Record<string, string> {
   return Object.fromEntries((description.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
 }
 
-/** SDK errors do not say which call failed; findings must name the IAM action to grant. */
-async function labelled<T>(action: string, request: Promise<T>): Promise<T> {
-  try {
-    return await request;
-  } catch (error) {
-    if (error instanceof Error) Object.assign(error, { elbAction: action });
-    throw error;
-  }
+function isThrottling(error: unknown): boolean {
+  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
 }

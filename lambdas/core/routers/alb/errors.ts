@@ -1,12 +1,7 @@
 import type { Finding } from '../../contracts/verdict-event.js';
+import { THROTTLING_ERRORS } from './elb-api.js';
 
 const NOT_FOUND = /NotFound/;
-const THROTTLED = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-]);
 const ACCESS_DENIED = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation']);
 
 export interface ErrorContext {
@@ -46,7 +41,9 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
       missingPermission: permission,
     };
   }
-  if (THROTTLED.has(name)) {
+  const throttledUntilDeadline =
+    name === 'AbortError' && (error as { throttledDuringCall?: unknown }).throttledDuringCall === true;
+  if (THROTTLING_ERRORS.has(name) || throttledUntilDeadline) {
     return {
       code: 'Throttled',
       resource: context.resource,
