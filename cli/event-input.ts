@@ -2,15 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ROLLOUT_DETAIL_TYPES } from '../contract/event-catalog.js';
 import { type AlbIngressRef, RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
+import { NotificationValidationError, normalizeNotification } from '../lambdas/core/normalize/index.js';
 import { issuesText, UsageError } from './usage-error.js';
 
 /**
- * `--event` accepts what an operator has at hand: the normalized event detail (as in the verdict's
- * logs or `docs/events/`), or the whole EventBridge event around it.
+ * `--event` accepts what an operator has at hand: the notification body Argo posts
+ * (`{"trigger": …, "rollout": …}`), the normalized event detail (as in `docs/events/`), or the
+ * whole EventBridge event around it.
  */
 export async function readEventFile(
   path: string,
   stdin: NodeJS.ReadableStream = process.stdin,
+  cluster?: string,
 ): Promise<RolloutEventDetail> {
   const text =
     path === '-'
@@ -26,11 +29,31 @@ export async function readEventFile(
       `--event: ${path === '-' ? 'standard input' : path} is not JSON: ${(error as Error).message}`,
     );
   }
+  if (isNotificationBody(json)) return normalizeBody(json, cluster);
   const detail = isEnvelope(json) ? json.detail : json;
   const parsed = RolloutEventDetail.safeParse(detail);
   if (!parsed.success)
     throw new UsageError(`--event: not a valid rollout event: ${issuesText(parsed.error.issues)}`);
   return parsed.data;
+}
+
+function isNotificationBody(json: unknown): boolean {
+  return (
+    typeof json === 'object' &&
+    json !== null &&
+    'trigger' in json &&
+    'rollout' in json &&
+    !('schemaVersion' in json)
+  );
+}
+
+function normalizeBody(body: unknown, cluster?: string): RolloutEventDetail {
+  try {
+    return normalizeNotification(body, { receivedAt: new Date(), cluster });
+  } catch (error) {
+    if (error instanceof NotificationValidationError) throw new UsageError(`--event: ${error.message}`);
+    throw error;
+  }
 }
 
 function isEnvelope(json: unknown): json is { detail: unknown } {

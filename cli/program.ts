@@ -40,7 +40,10 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
   program
     .command('verify')
     .description('observe the ALB until it matches the expected state or the timeout passes')
-    .option('--event <file|->', 'a rollout event (normalized detail or the whole EventBridge event)')
+    .option(
+      '--event <file|->',
+      'an Argo notification body, a normalized rollout event, or the whole EventBridge event',
+    )
     .option('--rollout <namespace/name>', 'the rollout, when giving the expected state as flags')
     .option('--canary-weight <n>', 'expected canary weight')
     .option('--stable-weight <n>', 'expected stable weight (default: max weight − canary weight)')
@@ -122,7 +125,7 @@ async function eventOf(options: VerifyOptions, io: CliIo): Promise<RolloutEventD
     if (options.rollout || options.canaryWeight) {
       throw new UsageError('--event and the flags form (--rollout, --canary-weight…) exclude each other');
     }
-    return await readEventFile(options.event, io.stdin);
+    return await readEventFile(options.event, io.stdin, options.cluster);
   }
   return eventFromFlags(options);
 }

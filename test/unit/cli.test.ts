@@ -1,4 +1,4 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -183,6 +183,38 @@ describe('rollout-verifier verify --event', () => {
       EXIT.Succeeded,
     );
     expect(JSON.parse(run.stdout())).toMatchObject({ eventId: withArns.eventId, verdict: 'Succeeded' });
+  });
+
+  it('normalizes an Argo notification body and names its bad field', async () => {
+    const body = JSON.parse(
+      await readFile(new URL('../fixtures/notifications/invalid-bad-revision.json', import.meta.url), 'utf8'),
+    );
+    const run = io(JSON.stringify(body));
+    expect(await runCli(['verify', '--event', '-', '--region', 'eu-west-1'], run.io)).toBe(EXIT.usage);
+    expect(run.stderr()).toContain('rollout.metadata.annotations["rollout.argoproj.io/revision"]');
+  });
+
+  it('verifies straight from the notification body Argo posts', async () => {
+    const body = JSON.parse(
+      await readFile(
+        new URL('../fixtures/notifications/alb-step-completed-setweight.json', import.meta.url),
+        'utf8',
+      ),
+    );
+    const run = io(JSON.stringify(body));
+    const code = await runCli(
+      ['verify', '--event', '-', '--cluster', 'prod', '--timeout', '1', '--json', '--region', 'eu-west-1'],
+      run.io,
+    );
+    const verdict = JSON.parse(run.stdout());
+    // step 2 (setWeight 40) just completed; this mocked account has no load balancer for the rollout
+    expect(verdict).toMatchObject({
+      rollout: { namespace: 'shop', name: 'checkout' },
+      step: { index: 2 },
+      expected: { canaryWeight: 40, stableWeight: 60 },
+      deadlineSeconds: 1,
+    });
+    expect(code).toBe(EXIT.Inconclusive);
   });
 
   it.each([

@@ -17,6 +17,9 @@ import { KubernetesName, KubernetesNamespace } from '../contracts/rollout-event.
 
 export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
 export const DEADLINE_ANNOTATION = 'rollout-verifier.io/deadline-seconds';
+/** Blue-green names no ingress in its spec: these tell the verifier which ALB serves the active Service. */
+export const BLUE_GREEN_INGRESSES_ANNOTATION = 'rollout-verifier.io/alb-ingresses';
+export const BLUE_GREEN_SERVICE_PORT_ANNOTATION = 'rollout-verifier.io/alb-service-port';
 
 const TRIGGERS = Object.keys(ROLLOUT_DETAIL_TYPES) as [RolloutTrigger, ...RolloutTrigger[]];
 
@@ -47,6 +50,22 @@ const Annotations = z
       .regex(/^\d+$/, 'must be whole seconds between 1 and 900, e.g. "60"')
       .transform(Number)
       .pipe(Int.min(1, 'must be between 1 and 900 seconds').max(900, 'must be between 1 and 900 seconds'))
+      .optional(),
+    [BLUE_GREEN_INGRESSES_ANNOTATION]: z
+      .string('must be a comma-separated list of Ingress names')
+      .transform((value) =>
+        value
+          .split(',')
+          .map((name) => name.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(KubernetesName).min(1, 'must name at least one Ingress, e.g. "checkout"'))
+      .optional(),
+    [BLUE_GREEN_SERVICE_PORT_ANNOTATION]: z
+      .string('must be a port number as a string, e.g. "80"')
+      .regex(/^\d+$/, 'must be a port number, e.g. "80"')
+      .transform(Number)
+      .pipe(Int.min(1, 'must be a port between 1 and 65535').max(65535, 'must be a port between 1 and 65535'))
       .optional(),
   })
   .loose();

@@ -1,6 +1,8 @@
 import { type AlbIngressRef, ElbArn, type Traffic } from '../contracts/rollout-event.js';
 import {
   type AlbStatus,
+  BLUE_GREEN_INGRESSES_ANNOTATION,
+  BLUE_GREEN_SERVICE_PORT_ANNOTATION,
   type CanaryStrategy,
   type NotificationRollout,
   splitVirtualServiceName,
@@ -15,6 +17,18 @@ import {
 export function buildTraffic(rollout: NotificationRollout): Traffic {
   const { canary, blueGreen } = rollout.spec.strategy;
   if (blueGreen) {
+    const annotations = rollout.metadata.annotations;
+    const ingresses = annotations[BLUE_GREEN_INGRESSES_ANNOTATION];
+    if (ingresses && blueGreen.previewService) {
+      // The active Service is the side that must carry everything: "stable" in the verifier's model.
+      return {
+        router: 'alb',
+        ingresses: ingresses.map((ingress) => ({ ingress })),
+        stableService: blueGreen.activeService,
+        canaryService: blueGreen.previewService,
+        servicePort: annotations[BLUE_GREEN_SERVICE_PORT_ANNOTATION] ?? 80,
+      };
+    }
     return {
       router: 'none',
       activeService: blueGreen.activeService,

@@ -169,6 +169,40 @@ describe('buildTraffic', () => {
     expect(buildTraffic(blueGreenRollout())).toMatchObject({ previewService: 'payments-preview' });
   });
 
+  it('ALB for blue-green when the rollout names its ingresses: active = stable side, preview = canary side', () => {
+    const body = fixture('bluegreen-paused-before-promotion');
+    const metadata = body.rollout.metadata as { annotations: Record<string, string> };
+    metadata.annotations['rollout-verifier.io/alb-ingresses'] = 'payments, payments-internal';
+    metadata.annotations['rollout-verifier.io/alb-service-port'] = '8080';
+    expect(buildTraffic(NotificationRollout.parse(body.rollout))).toEqual({
+      router: 'alb',
+      ingresses: [{ ingress: 'payments' }, { ingress: 'payments-internal' }],
+      stableService: 'payments-active',
+      canaryService: 'payments-preview',
+      servicePort: 8080,
+    });
+    delete metadata.annotations['rollout-verifier.io/alb-service-port'];
+    expect(buildTraffic(NotificationRollout.parse(body.rollout))).toMatchObject({
+      router: 'alb',
+      servicePort: 80,
+    });
+  });
+
+  it.each([
+    ['rollout-verifier.io/alb-ingresses', 'Payments'],
+    ['rollout-verifier.io/alb-ingresses', ' , '],
+    ['rollout-verifier.io/alb-service-port', '0'],
+    ['rollout-verifier.io/alb-service-port', 'http'],
+  ])('rejects the annotation %s: %j', (annotation, value) => {
+    const body = fixture('bluegreen-paused-before-promotion');
+    const metadata = body.rollout.metadata as { annotations: Record<string, string> };
+    metadata.annotations['rollout-verifier.io/alb-ingresses'] = 'payments';
+    metadata.annotations[annotation] = value;
+    const result = NotificationRollout.safeParse(body.rollout);
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]?.path.slice(0, 3)).toEqual(['metadata', 'annotations', annotation]);
+  });
+
   it('none for a router the verifier does not observe, which unsupportedRouters names', () => {
     const rollout = canaryRollout({
       routing: { smi: { trafficSplitName: 'checkout' }, maxTrafficWeight: 100 },
