@@ -214,4 +214,27 @@ describe('ELBv2 calls per verification (measured at the simulator)', () => {
     expect(alone.steady).toBe(3);
     expect(alone.steadyByAction).toEqual({ DescribeRules: 1, DescribeTargetHealth: 2 });
   });
+
+  it('spends 6 calls on a first verification when the event carries the ARNs Argo recorded', async () => {
+    const router = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint: sim.endpoint }));
+    const ingress = {
+      ingress: 'checkout',
+      loadBalancerArn: alb.loadBalancerArn,
+      stableTargetGroupArn: alb.stableTargetGroupArn,
+      canaryTargetGroupArn: alb.canaryTargetGroupArn,
+    };
+    sim.resetCalls();
+    const observation = await router.observe({
+      namespace: 'shop',
+      traffic: {
+        router: 'alb',
+        ingresses: [ingress],
+        stableService: 'checkout',
+        canaryService: 'checkout-canary',
+        servicePort: 80,
+      },
+    });
+    expect(observation.routes).toHaveLength(2);
+    expect(sim.calls()).toEqual({ DescribeListeners: 1, DescribeRules: 3, DescribeTargetHealth: 2 });
+  });
 });
