@@ -1,0 +1,173 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Metric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { DeadLetterQueue } from './dead-letter-queue.js';
+import { METRICS_NAMESPACE, type VerifierFunction } from './verifier-function.js';
+
+/** Aggregate metric emitted by the functions' Powertools Metrics (dimension `service` only). */
+export function serviceMetric(
+  serviceName: string,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+): Metric {
+  return new Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: serviceName },
+    statistic,
+    period,
+  });
+}
+
+export interface AlarmsProps {
+  readonly serviceName: string;
+  readonly alarmEmail?: string;
+  readonly alarmTopic?: ITopic;
+  readonly verify: VerifierFunction;
+  readonly functions: readonly VerifierFunction[];
+  readonly deadLetterQueues: readonly DeadLetterQueue[];
+  readonly ingestEnabled: boolean;
+  readonly callbackEnabled: boolean;
+}
+
+/**
+ * Every alarm an operator needs, all sending to one SNS topic. Missing data is "not breaching":
+ * no rollouts, no data, no alarm.
+ */
+export class Alarms extends Construct {
+  readonly topic: ITopic;
+  readonly alarms: Alarm[] = [];
+  private readonly action: SnsAction;
+  private readonly prefix: string;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+    this.prefix = Stack.of(this).stackName;
+    this.topic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
+    this.action = new SnsAction(this.topic);
+    const minute = Duration.minutes(1);
+    const fiveMinutes = Duration.minutes(5);
+    const metric = (name: string, period: Duration) =>
+      serviceMetric(props.serviceName, name, Stats.SUM, period);
+
+    this.add('VerificationFailed', metric('VerificationFailed', minute), {
+      threshold: 1,
+      description:
+        'A rollout step was verified as Failed: the ALB does not carry the expected weights or the canary ' +
+        'targets are unhealthy. Look at the "Rollout Verification Failed" event or `kubectl describe rollout`.',
+    });
+    this.add('VerificationInconclusive', metric('VerificationInconclusive', fiveMinutes), {
+      threshold: 1,
+      description:
+        'The verifier could not observe a rollout (AccessDenied, throttling past the deadline, resource not ' +
+        'found). The verdict event names the cause, and the missing IAM action for AccessDenied.',
+    });
+    if (props.ingestEnabled) {
+      this.add('IngestAuthenticationFailures', metric('IngestAuthenticationFailures', fiveMinutes), {
+        threshold: 1,
+        description:
+          'The webhook rejected a request with a wrong or missing bearer token: a cluster has a stale ' +
+          'argo-rollouts-notification-secret, or someone is probing the URL.',
+      });
+    }
+    if (props.callbackEnabled) {
+      this.add('CallbackErrors', metric('CallbackErrors', fiveMinutes), {
+        threshold: 1,
+        description: 'A verdict could not be written back to the cluster (event, abort or promote).',
+      });
+    }
+
+    for (const fn of props.functions) {
+      const name = fn.node.id;
+      this.add(
+        `${name}FunctionErrors`,
+        fn.function.metricErrors({ period: fiveMinutes, statistic: Stats.SUM }),
+        {
+          threshold: 1,
+          description: `The ${name} function threw: see its log group.`,
+        },
+      );
+      this.add(
+        `${name}FunctionThrottles`,
+        fn.function.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM }),
+        {
+          threshold: 1,
+          description: `The ${name} function was throttled: its reserved concurrency or the account limit is reached.`,
+        },
+      );
+    }
+
+    const timeoutMs = props.verify.function.timeout?.toMilliseconds() ?? 0;
+    this.add(
+      'VerifyDurationNearTimeout',
+      props.verify.function.metricDuration({ period: fiveMinutes, statistic: Stats.p(99) }),
+      {
+        threshold: Math.floor(timeoutMs * 0.8),
+        comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+        description: `p99 of the verify function's duration is above 80% of its ${timeoutMs / 1000} s timeout.`,
+      },
+    );
+
+    for (const dlq of props.deadLetterQueues) {
+      this.add(
+        `${dlq.node.scope?.node.id ?? ''}${dlq.node.id}`,
+        dlq.queue.metricApproximateNumberOfMessagesVisible({ period: fiveMinutes, statistic: Stats.MAXIMUM }),
+        {
+          threshold: 0,
+          comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+          description: `Messages wait in the dead-letter queue of ${dlq.purpose}: inspect and redrive them.`,
+        },
+      );
+    }
+  }
+
+  private add(
+    id: string,
+    metric: IMetric,
+    options: { threshold: number; description: string; comparisonOperator?: ComparisonOperator },
+  ): void {
+    const alarm = new Alarm(this, id, {
+      alarmName: `${this.prefix}-${id}`,
+      alarmDescription: options.description,
+      metric,
+      threshold: options.threshold,
+      comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(this.action);
+    this.alarms.push(alarm);
+  }
+
+  /** KMS-encrypted, TLS-only topic. CloudWatch may use the key: the AWS-managed SNS key does not allow it. */
+  private createTopic(alarmEmail: string | undefined): Topic {
+    const key = new Key(this, 'TopicKey', {
+      description: 'Encrypts the rollout-verifier alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const topic = new Topic(this, 'Topic', {
+      displayName: 'Rollout verifier alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+    if (alarmEmail) {
+      topic.addSubscription(new EmailSubscription(alarmEmail));
+    }
+    return topic;
+  }
+}

@@ -1,0 +1,53 @@
+import { Duration } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import type { VerifierEvents } from './events.js';
+import type { ResolvedSettings } from './settings.js';
+import type { StateTable } from './state-table.js';
+import { VerifierFunction, type VerifierFunctionProps } from './verifier-function.js';
+
+export interface CallbackProps {
+  readonly settings: ResolvedSettings;
+  readonly events: VerifierEvents;
+  readonly table: StateTable;
+  readonly network: Pick<VerifierFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+}
+
+/**
+ * Verdict → the cluster: a Kubernetes Event on the Rollout, abort on Failed and promote on
+ * Succeeded as the ON_FAILURE / ON_SUCCESS policies say. Cluster access is granted by the caller.
+ */
+export class Callback extends Construct {
+  readonly fn: VerifierFunction;
+
+  constructor(scope: Construct, id: string, props: CallbackProps) {
+    super(scope, id);
+    const { settings } = props;
+    this.fn = new VerifierFunction(this, 'Callback', {
+      entry: settings.callback.entry,
+      description: 'Writes verdicts back to the Rollout: event, abort or promote by policy',
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      logRetention: settings.logRetention,
+      logLevel: settings.logLevel,
+      serviceName: settings.serviceName,
+      maxEventAge: Duration.hours(1),
+      retryAttempts: 2,
+      environment: {
+        ON_FAILURE: settings.onFailure,
+        ON_SUCCESS: settings.onSuccess,
+        CLUSTER_NAMES: settings.clusterNames.join(','),
+        TABLE_NAME: props.table.table.tableName,
+      },
+      ...props.network,
+    });
+    // Idempotency (one abort/promote per verdict) and verdict history on the one table.
+    props.table.grantItems(this.fn.role);
+    props.events.route(
+      'Verdicts',
+      VERDICT_EVENT_PATTERN,
+      this.fn.function,
+      'Verdicts to the callback function',
+    );
+  }
+}

@@ -1,0 +1,116 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Node } from 'constructs';
+import {
+  type LogLevel,
+  type OnFailurePolicy,
+  type OnSuccessPolicy,
+  RolloutVerifierConfigError,
+  type RolloutVerifierProps,
+} from './settings.js';
+
+/** Context keys `bin/app.ts` reads (`-c key=value` or cdk.json "context"). */
+export const CONTEXT_KEYS = [
+  'stackName',
+  'clusterName',
+  'clusterNames',
+  'busName',
+  'createBus',
+  'alarmEmail',
+  'deadlineSeconds',
+  'onFailure',
+  'onSuccess',
+  'verifyReservedConcurrency',
+  'logRetention',
+  'logLevel',
+  'serviceName',
+] as const;
+
+export interface AppSettings {
+  readonly stackName: string;
+  readonly verifier: RolloutVerifierProps;
+}
+
+/**
+ * Context values arrive as strings from `-c` and as JSON values from cdk.json: both are accepted.
+ * Range and enum checks happen once, in resolveSettings; this only converts types.
+ */
+export function settingsFromContext(node: Node): AppSettings {
+  const problems: string[] = [];
+  const read = (key: (typeof CONTEXT_KEYS)[number]): unknown => {
+    const value: unknown = node.tryGetContext(key);
+    return value === '' ? undefined : value;
+  };
+  const text = (key: (typeof CONTEXT_KEYS)[number]): string | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value.trim();
+    problems.push(`context ${key} must be a string, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  const integer = (key: (typeof CONTEXT_KEYS)[number]): number | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number' && Number.isInteger(value)) return value;
+    if (typeof value === 'string' && /^\d+$/.test(value.trim())) return Number(value.trim());
+    problems.push(`context ${key} must be a whole number, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  const boolean = (key: (typeof CONTEXT_KEYS)[number]): boolean | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'boolean') return value;
+    if (value === 'true' || value === 'false') return value === 'true';
+    problems.push(`context ${key} must be true or false, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+
+  const clusterNamesValue = read('clusterNames');
+  let clusterNames: string[] | undefined;
+  if (Array.isArray(clusterNamesValue) && clusterNamesValue.every((name) => typeof name === 'string')) {
+    clusterNames = clusterNamesValue;
+  } else if (typeof clusterNamesValue === 'string') {
+    clusterNames = clusterNamesValue
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name.length > 0);
+  } else if (clusterNamesValue !== undefined && clusterNamesValue !== null) {
+    problems.push('context clusterNames must be a comma-separated string or a list of strings');
+  }
+
+  const reserved = read('verifyReservedConcurrency');
+  const verifyReservedConcurrency =
+    reserved === false || reserved === 'false' || reserved === 'none'
+      ? false
+      : integer('verifyReservedConcurrency');
+
+  const retentionDays = integer('logRetention');
+  const logRetention = retentionDays === undefined ? undefined : (retentionDays as RetentionDays);
+  if (logRetention !== undefined && !Object.values(RetentionDays).includes(logRetention)) {
+    problems.push(`context logRetention must be a CloudWatch retention period in days, got ${retentionDays}`);
+  }
+
+  const verifier: RolloutVerifierProps = {
+    clusterName: text('clusterName'),
+    clusterNames,
+    busName: text('busName'),
+    createBus: boolean('createBus'),
+    alarmEmail: text('alarmEmail'),
+    deadlineSeconds: integer('deadlineSeconds'),
+    onFailure: text('onFailure') as OnFailurePolicy | undefined,
+    onSuccess: text('onSuccess') as OnSuccessPolicy | undefined,
+    verifyReservedConcurrency,
+    logRetention,
+    logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
+    serviceName: text('serviceName'),
+  };
+  if (problems.length > 0) {
+    throw new RolloutVerifierConfigError(problems);
+  }
+  return {
+    stackName: text('stackName') ?? 'RolloutVerifier',
+    // Absent keys stay absent so the construct's defaults apply.
+    verifier: Object.fromEntries(
+      Object.entries(verifier).filter(([, value]) => value !== undefined),
+    ) as RolloutVerifierProps,
+  };
+}

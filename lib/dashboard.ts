@@ -1,0 +1,115 @@
+import { Duration } from 'aws-cdk-lib';
+import {
+  type Alarm,
+  AlarmStatusWidget,
+  Dashboard,
+  GraphWidget,
+  type IWidget,
+  MathExpression,
+  Stats,
+  TextWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { serviceMetric } from './alarms.js';
+import { METRICS_NAMESPACE, type VerifierFunction } from './verifier-function.js';
+
+export const ROLLOUT_DIMENSION = 'Rollout';
+
+/**
+ * Rollout names are not known at deploy time: a SEARCH over the `Rollout` dimension draws one line
+ * per Rollout that reported the metric in the dashboard's time range.
+ */
+export function perRolloutSearch(
+  serviceName: string,
+  metricName: string,
+  statistic: string,
+  period: Duration,
+) {
+  const query = `{${METRICS_NAMESPACE},${ROLLOUT_DIMENSION},service} MetricName="${metricName}" service="${serviceName}"`;
+  return new MathExpression({
+    expression: `SEARCH('${query}', '${statistic}', ${period.toSeconds()})`,
+    usingMetrics: {},
+    label: '',
+    period,
+  });
+}
+
+export interface OperationsDashboardProps {
+  readonly serviceName: string;
+  readonly functions: readonly VerifierFunction[];
+  readonly alarms: readonly Alarm[];
+}
+
+export class OperationsDashboard extends Construct {
+  readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: OperationsDashboardProps) {
+    super(scope, id);
+    const period = Duration.minutes(5);
+    const metric = (name: string, statistic: string, label?: string) =>
+      serviceMetric(props.serviceName, name, statistic, period).with({ label: label ?? name });
+    const verdicts = ['Succeeded', 'Failed', 'Inconclusive', 'Superseded', 'Skipped'].map((verdict) =>
+      metric(`Verification${verdict}`, Stats.SUM, verdict),
+    );
+
+    const rows: IWidget[][] = [
+      [
+        new TextWidget({
+          markdown:
+            '# Rollout verifier\nVerdicts of Argo Rollouts steps checked against the real ALB state. ' +
+            'Per-Rollout graphs show one line per `namespace/name`.',
+          width: 24,
+          height: 2,
+        }),
+      ],
+      [
+        new GraphWidget({ title: 'Verdicts', left: verdicts, stacked: true, width: 12 }),
+        new GraphWidget({
+          title: 'Time to verdict (ms)',
+          left: [
+            metric('TimeToVerdictMs', Stats.p(50), 'p50'),
+            metric('TimeToVerdictMs', Stats.p(99), 'p99'),
+          ],
+          width: 6,
+        }),
+        new GraphWidget({
+          title: 'ELB API calls',
+          left: [metric('ElbApiCalls', Stats.SUM, 'calls')],
+          right: [metric('InvalidRolloutEvents', Stats.SUM, 'invalid events')],
+          width: 6,
+        }),
+      ],
+      [
+        new GraphWidget({
+          title: 'Weight drift per Rollout (max)',
+          left: [perRolloutSearch(props.serviceName, 'WeightDrift', 'Maximum', period)],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: 'Unhealthy canary targets per Rollout (max)',
+          left: [perRolloutSearch(props.serviceName, 'UnhealthyCanaryTargets', 'Maximum', period)],
+          width: 12,
+        }),
+      ],
+      [
+        new GraphWidget({
+          title: 'Failed verdicts per Rollout',
+          left: [perRolloutSearch(props.serviceName, 'VerificationFailed', 'Sum', period)],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: 'Function errors and throttles',
+          left: props.functions.map((fn) =>
+            fn.function.metricErrors({ period, label: `${fn.node.id} errors`, statistic: Stats.SUM }),
+          ),
+          right: props.functions.map((fn) =>
+            fn.function.metricThrottles({ period, label: `${fn.node.id} throttles`, statistic: Stats.SUM }),
+          ),
+          width: 12,
+        }),
+      ],
+      [new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 })],
+    ];
+    this.dashboard = new Dashboard(this, 'Dashboard', { widgets: rows, defaultInterval: Duration.hours(6) });
+  }
+}

@@ -1,0 +1,15 @@
+export { Alarms, serviceMetric } from './alarms.js';
+export { Callback } from './callback.js';
+export { ClusterAccess } from './cluster-access.js';
+export { CONTEXT_KEYS, settingsFromContext } from './context.js';
+export { OperationsDashboard, perRolloutSearch, ROLLOUT_DIMENSION } from './dashboard.js';
+export { DeadLetterQueue } from './dead-letter-queue.js';
+export { toEventPattern, VerifierEvents } from './events.js';
+export { Ingest } from './ingest.js';
+export { nagAcknowledgements } from './nag.js';
+export { RolloutVerifier } from './rollout-verifier.js';
+export { RolloutVerifierStack, type RolloutVerifierStackProps } from './rollout-verifier-stack.js';
+export * from './settings.js';
+export { StateTable } from './state-table.js';
+export { BUNDLING, METRICS_NAMESPACE, VerifierFunction } from './verifier-function.js';
+export { Verify } from './verify.js';

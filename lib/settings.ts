@@ -1,0 +1,304 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Token } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+
+/** The repository root: entries are resolved against it, and esbuild runs there. */
+export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
+
+/** Runtime code is referenced by path only: lib/ never imports it. */
+export const DEFAULT_ENTRIES = {
+  verify: 'lambdas/verify/handler.ts',
+  ingest: 'lambdas/ingest/handler.ts',
+  callback: 'lambdas/callback/handler.ts',
+} as const;
+
+export const ON_FAILURE_POLICIES = ['abort', 'none'] as const;
+export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
+export const ON_SUCCESS_POLICIES = ['promote', 'none'] as const;
+export type OnSuccessPolicy = (typeof ON_SUCCESS_POLICIES)[number];
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const DEFAULTS = {
+  busName: 'rollout-verifier',
+  createBus: true,
+  deadlineSeconds: 30,
+  onFailure: 'abort' as OnFailurePolicy,
+  onSuccess: 'none' as OnSuccessPolicy,
+  verifyReservedConcurrency: 5,
+  ingestReservedConcurrency: 5,
+  logRetention: RetentionDays.ONE_MONTH,
+  logLevel: 'INFO' as LogLevel,
+  serviceName: 'rollout-verifier',
+  kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
+} as const;
+
+/** Seconds the verify function keeps back from its timeout to publish the verdict (VERIFY_PUBLISH_RESERVE_MS). */
+export const PUBLISH_RESERVE_SECONDS = 5;
+/** Cold start, discovery and slack on top of deadline + publish reserve. */
+export const VERIFY_TIMEOUT_HEADROOM_SECONDS = 10;
+/** Lambda's 900 s limit minus reserve and headroom, rounded down: a deadline above this cannot be honoured. */
+export const MAX_DEADLINE_SECONDS = 840;
+
+/** An optional function whose handler lands in a later issue. */
+export interface OptionalFunctionOptions {
+  /**
+   * Create the function. Default: only when its entry file exists, so the stack keeps synthesizing
+   * before the handler is written and picks it up automatically once it is. `true` with a missing
+   * entry is an error at synth.
+   */
+  readonly enabled?: boolean;
+  /** Entry file, absolute or relative to the project root. */
+  readonly entry?: string;
+}
+
+export interface IngestOptions extends OptionalFunctionOptions {
+  /** Reserved concurrency, or `false` for none. Default 5: a webhook flood cannot exhaust the account. */
+  readonly reservedConcurrency?: number | false;
+}
+
+export interface RolloutVerifierProps {
+  /** EKS cluster whose Rollouts are verified (access entries, eks:DescribeCluster). Default: none. */
+  readonly clusterName?: string;
+  /** Several clusters; merged with `clusterName`. */
+  readonly clusterNames?: readonly string[];
+  /** Event bus name. Default `rollout-verifier`. */
+  readonly busName?: string;
+  /** Create the bus (`true`, default) or use an existing one named `busName`. */
+  readonly createBus?: boolean;
+  /** Email subscribed to the alarm topic. Default: none (subscribe later). */
+  readonly alarmEmail?: string;
+  /** Use this topic for alarms instead of creating one (embedding in an existing app). */
+  readonly alarmTopic?: ITopic;
+  /** Verification deadline in seconds (1–840). Default 30. The verify timeout is derived from it. */
+  readonly deadlineSeconds?: number;
+  /** What the callback does on a Failed verdict. Default `abort`. */
+  readonly onFailure?: OnFailurePolicy;
+  /** What the callback does on a Succeeded verdict. Default `none`. */
+  readonly onSuccess?: OnSuccessPolicy;
+  /** Reserved concurrency of the verify function, or `false` for none. Default 5. */
+  readonly verifyReservedConcurrency?: number | false;
+  /** Retention of every function's log group. Default one month. */
+  readonly logRetention?: RetentionDays;
+  /** POWERTOOLS_LOG_LEVEL of every function. Default INFO. */
+  readonly logLevel?: LogLevel;
+  /** POWERTOOLS_SERVICE_NAME and the `service` metric dimension. Default `rollout-verifier`. */
+  readonly serviceName?: string;
+  /** Customer-managed key for the table. Default: AWS-managed key. */
+  readonly tableEncryptionKey?: IKey;
+  /** Kubernetes groups of the access entries. Defaults: verify `rollout-verifier-observer`, callback `rollout-verifier`. */
+  readonly kubernetesGroups?: { readonly verify?: string; readonly callback?: string };
+  /** VPC for the functions that talk to the cluster (private API endpoints). Default: no VPC. */
+  readonly vpc?: IVpc;
+  readonly vpcSubnets?: SubnetSelection;
+  readonly securityGroups?: readonly ISecurityGroup[];
+  /** Verify entry override (absolute or relative to the project root). */
+  readonly verifyEntry?: string;
+  readonly ingest?: IngestOptions;
+  readonly callback?: OptionalFunctionOptions;
+}
+
+export interface ResolvedOptionalFunction {
+  readonly enabled: boolean;
+  readonly entry: string;
+}
+
+export interface ResolvedSettings {
+  readonly clusterNames: readonly string[];
+  readonly busName: string;
+  readonly createBus: boolean;
+  readonly alarmEmail?: string;
+  readonly deadlineSeconds: number;
+  readonly verifyTimeoutSeconds: number;
+  readonly onFailure: OnFailurePolicy;
+  readonly onSuccess: OnSuccessPolicy;
+  readonly verifyReservedConcurrency: number | undefined;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: LogLevel;
+  readonly serviceName: string;
+  readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
+  readonly verifyEntry: string;
+  readonly ingest: ResolvedOptionalFunction & { readonly reservedConcurrency: number | undefined };
+  readonly callback: ResolvedOptionalFunction;
+}
+
+export class RolloutVerifierConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid RolloutVerifier settings:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'RolloutVerifierConfigError';
+  }
+}
+
+const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Kubernetes group in an access entry: any non-empty string not starting with `system:` (reserved by EKS). */
+const KUBERNETES_GROUP = /^(?!system:)\S{1,255}$/;
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const isConcrete = (value: unknown): boolean => !(typeof value === 'string' && Token.isUnresolved(value));
+
+/** Validates every prop at once and applies the defaults: one error listing every problem. */
+export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSettings {
+  const problems: string[] = [];
+  const check = (ok: boolean, message: string) => {
+    if (!ok) problems.push(message);
+  };
+
+  const clusterNames = [
+    ...new Set([...(props.clusterName ? [props.clusterName] : []), ...(props.clusterNames ?? [])]),
+  ];
+  for (const name of clusterNames) {
+    check(
+      !isConcrete(name) || EKS_CLUSTER_NAME.test(name),
+      `clusterName "${name}" is not a valid EKS cluster name (letters, digits, - and _, at most 100)`,
+    );
+  }
+  if (props.clusterName !== undefined && props.clusterName.length === 0) {
+    problems.push('clusterName must not be empty (omit it instead)');
+  }
+
+  const busName = props.busName ?? DEFAULTS.busName;
+  const createBus = props.createBus ?? DEFAULTS.createBus;
+  check(
+    !isConcrete(busName) || EVENT_BUS_NAME.test(busName),
+    `busName "${busName}" is not a valid event bus name`,
+  );
+  check(
+    !(createBus && busName === 'default'),
+    'busName "default" is the account\'s default bus: set createBus false',
+  );
+
+  if (props.alarmEmail !== undefined) {
+    check(
+      !isConcrete(props.alarmEmail) || EMAIL.test(props.alarmEmail),
+      `alarmEmail "${props.alarmEmail}" is not an email address`,
+    );
+  }
+  check(
+    !(props.alarmEmail !== undefined && props.alarmTopic !== undefined),
+    'alarmEmail and alarmTopic are exclusive: subscribe the email to your own topic',
+  );
+
+  const deadlineSeconds = props.deadlineSeconds ?? DEFAULTS.deadlineSeconds;
+  check(
+    Number.isInteger(deadlineSeconds) && deadlineSeconds >= 1 && deadlineSeconds <= MAX_DEADLINE_SECONDS,
+    `deadlineSeconds must be an integer from 1 to ${MAX_DEADLINE_SECONDS} (the function timeout adds ` +
+      `${PUBLISH_RESERVE_SECONDS + VERIFY_TIMEOUT_HEADROOM_SECONDS} s and Lambda stops at 900 s), got ${deadlineSeconds}`,
+  );
+
+  const onFailure = props.onFailure ?? DEFAULTS.onFailure;
+  check(
+    (ON_FAILURE_POLICIES as readonly string[]).includes(onFailure),
+    `onFailure must be one of ${ON_FAILURE_POLICIES.join(', ')}, got "${onFailure}"`,
+  );
+  const onSuccess = props.onSuccess ?? DEFAULTS.onSuccess;
+  check(
+    (ON_SUCCESS_POLICIES as readonly string[]).includes(onSuccess),
+    `onSuccess must be one of ${ON_SUCCESS_POLICIES.join(', ')}, got "${onSuccess}"`,
+  );
+
+  const verifyReservedConcurrency = reservedConcurrency(
+    'verifyReservedConcurrency',
+    props.verifyReservedConcurrency,
+    DEFAULTS.verifyReservedConcurrency,
+    problems,
+  );
+  const ingestReservedConcurrency = reservedConcurrency(
+    'ingest.reservedConcurrency',
+    props.ingest?.reservedConcurrency,
+    DEFAULTS.ingestReservedConcurrency,
+    problems,
+  );
+
+  const logRetention = props.logRetention ?? DEFAULTS.logRetention;
+  check(
+    Object.values(RetentionDays).includes(logRetention),
+    `logRetention must be one of CloudWatch's retention periods in days (${retentionChoices()}), got ${logRetention}`,
+  );
+  const logLevel = props.logLevel ?? DEFAULTS.logLevel;
+  check(LOG_LEVELS.includes(logLevel), `logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const serviceName = props.serviceName ?? DEFAULTS.serviceName;
+  check(
+    SERVICE_NAME.test(serviceName),
+    `serviceName "${serviceName}" must be 1–64 letters, digits, . _ or -`,
+  );
+
+  const kubernetesGroups = {
+    verify: props.kubernetesGroups?.verify ?? DEFAULTS.kubernetesGroups.verify,
+    callback: props.kubernetesGroups?.callback ?? DEFAULTS.kubernetesGroups.callback,
+  };
+  for (const group of Object.values(kubernetesGroups)) {
+    check(KUBERNETES_GROUP.test(group), `Kubernetes group "${group}" is invalid (non-empty, not system:*)`);
+  }
+  check(
+    props.vpc !== undefined || (props.vpcSubnets === undefined && props.securityGroups === undefined),
+    'vpcSubnets and securityGroups need vpc',
+  );
+
+  const verifyEntry = resolve(PROJECT_ROOT, props.verifyEntry ?? DEFAULT_ENTRIES.verify);
+  check(existsSync(verifyEntry), `the verify handler ${verifyEntry} does not exist`);
+  const ingest = optionalFunction('ingest', props.ingest, DEFAULT_ENTRIES.ingest, problems);
+  const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
+
+  if (problems.length > 0) {
+    throw new RolloutVerifierConfigError(problems);
+  }
+  return {
+    clusterNames,
+    busName,
+    createBus,
+    ...(props.alarmEmail === undefined ? {} : { alarmEmail: props.alarmEmail }),
+    deadlineSeconds,
+    verifyTimeoutSeconds: deadlineSeconds + PUBLISH_RESERVE_SECONDS + VERIFY_TIMEOUT_HEADROOM_SECONDS,
+    onFailure,
+    onSuccess,
+    verifyReservedConcurrency,
+    logRetention,
+    logLevel,
+    serviceName,
+    kubernetesGroups,
+    verifyEntry,
+    ingest: { ...ingest, reservedConcurrency: ingestReservedConcurrency },
+    callback,
+  };
+}
+
+function reservedConcurrency(
+  name: string,
+  value: number | false | undefined,
+  fallback: number,
+  problems: string[],
+): number | undefined {
+  if (value === false) return undefined;
+  const resolved = value ?? fallback;
+  if (!Number.isInteger(resolved) || resolved < 1 || resolved > 1000) {
+    problems.push(`${name} must be an integer from 1 to 1000, or false for none, got ${resolved}`);
+  }
+  return resolved;
+}
+
+function optionalFunction(
+  name: string,
+  options: OptionalFunctionOptions | undefined,
+  defaultEntry: string,
+  problems: string[],
+): ResolvedOptionalFunction {
+  const entry = resolve(PROJECT_ROOT, options?.entry ?? defaultEntry);
+  const exists = existsSync(entry);
+  const enabled = options?.enabled ?? exists;
+  if (enabled && !exists) {
+    problems.push(`${name} is enabled but its handler ${entry} does not exist`);
+  }
+  return { enabled, entry };
+}
+
+function retentionChoices(): string {
+  return Object.values(RetentionDays)
+    .filter((value) => typeof value === 'number')
+    .join(', ');
+}

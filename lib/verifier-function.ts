@@ -1,0 +1,153 @@
+import { join } from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { DeadLetterQueue } from './dead-letter-queue.js';
+import { type LogLevel, PROJECT_ROOT } from './settings.js';
+
+export const METRICS_NAMESPACE = 'RolloutVerifier';
+
+/**
+ * esbuild settings shared by every function: one ESM file, minified and tree-shaken, the AWS SDK
+ * bundled (the version we test is the version we run), `require` defined for the CJS packages
+ * some dependencies still pull in.
+ */
+export const BUNDLING = {
+  format: OutputFormat.ESM,
+  target: 'node24',
+  minify: true,
+  sourceMap: false,
+  externalModules: [],
+  mainFields: ['module', 'main'],
+  esbuildArgs: { '--tree-shaking': 'true' },
+  banner:
+    "import{createRequire as __rvCreateRequire}from'node:module';const require=__rvCreateRequire(import.meta.url);",
+  forceDockerBundling: false,
+};
+
+export interface VerifierFunctionProps {
+  /** Handler file (absolute). The export is always `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly logRetention: RetentionDays;
+  readonly logLevel: LogLevel;
+  readonly serviceName: string;
+  readonly reservedConcurrentExecutions?: number;
+  readonly environment?: Record<string, string>;
+  /** Lambda's own retries of an asynchronous invocation before the event goes to the DLQ (0–2). */
+  readonly retryAttempts?: number;
+  /** How long Lambda keeps an asynchronous event before sending it to the DLQ. */
+  readonly maxEventAge?: Duration;
+  readonly vpc?: IVpc;
+  readonly vpcSubnets?: SubnetSelection;
+  readonly securityGroups?: readonly ISecurityGroup[];
+}
+
+/**
+ * The one place the function defaults live: Node 24 on arm64, ESM bundle, a log group with
+ * retention, X-Ray, Powertools settings, an explicit role without managed policies, and a
+ * dead-letter queue as the asynchronous on-failure destination.
+ */
+export class VerifierFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+  readonly deadLetterQueue: DeadLetterQueue;
+
+  static all(scope: Construct): VerifierFunction[] {
+    return scope.node
+      .findAll()
+      .filter((child): child is VerifierFunction => child instanceof VerifierFunction);
+  }
+
+  constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.deadLetterQueue = new DeadLetterQueue(
+      this,
+      'FailedInvocations',
+      `the ${id} function's async invocations`,
+    );
+
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (execution role)`,
+    });
+    // Writing its own logs, on its own log group only (instead of AWSLambdaBasicExecutionRole on every log group).
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'WriteOwnLogs',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [this.logGroup.logGroupArn],
+      }),
+    );
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: 'handler',
+      description: props.description,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySize,
+      timeout: props.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: Tracing.ACTIVE,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      onFailure: new SqsDestination(this.deadLetterQueue.queue),
+      retryAttempts: props.retryAttempts ?? 1,
+      maxEventAge: props.maxEventAge ?? Duration.hours(1),
+      bundling: BUNDLING,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        ...props.environment,
+      },
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
+    });
+
+    // X-Ray: PutTraceSegments/PutTelemetryRecords support no resource-level permissions.
+    Validations.of(this.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Resource * is required by the statements that name no resource: X-Ray PutTraceSegments/' +
+        'PutTelemetryRecords (Tracing.ACTIVE) and, on the verify role, ELBv2 Describe*; neither API ' +
+        'supports resource-level permissions. Every other statement is scoped to one ARN.',
+    });
+    if (props.vpc) {
+      // A function in a VPC creates and deletes its ENIs: CDK adds this only to roles it creates itself.
+      this.role.addManagedPolicy(
+        ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'),
+      );
+      Validations.of(this.role).acknowledge({
+        id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]`,
+        reason:
+          'Only with the vpc prop (private cluster endpoint): Lambda needs ec2:CreateNetworkInterface, ' +
+          'DescribeNetworkInterfaces, DeleteNetworkInterface and the IP assignment calls to attach the function ' +
+          'to the VPC; the AWS-managed AWSLambdaVPCAccessExecutionRole is exactly that set, kept current by AWS.',
+      });
+    }
+  }
+
+  /** Statement added to this function's role (kept here so every addition reads the same). */
+  addToRolePolicy(statement: PolicyStatement): void {
+    this.role.addToPrincipalPolicy(statement);
+  }
+
+  get functionArn(): string {
+    return this.function.functionArn;
+  }
+}

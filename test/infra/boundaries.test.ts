@@ -1,0 +1,39 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { expect, test } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/settings.js';
+
+const infraFiles = [
+  ...readdirSync(join(PROJECT_ROOT, 'lib'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => join(PROJECT_ROOT, 'lib', file)),
+  join(PROJECT_ROOT, 'bin/app.ts'),
+];
+
+const importsOf = (file: string) =>
+  [
+    ...readFileSync(file, 'utf8').matchAll(
+      /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]/g,
+    ),
+  ].map((match) => match[1] ?? match[2] ?? '');
+
+test('infrastructure never imports runtime code: only aws-cdk-lib, constructs, cdk-nag, node: and the event catalog', () => {
+  const offending = infraFiles.flatMap((file) =>
+    importsOf(file)
+      .filter(
+        (specifier) =>
+          !(
+            specifier.startsWith('node:') ||
+            specifier === 'aws-cdk-lib' ||
+            specifier.startsWith('aws-cdk-lib/') ||
+            specifier === 'constructs' ||
+            specifier === 'cdk-nag' ||
+            specifier === '../contract/event-catalog.js' ||
+            /^\.{1,2}\/(lib\/)?[a-z-]+\.js$/.test(specifier)
+          ),
+      )
+      .map((specifier) => `${relative(PROJECT_ROOT, file)} → ${specifier}`),
+  );
+  expect(infraFiles.length).toBeGreaterThan(10);
+  expect(offending).toEqual([]);
+});

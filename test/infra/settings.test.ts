@@ -1,0 +1,196 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { afterAll, describe, expect, test } from 'vitest';
+import { settingsFromContext } from '../../lib/context.js';
+import {
+  DEFAULT_ENTRIES,
+  PROJECT_ROOT,
+  RolloutVerifierConfigError,
+  type RolloutVerifierProps,
+  resolveSettings,
+} from '../../lib/settings.js';
+import { cleanup, synth, tempDir } from './helpers.js';
+
+afterAll(cleanup);
+
+const problemsOf = (props: RolloutVerifierProps): readonly string[] => {
+  try {
+    resolveSettings(props);
+  } catch (error) {
+    if (error instanceof RolloutVerifierConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+};
+
+describe('resolveSettings', () => {
+  test('defaults', () => {
+    const settings = resolveSettings({ ingest: { enabled: false }, callback: { enabled: false } });
+    expect(settings).toMatchObject({
+      clusterNames: [],
+      busName: 'rollout-verifier',
+      createBus: true,
+      deadlineSeconds: 30,
+      verifyTimeoutSeconds: 45,
+      onFailure: 'abort',
+      onSuccess: 'none',
+      verifyReservedConcurrency: 5,
+      logRetention: RetentionDays.ONE_MONTH,
+      logLevel: 'INFO',
+      serviceName: 'rollout-verifier',
+      kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
+      verifyEntry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts'),
+    });
+    expect(settings.alarmEmail).toBeUndefined();
+  });
+
+  test('ingest and callback are enabled exactly when their handler file exists', () => {
+    const settings = resolveSettings();
+    expect(settings.ingest.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.ingest)));
+    expect(settings.callback.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.callback)));
+  });
+
+  test.each<[string, RolloutVerifierProps, RegExp]>([
+    [
+      'deadline above 840',
+      { deadlineSeconds: 841 },
+      /deadlineSeconds must be an integer from 1 to 840.*got 841/,
+    ],
+    ['deadline 0', { deadlineSeconds: 0 }, /deadlineSeconds .* got 0/],
+    ['fractional deadline', { deadlineSeconds: 30.5 }, /deadlineSeconds .* got 30.5/],
+    [
+      'unknown onFailure',
+      { onFailure: 'rollback' as 'abort' },
+      /onFailure must be one of abort, none, got "rollback"/,
+    ],
+    [
+      'unknown onSuccess',
+      { onSuccess: 'yes' as 'none' },
+      /onSuccess must be one of promote, none, got "yes"/,
+    ],
+    [
+      'reserved concurrency 0',
+      { verifyReservedConcurrency: 0 },
+      /verifyReservedConcurrency must be an integer from 1/,
+    ],
+    ['retention not offered by CloudWatch', { logRetention: 42 as RetentionDays }, /logRetention .* got 42/],
+    ['creating the default bus', { busName: 'default' }, /busName "default" is the account's default bus/],
+    ['bus name with spaces', { busName: 'my bus' }, /busName "my bus" is not a valid event bus name/],
+    ['bad email', { alarmEmail: 'ops' }, /alarmEmail "ops" is not an email address/],
+    ['bad cluster name', { clusterName: '-prod!' }, /clusterName "-prod!" is not a valid EKS cluster name/],
+    [
+      'system: group',
+      { kubernetesGroups: { verify: 'system:masters' } },
+      /Kubernetes group "system:masters"/,
+    ],
+    ['log level', { logLevel: 'TRACE' as 'INFO' }, /logLevel must be one of/],
+    ['subnets without vpc', { vpcSubnets: {} }, /vpcSubnets and securityGroups need vpc/],
+    [
+      'missing verify entry',
+      { verifyEntry: 'lambdas/nope/handler.ts' },
+      /verify handler .*lambdas\/nope\/handler.ts does not exist/,
+    ],
+    [
+      'callback forced on without a handler',
+      { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
+      /callback is enabled but its handler .* does not exist/,
+    ],
+  ])('rejects %s', (_name, props, message) => {
+    const problems = problemsOf({ ingest: { enabled: false }, callback: { enabled: false }, ...props });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(message);
+  });
+
+  test('every problem is reported at once, and synth fails with the list', () => {
+    expect(() => synth({ deadlineSeconds: 900, onFailure: 'rollback' as 'abort', alarmEmail: 'x' })).toThrow(
+      /invalid RolloutVerifier settings:\n {2}- alarmEmail[\s\S]*\n {2}- deadlineSeconds[\s\S]*\n {2}- onFailure/,
+    );
+  });
+
+  test('accepts the edges', () => {
+    expect(problemsOf({ deadlineSeconds: 1, verifyReservedConcurrency: 1000, onSuccess: 'promote' })).toEqual(
+      [],
+    );
+    expect(problemsOf({ deadlineSeconds: 840, verifyReservedConcurrency: false, onFailure: 'none' })).toEqual(
+      [],
+    );
+    expect(problemsOf({ createBus: false, busName: 'default' })).toEqual([]);
+  });
+});
+
+describe('settingsFromContext (bin/app.ts)', () => {
+  const fromContext = (context: Record<string, unknown>) =>
+    settingsFromContext(new App({ context, outdir: tempDir() }).node);
+
+  test('no context: stack RolloutVerifier and no props, so the construct defaults apply', () => {
+    expect(fromContext({})).toEqual({ stackName: 'RolloutVerifier', verifier: {} });
+  });
+
+  test('-c strings are converted', () => {
+    expect(
+      fromContext({
+        stackName: 'Verifier-prod',
+        clusterName: 'prod',
+        clusterNames: 'blue, green',
+        busName: 'platform',
+        createBus: 'false',
+        alarmEmail: 'ops@example.com',
+        deadlineSeconds: '45',
+        onFailure: 'none',
+        onSuccess: 'promote',
+        verifyReservedConcurrency: 'none',
+        logRetention: '14',
+        logLevel: 'debug',
+        serviceName: 'verifier-prod',
+      }),
+    ).toEqual({
+      stackName: 'Verifier-prod',
+      verifier: {
+        clusterName: 'prod',
+        clusterNames: ['blue', 'green'],
+        busName: 'platform',
+        createBus: false,
+        alarmEmail: 'ops@example.com',
+        deadlineSeconds: 45,
+        onFailure: 'none',
+        onSuccess: 'promote',
+        verifyReservedConcurrency: false,
+        logRetention: RetentionDays.TWO_WEEKS,
+        logLevel: 'DEBUG',
+        serviceName: 'verifier-prod',
+      },
+    });
+  });
+
+  test('cdk.json JSON values are accepted as they are', () => {
+    expect(
+      fromContext({
+        clusterNames: ['a', 'b'],
+        createBus: true,
+        deadlineSeconds: 60,
+        verifyReservedConcurrency: 3,
+      }).verifier,
+    ).toEqual({
+      clusterNames: ['a', 'b'],
+      createBus: true,
+      deadlineSeconds: 60,
+      verifyReservedConcurrency: 3,
+    });
+  });
+
+  test('badly typed context fails with every problem named', () => {
+    let problems: readonly string[] = [];
+    try {
+      fromContext({ deadlineSeconds: 'soon', createBus: 'yes', logRetention: '42' });
+    } catch (error) {
+      if (error instanceof RolloutVerifierConfigError) problems = error.problems;
+    }
+    expect(problems).toEqual([
+      'context logRetention must be a CloudWatch retention period in days, got 42',
+      'context createBus must be true or false, got "yes"',
+      'context deadlineSeconds must be a whole number, got "soon"',
+    ]);
+  });
+});

@@ -1,0 +1,617 @@
+import type { CfnResource } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { Vpc } from 'aws-cdk-lib/aws-ec2';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IConstruct } from 'constructs';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
+import { RolloutVerifier } from '../../lib/rollout-verifier.js';
+import { TABLE_ACTIONS } from '../../lib/state-table.js';
+import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
+import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, testApp } from './helpers.js';
+
+afterAll(cleanup);
+
+/** The configuration before the ingest and callback handlers exist. */
+const VERIFY_ONLY = { ingest: { enabled: false }, callback: { enabled: false } } as const;
+/** Everything: cluster, email, and the future functions (placeholder entries). */
+const FULL = {
+  clusterName: 'prod',
+  alarmEmail: 'ops@example.com',
+  ingest: { entry: PLACEHOLDER_ENTRY },
+  callback: { entry: PLACEHOLDER_ENTRY },
+} as const;
+
+const logicalId = (construct: IConstruct) =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
+const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
+  'Fn::GetAtt': [logicalId(construct), attribute],
+});
+const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+/** The statements of the one inline policy attached to `role`, actions normalised to sorted arrays. */
+function statementsOf(template: Template, role: IConstruct): Statement[] {
+  const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((policy) =>
+    JSON.stringify(policy.Properties.Roles).includes(logicalId(role)),
+  );
+  expect(policies).toHaveLength(1);
+  const document = policies[0]?.Properties?.PolicyDocument as { Statement: Statement[] };
+  return document.Statement.map((statement) => ({
+    ...statement,
+    Action: [statement.Action].flat().sort(),
+  }));
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`missing ${what}`);
+  return value;
+}
+
+const sorted = (actions: readonly string[]) => [...actions].sort();
+
+describe('verify only (before the ingest and callback handlers exist)', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth(VERIFY_ONLY);
+  });
+
+  test('one function, one role, no managed policies, no other IAM', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', 1);
+    s.template.resourceCountIs('AWS::IAM::Role', 1);
+    s.template.resourceCountIs('AWS::IAM::Policy', 1);
+    s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    s.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+        ],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('the verify role holds exactly these statements', () => {
+    const fn = s.stack.verifier.verify.fn;
+    expect(statementsOf(s.template, fn.role)).toEqual([
+      {
+        Sid: 'WriteOwnLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: getAtt(fn.logGroup),
+      },
+      // Added by Tracing.ACTIVE; X-Ray has no resource-level permissions.
+      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
+      // Added by the SqsDestination (async on-failure) on its own queue.
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: getAtt(fn.deadLetterQueue.queue),
+      },
+      { Sid: 'ReadLoadBalancers', Effect: 'Allow', Action: sorted(ELB_DESCRIBE_ACTIONS), Resource: '*' },
+      {
+        Sid: 'PublishOnVerifierBus',
+        Effect: 'Allow',
+        Action: ['events:PutEvents'],
+        Resource: getAtt(s.stack.verifier.bus),
+      },
+    ]);
+  });
+
+  test('ELBv2: exactly the six Describe calls; table: item actions only; no tag:GetResources, no wildcard actions', () => {
+    expect(sorted(ELB_DESCRIBE_ACTIONS)).toEqual([
+      'elasticloadbalancing:DescribeListeners',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeRules',
+      'elasticloadbalancing:DescribeTags',
+      'elasticloadbalancing:DescribeTargetGroups',
+      'elasticloadbalancing:DescribeTargetHealth',
+    ]);
+    expect(sorted(TABLE_ACTIONS)).toEqual([
+      'dynamodb:ConditionCheckItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+      'dynamodb:UpdateItem',
+    ]);
+    const actions = statementsOf(s.template, s.stack.verifier.verify.fn.role).flatMap((st) => st.Action);
+    expect(actions.filter((action) => action.includes('*'))).toEqual([]);
+    expect(actions).not.toContain('tag:GetResources');
+  });
+
+  test('the rollout rule uses exactly the contract pattern, on the bus, with retry policy and DLQ', () => {
+    const rules = Object.values(resourcesOfType(s.template, 'AWS::Events::Rule'));
+    expect(rules).toHaveLength(1);
+    const rule = rules[0]?.Properties ?? {};
+    expect(rule.EventPattern).toEqual(JSON.parse(JSON.stringify(ROLLOUT_EVENT_PATTERN)));
+    expect(rule.EventBusName).toEqual(ref(s.stack.verifier.bus));
+    expect(rule.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: getAtt(s.stack.verifier.verify.fn.function),
+        RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 },
+        DeadLetterConfig: {
+          Arn: { 'Fn::GetAtt': [expect.stringContaining('RolloutEventsDeadLetters'), 'Arn'] },
+        },
+      },
+    ]);
+  });
+
+  test('a custom bus named rollout-verifier is created', () => {
+    s.template.resourceCountIs('AWS::Events::EventBus', 1);
+    s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'rollout-verifier' });
+  });
+
+  test('verify function: Node 24 on arm64, ESM bundle handler, memory, timeout > deadline + reserve, X-Ray, logs', () => {
+    const fn = s.stack.verifier.verify.fn;
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 256,
+      Timeout: 45,
+      TracingConfig: { Mode: 'Active' },
+      ReservedConcurrentExecutions: 5,
+      LoggingConfig: { LogGroup: ref(fn.logGroup) },
+      Environment: {
+        Variables: {
+          EVENT_BUS_NAME: ref(s.stack.verifier.bus),
+          VERIFY_DEADLINE_SECONDS: '30',
+          VERIFY_PUBLISH_RESERVE_MS: '5000',
+          POWERTOOLS_SERVICE_NAME: 'rollout-verifier',
+          POWERTOOLS_METRICS_NAMESPACE: 'RolloutVerifier',
+          POWERTOOLS_LOG_LEVEL: 'INFO',
+        },
+      },
+    });
+    const verify = required(
+      Object.values(resourcesOfType(s.template, 'AWS::Lambda::Function'))[0],
+      'function',
+    );
+    const deadline = Number(
+      (verify.Properties.Environment as { Variables: Record<string, string> }).Variables
+        .VERIFY_DEADLINE_SECONDS,
+    );
+    expect(verify.Properties.Timeout).toBeGreaterThan(deadline + 5);
+    s.template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  test('every function has an async on-failure SQS destination and bounded retries', () => {
+    const functions = Object.keys(resourcesOfType(s.template, 'AWS::Lambda::Function'));
+    const configs = Object.values(resourcesOfType(s.template, 'AWS::Lambda::EventInvokeConfig'));
+    const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'));
+    for (const fn of functions) {
+      const config = required(
+        configs.find((c) => JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: fn })),
+        `EventInvokeConfig of ${fn}`,
+      );
+      const destination = (config.Properties.DestinationConfig as { OnFailure: { Destination: unknown } })
+        .OnFailure.Destination as { 'Fn::GetAtt': [string, string] };
+      expect(queues).toContain(destination['Fn::GetAtt'][0]);
+      expect(config.Properties.MaximumRetryAttempts).toBeLessThanOrEqual(2);
+      expect(config.Properties.MaximumEventAgeInSeconds).toBe(3600);
+    }
+  });
+
+  test('every queue is encrypted, TLS-only and keeps messages 14 days', () => {
+    const queues = resourcesOfType(s.template, 'AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(2);
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  test('state table: on-demand, key id, TTL expiration, PITR, AWS-managed KMS encryption, retained', () => {
+    s.template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      Properties: {
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+        AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+        TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+      },
+    });
+  });
+
+  test('no cluster name: no access entry and no eks permission', () => {
+    s.template.resourceCountIs('AWS::EKS::AccessEntry', 0);
+    expect(JSON.stringify(s.template.toJSON())).not.toContain('eks:');
+  });
+
+  test('every alarm notifies the encrypted topic and treats missing data as not breaching', () => {
+    const topic = s.stack.verifier.alarmTopic;
+    const alarms = resourcesOfType(s.template, 'AWS::CloudWatch::Alarm');
+    expect(
+      Object.values(alarms)
+        .map((alarm) => alarm.Properties.AlarmName)
+        .sort(),
+    ).toEqual(
+      [
+        'Test-EventsRolloutEventsDeadLetters',
+        'Test-VerificationFailed',
+        'Test-VerificationInconclusive',
+        'Test-VerifyDurationNearTimeout',
+        'Test-VerifyFailedInvocations',
+        'Test-VerifyFunctionErrors',
+        'Test-VerifyFunctionThrottles',
+      ].sort(),
+    );
+    for (const alarm of Object.values(alarms)) {
+      expect(alarm.Properties.AlarmActions).toEqual([ref(topic)]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+    s.template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    s.template.hasResourceProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    s.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    s.template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+
+  test('verdict alarms: Failed >= 1 per minute, Inconclusive >= 1 over 5 minutes, on the service dimension', () => {
+    const verdictAlarm = (name: string, period: number) =>
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Test-${name}`,
+        Namespace: 'RolloutVerifier',
+        MetricName: name,
+        Dimensions: [{ Name: 'service', Value: 'rollout-verifier' }],
+        Statistic: 'Sum',
+        Period: period,
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: 1,
+      });
+    verdictAlarm('VerificationFailed', 60);
+    verdictAlarm('VerificationInconclusive', 300);
+  });
+
+  test('duration alarm: verify p99 above 80% of the timeout; DLQ alarms: any visible message', () => {
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-VerifyDurationNearTimeout',
+      MetricName: 'Duration',
+      ExtendedStatistic: 'p99',
+      Threshold: 36_000,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'));
+    for (const queue of queues) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      });
+    }
+  });
+
+  test('dashboard: verdicts, time to verdict p50/p99, ELB calls, per-Rollout SEARCH for drift and unhealthy targets', () => {
+    const dashboards = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Dashboard'));
+    expect(dashboards).toHaveLength(1);
+    const body = JSON.stringify(dashboards[0]?.Properties?.DashboardBody);
+    for (const needle of [
+      'VerificationSucceeded',
+      'VerificationFailed',
+      'VerificationInconclusive',
+      'TimeToVerdictMs',
+      '\\"stat\\":\\"p50\\"',
+      '\\"stat\\":\\"p99\\"',
+      'ElbApiCalls',
+      'SEARCH(\'{RolloutVerifier,Rollout,service} MetricName=\\\\\\"WeightDrift\\\\\\"',
+      'SEARCH(\'{RolloutVerifier,Rollout,service} MetricName=\\\\\\"UnhealthyCanaryTargets\\\\\\"',
+    ]) {
+      expect(body).toContain(needle);
+    }
+  });
+
+  test('outputs carry the callback policies and what operators copy into clusters', () => {
+    s.template.hasOutput('OnFailurePolicy', { Value: 'abort' });
+    s.template.hasOutput('OnSuccessPolicy', { Value: 'none' });
+    for (const name of ['EventBusName', 'EventBusArn', 'StateTableName', 'AlarmTopicArn', 'VerifyRoleArn']) {
+      s.template.hasOutput(name, Match.anyValue());
+    }
+  });
+});
+
+describe('everything enabled: cluster, email, ingest and callback', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth(FULL);
+  });
+
+  test('synthesis raises no warnings or errors (no deprecated APIs, no missing settings)', () => {
+    const annotations = Annotations.fromStack(s.stack);
+    expect(annotations.findWarning('*', Match.anyValue())).toEqual([]);
+    expect(annotations.findError('*', Match.anyValue())).toEqual([]);
+  });
+
+  test('three functions, three roles, each function with its own DLQ; rules to verify and callback', () => {
+    s.template.resourceCountIs('AWS::Lambda::Function', 3);
+    s.template.resourceCountIs('AWS::IAM::Role', 3);
+    s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
+    s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
+    // 3 function DLQs + 2 rule-target DLQs.
+    s.template.resourceCountIs('AWS::SQS::Queue', 5);
+    const rules = Object.values(resourcesOfType(s.template, 'AWS::Events::Rule'));
+    const patterns = rules.map((rule) => rule.Properties.EventPattern);
+    expect(patterns).toEqual([
+      JSON.parse(JSON.stringify(ROLLOUT_EVENT_PATTERN)),
+      JSON.parse(JSON.stringify(VERDICT_EVENT_PATTERN)),
+    ]);
+    for (const rule of rules) {
+      const [target] = rule.Properties.Targets as Record<string, unknown>[];
+      expect(target?.DeadLetterConfig).toBeDefined();
+      expect(target?.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 });
+    }
+  });
+
+  test('verify role gains only eks:DescribeCluster on the named cluster', () => {
+    const statements = statementsOf(s.template, s.stack.verifier.verify.fn.role);
+    expect(statements.map((st) => st.Sid)).toEqual([
+      'WriteOwnLogs',
+      undefined,
+      undefined,
+      'ReadLoadBalancers',
+      'PublishOnVerifierBus',
+      'DescribeNamedClusters',
+    ]);
+    expect(statements.at(-1)).toEqual({
+      Sid: 'DescribeNamedClusters',
+      Effect: 'Allow',
+      Action: ['eks:DescribeCluster'],
+      Resource: {
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            { Ref: 'AWS::Partition' },
+            ':eks:',
+            { Ref: 'AWS::Region' },
+            ':',
+            { Ref: 'AWS::AccountId' },
+            ':cluster/prod',
+          ],
+        ],
+      },
+    });
+  });
+
+  test('callback role: logs, X-Ray, its DLQ, table items, DescribeCluster — no ELB, no PutEvents', () => {
+    const callback = s.stack.verifier.callback;
+    expect(callback).toBeDefined();
+    if (!callback) return;
+    const statements = statementsOf(s.template, callback.fn.role);
+    expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
+      ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
+      [undefined, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
+      [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
+      ['StateTableItems', sorted(TABLE_ACTIONS)],
+      ['DescribeNamedClusters', ['eks:DescribeCluster']],
+    ]);
+    expect(statements[3]?.Resource).toEqual(getAtt(s.stack.verifier.table));
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(callback.fn.role),
+      Environment: {
+        Variables: Match.objectLike({ ON_FAILURE: 'abort', ON_SUCCESS: 'none', CLUSTER_NAMES: 'prod' }),
+      },
+    });
+  });
+
+  test('ingest role: logs, X-Ray, its DLQ, PutEvents on the bus, the one secret', () => {
+    const ingest = s.stack.verifier.ingest;
+    expect(ingest).toBeDefined();
+    if (!ingest) return;
+    const statements = statementsOf(s.template, ingest.fn.role);
+    expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
+      ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
+      [undefined, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
+      [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
+      ['PublishOnVerifierBus', ['events:PutEvents']],
+      ['ReadWebhookToken', ['secretsmanager:GetSecretValue']],
+    ]);
+    expect(statements[3]?.Resource).toEqual(getAtt(s.stack.verifier.bus));
+    expect(statements[4]?.Resource).toEqual(ref(ingest.token));
+    s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(ingest.fn.role),
+      ReservedConcurrentExecutions: 5,
+    });
+  });
+
+  test('access entries: one per role, STANDARD, Kubernetes group, no access policies', () => {
+    const entries = Object.values(resourcesOfType(s.template, 'AWS::EKS::AccessEntry')).map(
+      (e) => e.Properties,
+    );
+    expect(entries).toEqual([
+      {
+        ClusterName: 'prod',
+        PrincipalArn: getAtt(s.stack.verifier.verify.fn.role),
+        Type: 'STANDARD',
+        KubernetesGroups: ['rollout-verifier-observer'],
+      },
+      {
+        ClusterName: 'prod',
+        PrincipalArn: getAtt(s.stack.verifier.callback?.fn.role ?? s.stack),
+        Type: 'STANDARD',
+        KubernetesGroups: ['rollout-verifier'],
+      },
+    ]);
+  });
+
+  test('ingest auth failures and callback errors are alarmed; email subscribed', () => {
+    for (const name of ['IngestAuthenticationFailures', 'CallbackErrors']) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Test-${name}`,
+        MetricName: name,
+        Namespace: 'RolloutVerifier',
+        AlarmActions: [ref(s.stack.verifier.alarmTopic)],
+      });
+    }
+    for (const fn of ['Verify', 'Ingest', 'Callback']) {
+      for (const kind of ['Errors', 'Throttles']) {
+        s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+          AlarmName: `Test-${fn}Function${kind}`,
+          Namespace: 'AWS/Lambda',
+          MetricName: kind,
+        });
+      }
+    }
+    const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'));
+    const dlqAlarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.Namespace === 'AWS/SQS',
+    );
+    expect(dlqAlarms).toHaveLength(queues.length);
+    s.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+    });
+  });
+});
+
+describe('settings change the template', () => {
+  test('existing bus by name: no bus created, rules and PutEvents point at it', () => {
+    const { template } = synth({ ...VERIFY_ONLY, createBus: false, busName: 'platform-events' });
+    template.resourceCountIs('AWS::Events::EventBus', 0);
+    template.hasResourceProperties('AWS::Events::Rule', { EventBusName: 'platform-events' });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'PublishOnVerifierBus',
+            Effect: 'Allow',
+            Action: 'events:PutEvents',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':events:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':event-bus/platform-events',
+                ],
+              ],
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  test('deadline drives env and timeout (840 s → 855 s ≤ 900 s); reserved concurrency false removes it', () => {
+    const { template } = synth({ ...VERIFY_ONLY, deadlineSeconds: 840, verifyReservedConcurrency: false });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Timeout: 855,
+      ReservedConcurrentExecutions: Match.absent(),
+      Environment: { Variables: Match.objectLike({ VERIFY_DEADLINE_SECONDS: '840' }) },
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Duration',
+      Threshold: 684_000,
+    });
+  });
+
+  test('several clusters: one access entry per cluster and role, DescribeCluster on each', () => {
+    const { stack, template } = synth({
+      ...VERIFY_ONLY,
+      clusterNames: ['blue', 'green'],
+      clusterName: 'blue',
+    });
+    template.resourceCountIs('AWS::EKS::AccessEntry', 2);
+    const statement = statementsOf(template, stack.verifier.verify.fn.role).find(
+      (st) => st.Sid === 'DescribeNamedClusters',
+    );
+    expect(JSON.stringify(statement?.Resource)).toMatch(/cluster\/blue.*cluster\/green/);
+  });
+
+  test('custom service name, Kubernetes group and log retention', () => {
+    const { template } = synth({
+      ...VERIFY_ONLY,
+      clusterName: 'prod',
+      serviceName: 'team-a-verifier',
+      kubernetesGroups: { verify: 'team-a-observer' },
+      logRetention: RetentionDays.ONE_WEEK,
+    });
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });
+    template.hasResourceProperties('AWS::EKS::AccessEntry', { KubernetesGroups: ['team-a-observer'] });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'VerificationFailed',
+      Dimensions: [{ Name: 'service', Value: 'team-a-verifier' }],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ POWERTOOLS_SERVICE_NAME: 'team-a-verifier' }) },
+    });
+  });
+
+  test('vpc: verify and callback run in it with the VPC access policy; ingest (public webhook) does not', () => {
+    const stack = new Stack(testApp(), 'Private');
+    const vpc = Vpc.fromVpcAttributes(stack, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a'],
+      privateSubnetIds: ['subnet-0123456789abcdef0'],
+      privateSubnetRouteTableIds: ['rtb-0123456789abcdef0'],
+    });
+    const verifier = new RolloutVerifier(stack, 'Verifier', { ...FULL, vpc });
+    const template = Template.fromStack(stack);
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    const inVpc = Object.entries(functions)
+      .filter(([, fn]) => fn.Properties.VpcConfig !== undefined)
+      .map(([id]) => id)
+      .sort();
+    expect(inVpc).toEqual(
+      [verifier.verify.fn.function, verifier.callback?.fn.function ?? stack]
+        .map((fn) => logicalId(fn))
+        .sort(),
+    );
+    const vpcPolicy = {
+      'Fn::Join': [
+        '',
+        ['arn:', { Ref: 'AWS::Partition' }, ':iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole'],
+      ],
+    };
+    const roles = resourcesOfType(template, 'AWS::IAM::Role');
+    expect(roles[logicalId(verifier.verify.fn.role)]?.Properties?.ManagedPolicyArns).toEqual([vpcPolicy]);
+    expect(
+      roles[logicalId(verifier.ingest?.fn.role ?? stack)]?.Properties?.ManagedPolicyArns,
+    ).toBeUndefined();
+  });
+
+  test('customer-managed table key: SSE with that key; the verify role needs neither key nor table', () => {
+    const stack = new Stack(testApp(), 'Embedded');
+    const key = new Key(stack, 'TableKey', { enableKeyRotation: true });
+    const verifier = new RolloutVerifier(stack, 'Verifier', { ...VERIFY_ONLY, tableEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(key) },
+    });
+    const tableOrKey = statementsOf(template, verifier.verify.fn.role).filter((st) =>
+      (st.Action as string[]).some((action) => action.startsWith('kms:') || action.startsWith('dynamodb:')),
+    );
+    expect(tableOrKey).toEqual([]);
+  });
+});
