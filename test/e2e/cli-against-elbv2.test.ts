@@ -6,6 +6,7 @@ import { EXIT, runCli } from '../../cli/program.js';
 import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
+import { captureCliIo } from '../support/cli-io.js';
 import { type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-sim/index.js';
 
 /**
@@ -27,21 +28,8 @@ const checkout = {
   targets: { stable: 3, canary: 1 },
 };
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (text: string) => out.push(text) },
-      stderr: { write: (text: string) => err.push(text) },
-    },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
-
 const verify = (canaryWeight: number, ...extra: string[]) => {
-  const run = capture();
+  const run = captureCliIo();
   const args = [
     'verify',
     '--rollout',

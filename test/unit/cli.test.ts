@@ -1,7 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import {
   DescribeListenersCommand,
   ElasticLoadBalancingV2Client,
@@ -19,6 +18,7 @@ import {
   CHECKOUT_STABLE_TG,
   mockCheckoutAlb,
 } from '../support/alb-mock.js';
+import { captureCliIo } from '../support/cli-io.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
@@ -35,19 +35,7 @@ const VERIFY_CHECKOUT = [
   'eu-west-1',
 ];
 
-function io(stdin = '') {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    io: {
-      stdout: { write: (text: string) => out.push(text) },
-      stderr: { write: (text: string) => err.push(text) },
-      stdin: Readable.from([stdin]),
-    },
-    stdout: () => out.join(''),
-    stderr: () => err.join(''),
-  };
-}
+const io = captureCliIo;
 
 beforeEach(() => {
   elb.reset();

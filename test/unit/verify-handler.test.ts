@@ -1,19 +1,11 @@
-import {
-  DescribeListenersCommand,
-  DescribeLoadBalancersCommand,
-  DescribeRulesCommand,
-  DescribeTagsCommand,
-  DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
-import { ingressLoadBalancerName } from '../../lambdas/core/routers/alb/naming.js';
 import { metrics } from '../../lambdas/shared/powertools.js';
+import { CHECKOUT_RULE, mockCheckoutAlb } from '../support/alb-mock.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
 process.env.EVENT_BUS_NAME = 'rollout-verifier';
@@ -23,59 +15,7 @@ process.env.VERIFY_PUBLISH_RESERVE_MS = '1000';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const events = mockClient(EventBridgeClient);
-const LB_NAME = ingressLoadBalancerName('prod', 'shop', 'checkout', 'internet-facing');
-const LB = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/${LB_NAME}/1`;
-const STABLE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-1/a';
-const CANARY = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-2/b';
-const RULE = `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/${LB_NAME}/1/l/r`;
-
-function albAt(canary: number, stable: number) {
-  const rule = {
-    RuleArn: RULE,
-    Priority: '1',
-    Actions: [
-      {
-        Type: 'forward' as const,
-        ForwardConfig: {
-          TargetGroups: [
-            { TargetGroupArn: CANARY, Weight: canary },
-            { TargetGroupArn: STABLE, Weight: stable },
-          ],
-        },
-      },
-    ],
-  };
-  elb
-    .on(DescribeLoadBalancersCommand)
-    .resolves({ LoadBalancers: [{ LoadBalancerArn: LB, LoadBalancerName: LB_NAME }] });
-  elb.on(DescribeTargetGroupsCommand).resolves({
-    TargetGroups: [
-      { TargetGroupArn: STABLE, TargetGroupName: 'k8s-shop-checkout-1' },
-      { TargetGroupArn: CANARY, TargetGroupName: 'k8s-shop-checkout-2' },
-    ],
-  });
-  elb.on(DescribeTagsCommand).resolves({
-    TagDescriptions: [
-      {
-        ResourceArn: STABLE,
-        Tags: [{ Key: 'ingress.k8s.aws/resource', Value: 'shop/checkout-checkout:80' }],
-      },
-      {
-        ResourceArn: CANARY,
-        Tags: [{ Key: 'ingress.k8s.aws/resource', Value: 'shop/checkout-checkout-canary:80' }],
-      },
-    ],
-  });
-  elb
-    .on(DescribeListenersCommand)
-    .resolves({ Listeners: [{ ListenerArn: `${LB}/l`, Protocol: 'HTTP', Port: 80 }] });
-  elb.on(DescribeRulesCommand).resolves({ Rules: [rule] });
-  elb.on(DescribeTargetHealthCommand).resolves({
-    TargetHealthDescriptions: [
-      { Target: { Id: '10.0.0.1', Port: 8080 }, TargetHealth: { State: 'healthy' } },
-    ],
-  });
-}
+const albAt = (canary: number, stable: number) => mockCheckoutAlb(elb, { canary, stable });
 
 const context = {
   getRemainingTimeInMillis: () => 60_000,
@@ -121,7 +61,7 @@ describe('verify handler', () => {
       bus: 'rollout-verifier',
       detail: { eventId: 'ok-1', verdict: 'Succeeded', rollout: { namespace: 'shop', name: 'checkout' } },
     });
-    expect(published?.detail.evidence?.routes[0]?.resource).toBe(RULE);
+    expect(published?.detail.evidence?.routes[0]?.resource).toBe(CHECKOUT_RULE);
     expect(addMetric.mock.calls.map(([name]) => name)).toEqual(
       expect.arrayContaining(['VerificationSucceeded', 'TimeToVerdictMs', 'ElbApiCalls']),
     );
@@ -139,7 +79,7 @@ describe('verify handler', () => {
     expect(published?.detail.findings).toMatchObject([
       {
         code: 'WeightMismatch',
-        resource: RULE,
+        resource: CHECKOUT_RULE,
         expected: 'canary 20 / stable 80',
         observed: 'canary 0 / stable 100',
       },
