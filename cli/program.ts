@@ -5,6 +5,7 @@ import { AlbRouter } from '../lambdas/core/routers/alb/router.js';
 import { unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
 import { parseDurationSeconds } from './duration.js';
 import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
+import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
 import { progressLine, renderVerdict } from './render.js';
 import { UsageError } from './usage-error.js';
 
@@ -70,6 +71,23 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     .addOption(new Option('--json', 'print exactly the verdict event detail as JSON'))
     .action(async (options: VerifyOptions) => {
       exitCode = await verifyCommand(options, io);
+    });
+
+  program
+    .command('normalize')
+    .description(
+      'print the rollout event the ingest endpoint makes of a notification body, or exactly why it rejects it',
+    )
+    .requiredOption(
+      '--body <file|->',
+      'the notification body Argo posts ({"trigger", "rollout"}); - reads stdin',
+    )
+    .option(
+      '--cluster <name>',
+      'cluster name to stamp on the event (the endpoint: ?cluster= or CLUSTER_NAME)',
+    )
+    .action(async (options: NormalizeOptions) => {
+      exitCode = await normalizeCommand(options, io);
     });
 
   try {

@@ -1,0 +1,49 @@
+import { timingSafeEqual } from 'node:crypto';
+import { type AcceptedToken, digestOf, type TokenStage } from './token-store.js';
+
+/** Longest token we look at; Secrets Manager holds at most 64 KiB, real tokens are ~50 characters. */
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * `Authorization: Bearer <token>` (RFC 6750 §2.1): the scheme is case-insensitive, exactly one
+ * token, no other credential form. Argo's webhook service can send static headers only.
+ */
+const BEARER = /^Bearer +([^\s,]+) *$/i;
+
+export type PresentedCredentials =
+  | { kind: 'bearer'; token: string }
+  | { kind: 'missing' }
+  | { kind: 'malformed'; detail: string };
+
+/** What the `Authorization` header holds, without judging the token yet. Never logs the token. */
+export function bearerTokenOf(authorization: string | undefined): PresentedCredentials {
+  if (authorization === undefined || authorization.trim() === '') return { kind: 'missing' };
+  const match = BEARER.exec(authorization);
+  if (!match?.[1]) {
+    const scheme = /^\S*/.exec(authorization)?.[0] ?? '';
+    return {
+      kind: 'malformed',
+      detail: /^bearer$/i.test(scheme)
+        ? 'Bearer without a single token'
+        : `scheme "${scheme.slice(0, 20)}" instead of Bearer`,
+    };
+  }
+  if (match[1].length > MAX_TOKEN_LENGTH) return { kind: 'malformed', detail: 'token too long' };
+  return { kind: 'bearer', token: match[1] };
+}
+
+/**
+ * Compare the presented token with every accepted one in constant time: SHA-256 digests make
+ * the lengths equal, and every candidate is compared (no early exit) so timing does not tell
+ * which version matched or whether one did.
+ * @returns the stage of the matching token, or undefined.
+ */
+export function matchToken(token: string, accepted: readonly AcceptedToken[]): TokenStage | undefined {
+  const presented = digestOf(token);
+  let matched: TokenStage | undefined;
+  for (const candidate of accepted) {
+    const equal = timingSafeEqual(presented, candidate.digest);
+    if (equal && matched === undefined) matched = candidate.stage;
+  }
+  return matched;
+}

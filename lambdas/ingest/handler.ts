@@ -1,0 +1,27 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { logger } from '../shared/powertools.js';
+import { FAST_CLIENT_OPTIONS } from './clients.js';
+import { buildIngestHandler } from './ingest.js';
+import { readIngestSettings } from './settings.js';
+import { TokenStore } from './token-store.js';
+
+/**
+ * The Argo Rollouts notifications webhook (Lambda Function URL, auth NONE: the bearer token is
+ * checked here, see ingest.ts for the request flow).
+ */
+
+// Built once per container: settings, SDK clients (kept-alive connections) and the token cache.
+const settings = readIngestSettings();
+
+export const handler = buildIngestHandler({
+  settings,
+  eventBridge: new EventBridgeClient(FAST_CLIENT_OPTIONS),
+  tokens: new TokenStore({
+    client: new SecretsManagerClient(FAST_CLIENT_OPTIONS),
+    secretId: settings.WEBHOOK_TOKEN_SECRET_ARN,
+    cacheTtlMs: settings.WEBHOOK_TOKEN_CACHE_SECONDS * 1000,
+    rotationWindowMs: settings.WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES * 60_000,
+    onWarning: (message) => logger.warn(message),
+  }),
+});

@@ -1,0 +1,223 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { ROLLOUT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../../contract/event-catalog.js';
+import type { RolloutEventDetail } from '../core/contracts/rollout-event.js';
+import { NotificationValidationError, normalizeNotification } from '../core/normalize/index.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { type PutEventsOptions, putEventsReliably } from '../shared/put-events.js';
+import { bearerTokenOf, matchToken } from './auth.js';
+import {
+  bodyTextOf,
+  clusterOf,
+  FunctionUrlRequest,
+  type FunctionUrlRequest as FunctionUrlRequestShape,
+  headerOf,
+  parseJsonBody,
+} from './request.js';
+import type { IngestResponse } from './responses.js';
+import * as respond from './responses.js';
+import type { IngestSettings } from './settings.js';
+import { type AcceptedToken, type TokenSource, TokenStoreError } from './token-store.js';
+import { classifyTrigger } from './triggers.js';
+
+/** PutEvents' limit for one entry (Source + DetailType + Detail + Resources, UTF-8 bytes). */
+export const MAX_ENTRY_BYTES = 256 * 1024;
+
+/** One metric per request, named by outcome; no per-reason dimension (low cardinality). */
+export const INGEST_METRICS = {
+  accepted: 'IngestAccepted',
+  ignored: 'IngestIgnoredTriggers',
+  rejected: 'IngestRejected',
+  unauthenticated: 'IngestAuthenticationFailures',
+  tokenStoreFailure: 'IngestTokenStoreFailures',
+  publishFailure: 'IngestPublishFailures',
+  internalError: 'IngestInternalErrors',
+} as const;
+type Outcome = keyof typeof INGEST_METRICS;
+
+export interface IngestDependencies {
+  settings: Pick<IngestSettings, 'EVENT_BUS_NAME' | 'CLUSTER_NAME'>;
+  tokens: TokenSource;
+  eventBridge: EventBridgeClient;
+  /** The receive time stamped on the event; injectable for tests. */
+  now?: () => Date;
+  /** Re-sending of entries PutEvents rejected: short, the webhook waits for the answer. */
+  publish?: PutEventsOptions;
+}
+
+/**
+ * Argo Rollouts notification (Function URL request) → one normalized rollout event on the bus.
+ * Order: method, bearer token, body size, JSON, trigger, schema, publish; the first failing check
+ * answers. Never throws: every path ends in a response, and only a published event gets a 2xx
+ * with `accepted: true`.
+ */
+export function createIngest(deps: IngestDependencies): (event: unknown) => Promise<IngestResponse> {
+  const now = deps.now ?? (() => new Date());
+  const publish = deps.publish ?? { maxRounds: 3, baseDelayMs: 100 };
+
+  const finish = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown> = {}) => {
+    metrics.addMetric(INGEST_METRICS[outcome], MetricUnit.Count, 1);
+    const entry = { outcome, status: response.statusCode, ...details };
+    if (response.statusCode >= 500) logger.error('notification not published', entry);
+    else if (response.statusCode === 401 || outcome === 'rejected')
+      logger.warn('notification rejected', entry);
+    else logger.info(outcome === 'accepted' ? 'notification published' : 'notification ignored', entry);
+    return response;
+  };
+
+  async function handle(event: unknown): Promise<IngestResponse> {
+    const request = FunctionUrlRequest.safeParse(event);
+    if (!request.success) {
+      return finish('rejected', respond.badRequest('not a Lambda Function URL request (payload format 2.0)'));
+    }
+    const http = request.data.requestContext.http;
+    logger.appendKeys({
+      requestId: request.data.requestContext.requestId,
+      sourceIp: http.sourceIp,
+      userAgent: http.userAgent?.slice(0, 200),
+    });
+    if (http.method.toUpperCase() !== 'POST') {
+      return finish('rejected', respond.methodNotAllowed(http.method), { method: http.method.slice(0, 16) });
+    }
+
+    // Authentication before the body is looked at: a stranger learns nothing about the schema.
+    const denied = await authenticate(request.data);
+    if (denied) return denied;
+
+    const cluster = clusterOf(request.data, deps.settings.CLUSTER_NAME);
+    if (!cluster.ok) return finish('rejected', respond.badRequest(cluster.problem));
+
+    const body = bodyTextOf(request.data);
+    if (!body.ok) {
+      const response =
+        body.status === 413 ? respond.tooLarge(body.problem) : respond.badRequest(body.problem);
+      return finish('rejected', response, { bytes: body.bytes });
+    }
+    const json = parseJsonBody(body.text);
+    if (!json.ok) return finish('rejected', respond.badRequest(json.problem), { bytes: body.bytes });
+
+    const trigger = classifyTrigger(json.value);
+    if (trigger.kind === 'ignored') {
+      // Unknown names are worth a look (a typo in a template); Argo's own non-rollout triggers are not.
+      if (!trigger.known) logger.warn('unknown trigger', { trigger: trigger.trigger });
+      return finish('ignored', respond.ignored(trigger.reason), { trigger: trigger.trigger });
+    }
+
+    let detail: RolloutEventDetail;
+    try {
+      detail = normalizeNotification(json.value, { receivedAt: now(), cluster: cluster.cluster });
+    } catch (error) {
+      if (!(error instanceof NotificationValidationError)) throw error;
+      return finish(
+        'rejected',
+        respond.unprocessable(
+          'the notification does not describe a Rollout the verifier can act on',
+          error.issues,
+        ),
+        { issues: error.issues.slice(0, respond.MAX_ISSUES_IN_RESPONSE) },
+      );
+    }
+    const rollout = `${detail.rollout.namespace}/${detail.rollout.name}`;
+    const context = { eventId: detail.eventId, trigger: detail.trigger, rollout, cluster: detail.cluster };
+
+    const entry: PutEventsRequestEntry = {
+      EventBusName: deps.settings.EVENT_BUS_NAME,
+      Source: ROLLOUT_EVENT_SOURCE,
+      DetailType: ROLLOUT_DETAIL_TYPES[detail.trigger],
+      Detail: JSON.stringify(detail),
+    };
+    const entryBytes = entrySize(entry);
+    if (entryBytes > MAX_ENTRY_BYTES) {
+      return finish(
+        'rejected',
+        respond.unprocessable('the normalized event exceeds the 256 KiB EventBridge entry limit', [
+          { path: '(normalized event)', message: `is ${entryBytes} bytes; the limit is ${MAX_ENTRY_BYTES}` },
+        ]),
+        context,
+      );
+    }
+    try {
+      await putEventsReliably(deps.eventBridge, [entry], publish);
+    } catch (error) {
+      return finish('publishFailure', respond.unavailable('the event could not be published; retry'), {
+        ...context,
+        error: describe(error),
+      });
+    }
+    return finish('accepted', respond.accepted(detail.eventId), context);
+  }
+
+  async function authenticate(request: FunctionUrlRequestShape): Promise<IngestResponse | undefined> {
+    const credentials = bearerTokenOf(headerOf(request, 'authorization'));
+    if (credentials.kind === 'missing') {
+      return finish('unauthenticated', respond.unauthorized(), { reason: 'no Authorization header' });
+    }
+    if (credentials.kind === 'malformed') {
+      return finish('unauthenticated', respond.unauthorized(), {
+        reason: `malformed Authorization header: ${credentials.detail}`,
+      });
+    }
+    let accepted: AcceptedToken[];
+    try {
+      accepted = await deps.tokens.acceptedTokens();
+    } catch (error) {
+      // Never accept when the tokens cannot be read; 503 makes Argo retry.
+      if (!(error instanceof TokenStoreError)) throw error;
+      return finish('tokenStoreFailure', respond.unavailable('authentication is unavailable; retry'), {
+        error: error.message,
+      });
+    }
+    const stage = matchToken(credentials.token, accepted);
+    if (!stage) {
+      return finish('unauthenticated', respond.unauthorized(), {
+        reason: 'token matches no accepted version',
+        acceptedVersions: accepted.map((token) => token.stage),
+      });
+    }
+    if (stage === 'AWSPREVIOUS') {
+      logger.warn('request authenticated with the previous webhook token: update this cluster’s secret', {
+        tokenVersion: stage,
+      });
+    }
+    return undefined;
+  }
+
+  return async (event) => {
+    try {
+      return await handle(event);
+    } catch (error) {
+      // A bug, not a client error: answer (Argo retries a 5xx) and make it visible.
+      return finish('internalError', respond.internalError(), { error: describe(error) });
+    }
+  };
+}
+
+/** The Lambda handler: the ingest flow wrapped in Powertools logging (fresh keys per request) and metrics. */
+export function buildIngestHandler(deps: IngestDependencies) {
+  const ingest = createIngest(deps);
+  return (
+    middy(async (event: unknown, _context: Context) => await ingest(event))
+      // logEvent: false even when POWERTOOLS_LOGGER_LOG_EVENT=true: the event holds the bearer token.
+      .use(injectLambdaContext(logger, { resetKeys: true, logEvent: false }))
+      .use(logMetrics(metrics))
+  );
+}
+
+/** PutEvents entry size as EventBridge computes it (Time is not set: EventBridge stamps it). */
+export function entrySize(entry: PutEventsRequestEntry): number {
+  const bytes = (text: string | undefined) => (text ? Buffer.byteLength(text, 'utf8') : 0);
+  return (
+    bytes(entry.Source) +
+    bytes(entry.DetailType) +
+    bytes(entry.Detail) +
+    (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
+  );
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { ClusterName } from './settings.js';
+
+/** The largest notification body accepted, in decoded bytes (a Rollout is a few KiB). */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/**
+ * The few fields of a Lambda Function URL request (payload format 2.0, the shape of
+ * `APIGatewayProxyEventV2`) the ingest function reads. Everything else passes untouched.
+ */
+export const FunctionUrlRequest = z
+  .object({
+    requestContext: z
+      .object({
+        requestId: z.string().optional(),
+        http: z
+          .object({
+            method: z.string(),
+            sourceIp: z.string().optional(),
+            userAgent: z.string().optional(),
+          })
+          .loose(),
+      })
+      .loose(),
+    headers: z.record(z.string(), z.unknown()).nullish(),
+    queryStringParameters: z.record(z.string(), z.unknown()).nullish(),
+    body: z.string().nullish(),
+    isBase64Encoded: z.boolean().nullish(),
+  })
+  .loose();
+export type FunctionUrlRequest = z.infer<typeof FunctionUrlRequest>;
+
+/**
+ * A header by name, case-insensitively (Function URLs lower-case names; a direct invocation may
+ * not). Repeated headers arrive joined with commas.
+ */
+export function headerOf(request: FunctionUrlRequest, name: string): string | undefined {
+  const wanted = name.toLowerCase();
+  for (const [key, value] of Object.entries(request.headers ?? {})) {
+    if (key.toLowerCase() === wanted && typeof value === 'string') return value;
+  }
+  return undefined;
+}
+
+export type ClusterChoice = { ok: true; cluster: string | undefined } | { ok: false; problem: string };
+
+/** `?cluster=<name>` lets one endpoint serve several clusters; it wins over `CLUSTER_NAME`. */
+export function clusterOf(request: FunctionUrlRequest, fallback: string | undefined): ClusterChoice {
+  const raw = request.queryStringParameters?.cluster;
+  if (raw === undefined || raw === null) return { ok: true, cluster: fallback };
+  const parsed = ClusterName.safeParse(raw);
+  if (!parsed.success) {
+    // Repeated parameters arrive comma-joined and fail the name rule, which is right: one cluster per URL.
+    return {
+      ok: false,
+      problem: `query parameter cluster ${parsed.error.issues[0]?.message ?? 'is invalid'}`,
+    };
+  }
+  return { ok: true, cluster: parsed.data };
+}
+
+export type BodyText =
+  | { ok: true; text: string; bytes: number }
+  | { ok: false; status: 400 | 413; problem: string; bytes: number };
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The body as text, size-checked on the decoded bytes before anything else touches it.
+ * Base64 bodies (binary content types) are decoded; a BOM is dropped.
+ */
+export function bodyTextOf(request: FunctionUrlRequest): BodyText {
+  const body = request.body ?? '';
+  const base64 = request.isBase64Encoded === true;
+  // Exact for well-formed base64 and computed without decoding: a 6 MB body costs no allocation.
+  const bytes = base64 ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8');
+  if (bytes > MAX_BODY_BYTES) {
+    return {
+      ok: false,
+      status: 413,
+      bytes,
+      problem: `body is ${bytes} bytes; the limit is ${MAX_BODY_BYTES} bytes`,
+    };
+  }
+  if (!base64) return { ok: true, text: body.replace(/^\uFEFF/, ''), bytes };
+  try {
+    return { ok: true, text: utf8.decode(Buffer.from(body, 'base64')), bytes };
+  } catch {
+    return { ok: false, status: 400, bytes, problem: 'body is not valid UTF-8 text' };
+  }
+}
+
+export type JsonBody = { ok: true; value: unknown } | { ok: false; problem: string };
+
+export function parseJsonBody(text: string): JsonBody {
+  if (text.trim() === '') return { ok: false, problem: 'body is empty: expected the notification JSON' };
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, problem: `body is not valid JSON: ${(error as Error).message}` };
+  }
+}

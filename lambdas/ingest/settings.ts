@@ -1,0 +1,55 @@
+import { z } from 'zod';
+
+/**
+ * EKS cluster names: 1–100 characters, alphanumerics, `-` and `_`, starting with an alphanumeric
+ * (the `eks:CreateCluster` rule). Used for `CLUSTER_NAME` and the `?cluster=` query parameter.
+ */
+export const ClusterName = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(100, 'must be at most 100 characters')
+  .regex(/^[0-9A-Za-z][0-9A-Za-z_-]*$/, 'must be an EKS cluster name (letters, digits, "-" and "_")');
+
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
+/** An unset variable and an empty one mean the same: CloudFormation cannot remove a key per stage. */
+const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyIsUnset, schema.optional());
+
+const wholeNumber = (fallback: number, max: number) =>
+  z.preprocess(
+    emptyIsUnset,
+    z.coerce
+      .number('must be a whole number')
+      .int('must be a whole number')
+      .min(0, 'must not be negative')
+      .max(max, `must be at most ${max}`)
+      .default(fallback),
+  );
+
+const Environment = z.object({
+  EVENT_BUS_NAME: z.string('is required: the bus rollout events are published to').min(1, 'is required'),
+  WEBHOOK_TOKEN_SECRET_ARN: z
+    .string('is required: the Secrets Manager secret holding the webhook bearer token')
+    .regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'),
+  /** How long a container keeps the tokens it read (0: read on every authenticated request). */
+  WEBHOOK_TOKEN_CACHE_SECONDS: wholeNumber(300, 3600),
+  /** How long after AWSCURRENT was created the AWSPREVIOUS token is still accepted (0: never). */
+  WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: wholeNumber(60, 7 * 24 * 60),
+  /** The cluster the notifications come from when the request names none (`?cluster=`). */
+  CLUSTER_NAME: optional(ClusterName),
+});
+export type IngestSettings = z.infer<typeof Environment>;
+
+/** Read once at cold start: a misconfigured function fails loudly, naming the variable. */
+export function readIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
+  const parsed = Environment.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    throw new Error(`invalid ingest function configuration: ${problems}`);
+  }
+  return parsed.data;
+}

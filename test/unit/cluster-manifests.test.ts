@@ -1,0 +1,430 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../contract/event-catalog.js';
+import { normalizeNotification } from '../../lambdas/core/normalize/index.js';
+import { DEFAULTS } from '../../lib/settings.js';
+
+/**
+ * deploy/cluster/ against the contracts it has to honour: the triggers the project subscribes to
+ * (contract/event-catalog.ts), the ingest body the normalizer accepts, the Kubernetes groups the
+ * stack's EKS access entries carry (lib/settings.ts), and the Rollout CRD the callback writes to.
+ */
+
+const CLUSTER_DIR = new URL('../../deploy/cluster/', import.meta.url);
+const FIXTURES_DIR = new URL('../fixtures/notifications/', import.meta.url);
+// CI checks out ../shared beside the repository clone.
+const CRD_URL = new URL('../../../shared/reference/argo-rollouts-crd-v1.9.1.yaml', import.meta.url);
+
+const CONTROLLER_NAMESPACE = 'argo-rollouts';
+const SERVICE = 'rollout-verifier';
+const TRIGGERS = Object.keys(ROLLOUT_DETAIL_TYPES) as RolloutTrigger[];
+const CALLBACK_GROUP = DEFAULTS.kubernetesGroups.callback;
+const OBSERVER_GROUP = DEFAULTS.kubernetesGroups.verify;
+
+// ---- loading ------------------------------------------------------------------------------------
+
+interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  type?: string;
+  rules?: PolicyRule[];
+  roleRef?: { apiGroup: string; kind: string; name: string };
+  subjects?: { apiGroup?: string; kind: string; name: string; namespace?: string }[];
+}
+
+interface PolicyRule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs: string[];
+  resourceNames?: string[];
+  nonResourceURLs?: string[];
+}
+
+interface Kustomization {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  resources?: string[];
+}
+
+/** Every YAML document of a file, failing on any parse error or warning. */
+function readDocuments(url: URL): Manifest[] {
+  const documents = parseAllDocuments(readFileSync(url, 'utf8'));
+  const manifests: Manifest[] = [];
+  for (const document of documents) {
+    const problems = [...document.errors, ...document.warnings].map((problem) => problem.message);
+    expect(problems, fileURLToPath(url)).toEqual([]);
+    const value = document.toJS() as Manifest | null;
+    if (value !== null) manifests.push(value);
+  }
+  return manifests;
+}
+
+function readKustomization(dir: URL): Kustomization {
+  return parse(readFileSync(new URL('kustomization.yaml', dir), 'utf8')) as Kustomization;
+}
+
+/** What `kubectl apply -k <dir>` sends, as far as these tests care: every listed document. */
+function buildKustomization(dir: URL): { file: string; manifest: Manifest }[] {
+  const kustomization = readKustomization(dir);
+  return (kustomization.resources ?? []).flatMap((entry) => {
+    const url = new URL(entry, dir);
+    expect(existsSync(url), `${entry} listed in ${fileURLToPath(dir)}kustomization.yaml`).toBe(true);
+    if (statSync(url).isDirectory()) return buildKustomization(new URL(`${entry}/`, dir));
+    return readDocuments(url).map((manifest) => ({ file: entry, manifest }));
+  });
+}
+
+const configMap = readDocuments(new URL('argo-rollouts-notification-configmap.yaml', CLUSTER_DIR))[0]!;
+const data = configMap.data ?? {};
+const secretTemplate = readDocuments(new URL('argo-rollouts-notification-secret.yaml', CLUSTER_DIR))[0]!;
+const clusterRoles = readDocuments(new URL('clusterroles.yaml', CLUSTER_DIR));
+const clusterRoleBindings = readDocuments(new URL('clusterrolebindings.yaml', CLUSTER_DIR));
+
+function dataValue(key: string): string {
+  const value = data[key];
+  if (value === undefined) throw new Error(`argo-rollouts-notification-configmap has no data key ${key}`);
+  return value;
+}
+
+function clusterRole(name: string): Manifest {
+  const role = clusterRoles.find((manifest) => manifest.metadata.name === name);
+  if (!role) throw new Error(`no ClusterRole ${name} in clusterroles.yaml`);
+  return role;
+}
+
+/** A rule list flattened to `group/resource:verb` grants, so grouping and order do not matter. */
+function grants(rules: PolicyRule[]): string[] {
+  return rules
+    .flatMap((rule) =>
+      (rule.apiGroups ?? []).flatMap((group) =>
+        (rule.resources ?? []).flatMap((resource) =>
+          rule.verbs.map((verb) => `${group}/${resource}:${verb}`),
+        ),
+      ),
+    )
+    .sort();
+}
+
+// ---- rendering ----------------------------------------------------------------------------------
+
+interface WebhookTemplate {
+  webhook: Record<string, { method?: string; body?: string; path?: string }>;
+}
+
+const TO_JSON_ROLLOUT = /^\{\{-?\s*toJson\s+\.rollout\s*-?\}\}$/;
+
+function template(trigger: RolloutTrigger): WebhookTemplate {
+  return parse(dataValue(`template.${SERVICE}-${trigger}`)) as WebhookTemplate;
+}
+
+function templateBody(trigger: RolloutTrigger): string {
+  const body = template(trigger).webhook[SERVICE]?.body;
+  if (body === undefined) throw new Error(`template for ${trigger} has no ${SERVICE} webhook body`);
+  return body;
+}
+
+/**
+ * What the controller sends for `rollout`: the body with its one action, `{{toJson .rollout}}`,
+ * evaluated. Anything else in `{{ }}` would need Go's text/template, so it fails here instead.
+ */
+function render(trigger: RolloutTrigger, rollout: unknown): string {
+  const body = templateBody(trigger);
+  const actions = body.match(/\{\{.*?\}\}/gs) ?? [];
+  expect(actions, `template for ${trigger}`).toHaveLength(1);
+  expect(actions[0], `template for ${trigger}`).toMatch(TO_JSON_ROLLOUT);
+  return body.replace(actions[0]!, JSON.stringify(rollout));
+}
+
+interface NotificationFixture {
+  name: string;
+  body: { trigger: RolloutTrigger; rollout: Record<string, unknown> };
+}
+
+/** The fixture bodies that are meant to be valid (invalid-* ones test the normalizer's errors). */
+const fixtures: NotificationFixture[] = readdirSync(FIXTURES_DIR)
+  .filter((name) => name.endsWith('.json') && !name.startsWith('invalid-'))
+  .map((name) => ({
+    name,
+    body: JSON.parse(readFileSync(new URL(name, FIXTURES_DIR), 'utf8')),
+  }));
+
+const sample = fixtures.find((fixture) => fixture.name === 'alb-step-completed-setweight.json')!.body.rollout;
+const context = { receivedAt: new Date('2025-11-20T10:03:00.000Z'), cluster: 'prod-eu-west-1' };
+
+// ---- tests --------------------------------------------------------------------------------------
+
+describe('deploy/cluster kustomization', () => {
+  it('lists files that exist and parse: the ConfigMap in the controller namespace and cluster-scoped RBAC', () => {
+    const kustomization = readKustomization(CLUSTER_DIR);
+    expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
+    expect(kustomization.kind).toBe('Kustomization');
+    expect(kustomization.namespace).toBe(CONTROLLER_NAMESPACE);
+
+    const built = buildKustomization(CLUSTER_DIR);
+    const objects = built.map(({ manifest }) => `${manifest.kind}/${manifest.metadata.name}`).sort();
+    expect(objects).toEqual(
+      [
+        'ConfigMap/argo-rollouts-notification-configmap',
+        `ClusterRole/${CALLBACK_GROUP}`,
+        `ClusterRole/${OBSERVER_GROUP}`,
+        `ClusterRoleBinding/${CALLBACK_GROUP}`,
+        `ClusterRoleBinding/${OBSERVER_GROUP}`,
+      ].sort(),
+    );
+    for (const { file, manifest } of built) {
+      if (manifest.kind.startsWith('Cluster')) {
+        expect(manifest.metadata.namespace, `${file}: ${manifest.kind} is cluster-scoped`).toBeUndefined();
+        expect(manifest.apiVersion).toBe('rbac.authorization.k8s.io/v1');
+      } else {
+        expect(manifest.apiVersion).toBe('v1');
+        expect(manifest.metadata.namespace, `${file}: ${manifest.kind}`).toBe(CONTROLLER_NAMESPACE);
+      }
+    }
+  });
+
+  it('keeps the Secret template out, so re-applying never writes the placeholders over the real values', () => {
+    const built = buildKustomization(CLUSTER_DIR);
+    expect(built.filter(({ manifest }) => manifest.kind === 'Secret')).toEqual([]);
+    expect(secretTemplate).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'argo-rollouts-notification-secret', namespace: CONTROLLER_NAMESPACE },
+    });
+  });
+
+  it('offers namespaced RBAC: RoleBindings, without a namespace of their own, to the same ClusterRoles', () => {
+    const dir = new URL('namespaced/', CLUSTER_DIR);
+    const kustomization = readKustomization(dir);
+    expect(kustomization.namespace, 'the overlay per application namespace sets it').toBeUndefined();
+    const roleBindings = buildKustomization(dir).map(({ manifest }) => manifest);
+    expect(roleBindings.map((binding) => binding.kind)).toEqual(['RoleBinding', 'RoleBinding']);
+    for (const binding of roleBindings) {
+      expect(binding.metadata.namespace).toBeUndefined();
+      const clusterBinding = clusterRoleBindings.find((b) => b.metadata.name === binding.metadata.name);
+      expect(clusterBinding, `a ClusterRoleBinding named ${binding.metadata.name}`).toBeDefined();
+      expect(binding.roleRef).toEqual(clusterBinding!.roleRef);
+      expect(binding.subjects).toEqual(clusterBinding!.subjects);
+      clusterRole(binding.roleRef!.name);
+    }
+  });
+});
+
+describe('notifications ConfigMap', () => {
+  it('has exactly one trigger and one template per subscribed trigger, plus the service and subscriptions', () => {
+    expect(configMap.metadata).toMatchObject({
+      name: 'argo-rollouts-notification-configmap',
+      namespace: CONTROLLER_NAMESPACE,
+    });
+    const keys = Object.keys(data).sort();
+    expect(keys).toEqual(
+      [
+        `service.webhook.${SERVICE}`,
+        'subscriptions',
+        ...TRIGGERS.map((trigger) => `trigger.${trigger}`),
+        ...TRIGGERS.map((trigger) => `template.${SERVICE}-${trigger}`),
+      ].sort(),
+    );
+  });
+
+  it.each(TRIGGERS)('trigger %s sends its own template, unconditionally', (trigger) => {
+    expect(parse(dataValue(`trigger.${trigger}`))).toEqual([{ send: [`${SERVICE}-${trigger}`] }]);
+  });
+
+  it.each(TRIGGERS)('template for %s POSTs to the rollout-verifier webhook, with no path', (trigger) => {
+    const { webhook } = template(trigger);
+    expect(Object.keys(webhook)).toEqual([SERVICE]);
+    expect(webhook[SERVICE]!.method).toBe('POST');
+    // A path would be appended to the url, after its ?cluster= query.
+    expect(webhook[SERVICE]!.path).toBeUndefined();
+  });
+
+  it.each(TRIGGERS)(
+    'template for %s renders {"trigger": <its trigger>, "rollout": <the Rollout>}',
+    (trigger) => {
+      const body = JSON.parse(render(trigger, sample));
+      expect(body).toEqual({ trigger, rollout: sample });
+    },
+  );
+
+  it.each(TRIGGERS)('the body rendered for %s normalizes: template and ingest contract agree', (trigger) => {
+    const detail = normalizeNotification(render(trigger, sample), context);
+    expect(detail.trigger).toBe(trigger);
+    expect(detail.cluster).toBe(context.cluster);
+    expect(detail.rollout).toMatchObject({ namespace: 'shop', name: 'checkout', revision: 5 });
+  });
+
+  it('reproduces every valid notification fixture from its rollout, through the template of its trigger', () => {
+    expect(new Set(fixtures.map((fixture) => fixture.body.trigger))).toEqual(new Set(TRIGGERS));
+    for (const { name, body } of fixtures) {
+      const rendered = render(body.trigger, body.rollout);
+      expect(JSON.parse(rendered), name).toEqual(body);
+      expect(normalizeNotification(rendered, context).trigger, name).toBe(body.trigger);
+    }
+  });
+
+  it('configures the webhook service: secret url, bearer token, JSON, no string retry waits', () => {
+    const service = parse(dataValue(`service.webhook.${SERVICE}`)) as Record<string, unknown>;
+    expect(service.url).toBe('$rollout-verifier-url');
+    expect(service.headers).toEqual(
+      expect.arrayContaining([
+        { name: 'Authorization', value: 'Bearer $rollout-verifier-token' },
+        { name: 'Content-Type', value: 'application/json' },
+      ]),
+    );
+    expect(Object.keys(service).sort()).toEqual(['headers', 'retryMax', 'url']);
+    expect(Number.isInteger(service.retryMax) && (service.retryMax as number) >= 1).toBe(true);
+    // retryWaitMin/Max are time.Durations: a string value fails to decode and kills the service.
+    for (const [key, value] of Object.entries(data)) {
+      expect(value, key).not.toMatch(/retryWait(Min|Max)/);
+    }
+  });
+
+  it('references only keys the Secret template defines, and the template defines only those', () => {
+    // The notifications engine replaces $<key> tokens matching [$][\w-_]+ in service settings.
+    const referenced = [...dataValue(`service.webhook.${SERVICE}`).matchAll(/\$([\w-]+)/g)].map(
+      (match) => match[1],
+    );
+    const stringData = secretTemplate.stringData ?? {};
+    expect([...new Set(referenced)].sort()).toEqual(['rollout-verifier-token', 'rollout-verifier-url']);
+    expect(Object.keys(stringData).sort()).toEqual(['rollout-verifier-token', 'rollout-verifier-url']);
+    for (const [key, value] of Object.entries(stringData)) {
+      expect(value, `${key} is an obvious placeholder`).toContain('REPLACE_ME');
+    }
+    expect(stringData['rollout-verifier-url']).toMatch(/^https:\/\/.*\/\?cluster=REPLACE_ME$/);
+  });
+
+  it('subscribes the rollout-verifier recipient to the six triggers, for every Rollout by default', () => {
+    const subscriptions = parse(dataValue('subscriptions'));
+    expect(subscriptions).toEqual([{ recipients: [SERVICE], triggers: expect.any(Array) }]);
+    expect([...subscriptions[0].triggers].sort()).toEqual([...TRIGGERS].sort());
+  });
+
+  it('documents the selector and the per-Rollout annotations, and the warning against using both', () => {
+    const text = readFileSync(new URL('argo-rollouts-notification-configmap.yaml', CLUSTER_DIR), 'utf8');
+    expect(text).toMatch(/#\s*selector: \S+=\S+/);
+    for (const trigger of TRIGGERS) {
+      expect(text).toContain(`notifications.argoproj.io/subscribe.${trigger}.${SERVICE}: ""`);
+    }
+    expect(text).toMatch(/ONE of the two/);
+  });
+});
+
+describe('RBAC for the verifier groups', () => {
+  const rulesOf = (name: string) => clusterRole(name).rules ?? [];
+
+  it('grants the callback group exactly: read and patch Rollouts, patch their status, record Events, read routes', () => {
+    expect(grants(rulesOf(CALLBACK_GROUP))).toEqual(
+      [
+        'argoproj.io/rollouts:get',
+        'argoproj.io/rollouts:patch',
+        'argoproj.io/rollouts/status:patch',
+        '/events:create',
+        '/events:patch',
+        'discovery.k8s.io/endpointslices:get',
+        'discovery.k8s.io/endpointslices:list',
+        'networking.istio.io/virtualservices:get',
+        'networking.istio.io/virtualservices:list',
+        'networking.istio.io/destinationrules:get',
+        'networking.istio.io/destinationrules:list',
+        'getambassador.io/mappings:get',
+        'getambassador.io/mappings:list',
+      ].sort(),
+    );
+  });
+
+  it('grants the observer group exactly: read-only Rollouts, EndpointSlices, routes and Services', () => {
+    expect(grants(rulesOf(OBSERVER_GROUP))).toEqual(
+      [
+        'argoproj.io/rollouts:get',
+        'argoproj.io/rollouts:list',
+        'discovery.k8s.io/endpointslices:get',
+        'discovery.k8s.io/endpointslices:list',
+        'networking.istio.io/virtualservices:get',
+        'networking.istio.io/virtualservices:list',
+        'networking.istio.io/destinationrules:get',
+        'networking.istio.io/destinationrules:list',
+        'getambassador.io/mappings:get',
+        'getambassador.io/mappings:list',
+        '/services:get',
+      ].sort(),
+    );
+    for (const rule of rulesOf(OBSERVER_GROUP)) {
+      expect(
+        rule.verbs.every((verb) => ['get', 'list', 'watch'].includes(verb)),
+        JSON.stringify(rule),
+      ).toBe(true);
+    }
+  });
+
+  it('has no wildcard, no secrets, no resourceNames or nonResourceURLs loophole', () => {
+    expect(clusterRoles.map((role) => role.kind)).toEqual(['ClusterRole', 'ClusterRole']);
+    for (const role of clusterRoles) {
+      for (const rule of role.rules ?? []) {
+        const where = `${role.metadata.name}: ${JSON.stringify(rule)}`;
+        expect([...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs], where).not.toContain(
+          '*',
+        );
+        expect(rule.resources ?? [], where).not.toContain('secrets');
+        expect(rule.resourceNames, where).toBeUndefined();
+        expect(rule.nonResourceURLs, where).toBeUndefined();
+      }
+    }
+  });
+
+  it.each([CALLBACK_GROUP, OBSERVER_GROUP])(
+    'binds group %s (the stack access entry group) to its ClusterRole',
+    (name) => {
+      const binding = clusterRoleBindings.find((manifest) => manifest.metadata.name === name);
+      expect(binding?.kind).toBe('ClusterRoleBinding');
+      expect(binding?.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name });
+      expect(binding?.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name }]);
+    },
+  );
+});
+
+const crdMissing = !existsSync(CRD_URL);
+
+describe('Rollout CRD consistency', () => {
+  it.skipIf(crdMissing)(
+    `RBAC names the CRD's plural and its subresources${
+      crdMissing
+        ? ` (SKIPPED: ${fileURLToPath(CRD_URL)} not found; CI checks out ../shared beside the repository)`
+        : ''
+    }`,
+    () => {
+      const [crd] = parseAllDocuments(readFileSync(CRD_URL, 'utf8')).map((document) => document.toJS());
+      expect(crd.kind).toBe('CustomResourceDefinition');
+      expect(crd.spec.group).toBe('argoproj.io');
+      expect(crd.spec.scope).toBe('Namespaced');
+      const plural: string = crd.spec.names.plural;
+      const servedVersions = crd.spec.versions.filter((version: { served: boolean }) => version.served);
+      expect(servedVersions.length).toBeGreaterThan(0);
+      const known = new Set([plural]);
+      for (const subresource of ['status', 'scale']) {
+        if (
+          servedVersions.every(
+            (version: { subresources?: object }) => subresource in (version.subresources ?? {}),
+          )
+        ) {
+          known.add(`${plural}/${subresource}`);
+        }
+      }
+      const referenced = clusterRoles.flatMap((role) =>
+        (role.rules ?? [])
+          .filter((rule) => rule.apiGroups?.includes('argoproj.io'))
+          .flatMap((rule) => rule.resources ?? []),
+      );
+      expect(new Set(referenced)).toEqual(new Set(['rollouts', 'rollouts/status']));
+      for (const resource of referenced) {
+        expect(known, `argoproj.io/${resource} in the CRD`).toContain(resource);
+      }
+    },
+  );
+});

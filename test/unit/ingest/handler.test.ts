@@ -1,0 +1,129 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
+import { readIngestSettings } from '../../../lambdas/ingest/settings.js';
+import {
+  BUS,
+  context,
+  fixtureText,
+  functionUrlEvent,
+  mockTokens,
+  publishedEntries,
+  responseBody,
+  SECRET_ARN,
+} from './support.js';
+
+const events = mockClient(EventBridgeClient);
+const secrets = mockClient(SecretsManagerClient);
+
+describe('lambdas/ingest/handler.ts: the deployed wiring', () => {
+  let invoke: (event: unknown) => Promise<IngestResponse>;
+  const saved = { ...process.env };
+
+  beforeAll(async () => {
+    // What lib/ingest.ts sets, plus the optional cluster.
+    process.env.EVENT_BUS_NAME = BUS;
+    process.env.WEBHOOK_TOKEN_SECRET_ARN = SECRET_ARN;
+    process.env.CLUSTER_NAME = 'prod-eu';
+    const { handler } = await import('../../../lambdas/ingest/handler.js');
+    invoke = (event) => handler(event, context) as Promise<IngestResponse>;
+  });
+
+  afterAll(() => {
+    process.env = saved;
+  });
+
+  beforeEach(() => {
+    events.reset();
+    secrets.reset();
+    mockTokens(secrets);
+    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
+  });
+
+  it('publishes a valid notification on the configured bus, stamped with CLUSTER_NAME', async () => {
+    const response = await invoke(
+      functionUrlEvent({ body: fixtureText('alb-step-completed-setweight.json') }),
+    );
+    expect(response.statusCode).toBe(202);
+    const [entry] = publishedEntries(events);
+    expect(entry).toMatchObject({ EventBusName: BUS, Source: 'rollout-verifier.ingest' });
+    expect(entry?.detail.cluster).toBe('prod-eu');
+    expect(responseBody(response)).toEqual({ accepted: true, eventId: entry?.detail.eventId });
+    expect(secrets.commandCalls(GetSecretValueCommand)[0]?.args[0].input).toEqual({
+      SecretId: SECRET_ARN,
+      VersionStage: 'AWSCURRENT',
+    });
+  });
+
+  it('keeps the token cache across invocations of a warm container', async () => {
+    await invoke(functionUrlEvent({ body: fixtureText('alb-paused.json') }));
+    await invoke(functionUrlEvent({ body: fixtureText('alb-resumed.json') }));
+    // The first test of this file already filled the cache.
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('rejects a stranger', async () => {
+    const response = await invoke(functionUrlEvent({ body: '{}', token: 'definitely-not-the-token' }));
+    expect(response.statusCode).toBe(401);
+    expect(events.calls()).toHaveLength(0);
+  });
+});
+
+describe('readIngestSettings', () => {
+  const base = { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARN: SECRET_ARN };
+
+  it('applies the defaults', () => {
+    expect(readIngestSettings(base)).toEqual({
+      ...base,
+      WEBHOOK_TOKEN_CACHE_SECONDS: 300,
+      WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 60,
+      CLUSTER_NAME: undefined,
+    });
+  });
+
+  it('an empty variable is unset (its default applies)', () => {
+    expect(
+      readIngestSettings({
+        ...base,
+        WEBHOOK_TOKEN_CACHE_SECONDS: '',
+        WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: '',
+      }),
+    ).toMatchObject({ WEBHOOK_TOKEN_CACHE_SECONDS: 300, WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 60 });
+  });
+
+  it('reads the optional values; an empty CLUSTER_NAME is unset', () => {
+    expect(
+      readIngestSettings({
+        ...base,
+        WEBHOOK_TOKEN_CACHE_SECONDS: '60',
+        WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: '0',
+        CLUSTER_NAME: '',
+      }),
+    ).toMatchObject({
+      WEBHOOK_TOKEN_CACHE_SECONDS: 60,
+      WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 0,
+      CLUSTER_NAME: undefined,
+    });
+  });
+
+  it.each([
+    [{}, /EVENT_BUS_NAME: is required.*WEBHOOK_TOKEN_SECRET_ARN: is required/],
+    [
+      { ...base, WEBHOOK_TOKEN_SECRET_ARN: 'webhook-token' },
+      /WEBHOOK_TOKEN_SECRET_ARN: must be a Secrets Manager secret ARN/,
+    ],
+    [{ ...base, WEBHOOK_TOKEN_CACHE_SECONDS: 'five' }, /WEBHOOK_TOKEN_CACHE_SECONDS: must be a whole number/],
+    [{ ...base, WEBHOOK_TOKEN_CACHE_SECONDS: '3601' }, /WEBHOOK_TOKEN_CACHE_SECONDS: must be at most 3600/],
+    [{ ...base, WEBHOOK_TOKEN_CACHE_SECONDS: '-1' }, /WEBHOOK_TOKEN_CACHE_SECONDS: must not be negative/],
+    [
+      { ...base, WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: '1.5' },
+      /WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: must be a whole number/,
+    ],
+    [{ ...base, CLUSTER_NAME: 'prod eu' }, /CLUSTER_NAME: must be an EKS cluster name/],
+  ])('fails the cold start naming the variable: %j', (env, message) => {
+    expect(() => readIngestSettings(env)).toThrow(/^invalid ingest function configuration: /);
+    expect(() => readIngestSettings(env)).toThrow(message);
+  });
+});

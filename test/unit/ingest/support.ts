@@ -1,0 +1,172 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  GetSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import type { AwsClientStub } from 'aws-sdk-client-mock';
+import { RolloutEventDetail } from '../../../lambdas/core/contracts/rollout-event.js';
+import { buildIngestHandler, type IngestDependencies } from '../../../lambdas/ingest/ingest.js';
+import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
+import { TokenStore } from '../../../lambdas/ingest/token-store.js';
+
+export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-AbCdEf';
+export const BUS = 'rollout-verifier';
+export const CURRENT_TOKEN = 'current-token-0123456789abcdefghijklmnopqrstuv';
+export const PREVIOUS_TOKEN = 'previous-token-0123456789abcdefghijklmnopqrstu';
+/** AWSCURRENT's CreatedDate in these tests. */
+export const ROTATED_AT = new Date('2025-11-03T10:00:00Z');
+
+const FIXTURES = join(import.meta.dirname, '../../fixtures/notifications');
+
+export function fixtureText(name: string): string {
+  return readFileSync(join(FIXTURES, name), 'utf8');
+}
+
+export function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(fixtureText(name)) as Record<string, unknown>;
+}
+
+/** Every fixture the normalizer accepts, by file name. */
+export const VALID_FIXTURES = readdirSync(FIXTURES).filter(
+  (name) => name.endsWith('.json') && !name.startsWith('invalid-'),
+);
+export const INVALID_FIXTURES = readdirSync(FIXTURES).filter((name) => name.startsWith('invalid-'));
+
+export interface RequestOptions {
+  method?: string;
+  body?: string;
+  base64?: boolean;
+  token?: string | null;
+  authorization?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+}
+
+/** A Lambda Function URL request (payload format 2.0) as Lambda delivers it. */
+export function functionUrlEvent(options: RequestOptions = {}) {
+  const method = options.method ?? 'POST';
+  const authorization =
+    options.authorization ??
+    (options.token === null ? undefined : `Bearer ${options.token ?? CURRENT_TOKEN}`);
+  const body = options.body;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: '/',
+    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
+    headers: {
+      'content-type': 'application/json',
+      host: 'abcdefgh.lambda-url.eu-west-1.on.aws',
+      'user-agent': 'Go-http-client/1.1',
+      ...(authorization !== undefined ? { authorization } : {}),
+      ...options.headers,
+    },
+    ...(options.query ? { queryStringParameters: options.query } : {}),
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abcdefgh',
+      domainName: 'abcdefgh.lambda-url.eu-west-1.on.aws',
+      domainPrefix: 'abcdefgh',
+      http: {
+        method,
+        path: '/',
+        protocol: 'HTTP/1.1',
+        sourceIp: '203.0.113.7',
+        userAgent: 'Go-http-client/1.1',
+      },
+      requestId: 'req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '03/Nov/2025:10:00:00 +0000',
+      timeEpoch: 1762164000000,
+    },
+    ...(body !== undefined
+      ? {
+          body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
+          isBase64Encoded: options.base64 ?? false,
+        }
+      : { isBase64Encoded: false }),
+  };
+}
+
+export const context = {
+  functionName: 'ingest',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
+
+/** The tokens in Secrets Manager: AWSCURRENT (created at ROTATED_AT) and AWSPREVIOUS (null: none). */
+export function mockTokens(
+  stub: AwsClientStub<SecretsManagerClient>,
+  { previous = PREVIOUS_TOKEN as string | null, current = CURRENT_TOKEN } = {},
+): void {
+  stub.on(GetSecretValueCommand, { VersionStage: 'AWSCURRENT' }).resolves({
+    ARN: SECRET_ARN,
+    SecretString: current,
+    VersionStages: ['AWSCURRENT'],
+    CreatedDate: ROTATED_AT,
+  });
+  if (previous === null) {
+    stub.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).rejects(
+      new ResourceNotFoundException({
+        message: "Secrets Manager can't find the specified secret value for staging label: AWSPREVIOUS",
+        $metadata: {},
+      }),
+    );
+  } else {
+    stub.on(GetSecretValueCommand, { VersionStage: 'AWSPREVIOUS' }).resolves({
+      ARN: SECRET_ARN,
+      SecretString: previous,
+      VersionStages: ['AWSPREVIOUS'],
+      CreatedDate: new Date(ROTATED_AT.getTime() - 86_400_000),
+    });
+  }
+}
+
+export interface TestHandlerOptions {
+  clock?: { now: number };
+  cluster?: string;
+  cacheTtlMs?: number;
+  rotationWindowMs?: number;
+}
+
+/** A fresh handler (fresh token cache) over the mocked clients, with an injectable clock. */
+export function testHandler(options: TestHandlerOptions = {}) {
+  const clock = options.clock ?? { now: ROTATED_AT.getTime() + 60_000 };
+  const deps: IngestDependencies = {
+    settings: { EVENT_BUS_NAME: BUS, CLUSTER_NAME: options.cluster },
+    eventBridge: new EventBridgeClient({}),
+    tokens: new TokenStore({
+      client: new SecretsManagerClient({}),
+      secretId: SECRET_ARN,
+      cacheTtlMs: options.cacheTtlMs ?? 300_000,
+      rotationWindowMs: options.rotationWindowMs ?? 3_600_000,
+      now: () => clock.now,
+    }),
+    now: () => new Date(clock.now),
+    publish: { maxRounds: 3, baseDelayMs: 1 },
+  };
+  const handler = buildIngestHandler(deps);
+  return {
+    clock,
+    invoke: (event: unknown) => handler(event, context) as Promise<IngestResponse>,
+  };
+}
+
+export function responseBody(response: IngestResponse): Record<string, unknown> {
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+/** Every entry sent with PutEvents, its Detail parsed with the contract. */
+export function publishedEntries(events: AwsClientStub<EventBridgeClient>) {
+  return events.commandCalls(PutEventsCommand).flatMap((call) =>
+    (call.args[0].input.Entries ?? []).map((entry) => ({
+      ...entry,
+      detail: RolloutEventDetail.parse(JSON.parse(entry.Detail ?? 'null')),
+    })),
+  );
+}
