@@ -48,7 +48,7 @@ export class RolloutVerifier extends Construct {
     const state = new StateTable(this, 'State', { encryptionKey: props.tableEncryptionKey });
     this.table = state.table;
 
-    this.verify = new Verify(this, 'Verify', { settings, events, network });
+    this.verify = new Verify(this, 'Verify', { settings, events, table: state, network });
     if (settings.ingest.enabled) {
       this.ingest = new Ingest(this, 'Ingest', { settings, events });
     }

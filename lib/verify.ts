@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import { ROLLOUT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import type { VerifierEvents } from './events.js';
 import { PUBLISH_RESERVE_SECONDS, type ResolvedSettings } from './settings.js';
+import type { StateTable } from './state-table.js';
 import { VerifierFunction, type VerifierFunctionProps } from './verifier-function.js';
 
 /** The ELBv2 read calls the ALB router makes (lambdas/core/routers/alb), and nothing else. */
@@ -20,6 +21,7 @@ export const ELB_DESCRIBE_ACTIONS = [
 export interface VerifyProps {
   readonly settings: ResolvedSettings;
   readonly events: VerifierEvents;
+  readonly table: StateTable;
   readonly network: Pick<VerifierFunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 }
 
@@ -47,6 +49,7 @@ export class Verify extends Construct {
         EVENT_BUS_NAME: props.events.bus.eventBusName,
         VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
         VERIFY_PUBLISH_RESERVE_MS: String(PUBLISH_RESERVE_SECONDS * 1000),
+        IDEMPOTENCY_TABLE_NAME: props.table.table.tableName,
       },
       ...props.network,
     });
@@ -57,8 +60,8 @@ export class Verify extends Construct {
       new PolicyStatement({ sid: 'ReadLoadBalancers', actions: ELB_DESCRIBE_ACTIONS, resources: ['*'] }),
     );
     grantPutEvents(this.fn, props.events.bus);
-    // No table access: the verify function keeps its stale-event memory per container; the
-    // callback, which must act once per verdict, is the one that uses the table.
+    // Powertools idempotency records keyed by the rollout event's eventId: a duplicate delivery is verified once.
+    props.table.grantItems(this.fn.role);
 
     props.events.route(
       'RolloutEvents',

@@ -1,3 +1,6 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -84,7 +87,21 @@ function secondsLeftToVerify(context: Context): number {
   return Math.floor((context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS) / 1000);
 }
 
+const verifyOnce = settings.IDEMPOTENCY_TABLE_NAME
+  ? [
+      makeHandlerIdempotent({
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: settings.IDEMPOTENCY_TABLE_NAME }),
+        config: new IdempotencyConfig({
+          // Before the parser: keyed on the raw EventBridge event's detail.eventId (the dedup key ingest sets).
+          eventKeyJmesPath: 'detail.eventId',
+          expiresAfterSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+        }),
+      }),
+    ]
+  : [];
+
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger))
   .use(logMetrics(metrics))
+  .use(verifyOnce)
   .use(parser({ schema: RolloutEventDetail, envelope: EventBridgeEnvelope, safeParse: true }));

@@ -8,6 +8,14 @@ const Environment = z.object({
   VERIFY_DEADLINE_SECONDS: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
   VERIFY_INITIAL_DELAY_MS: positiveInt(1_000),
   VERIFY_MAX_DELAY_MS: positiveInt(5_000),
+  /**
+   * The table that makes the function idempotent on the rollout event's eventId, so a duplicate
+   * delivery (Argo retries, overlapping subscriptions, EventBridge at-least-once) is verified once.
+   * Unset: no deduplication across containers (local runs).
+   */
+  IDEMPOTENCY_TABLE_NAME: z.string().min(1).optional(),
+  /** How long a verified eventId is remembered. */
+  IDEMPOTENCY_TTL_SECONDS: positiveInt(3_600),
   /** Time kept back from the Lambda timeout to publish the verdict. */
   VERIFY_PUBLISH_RESERVE_MS: positiveInt(5_000),
 });
@@ -15,7 +23,10 @@ export type VerifySettingsEnv = z.infer<typeof Environment>;
 
 /** Read once at cold start: a misconfigured function fails loudly instead of verifying with wrong settings. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): VerifySettingsEnv {
-  const parsed = Environment.safeParse(env);
+  const parsed = Environment.safeParse({
+    ...env,
+    IDEMPOTENCY_TABLE_NAME: env.IDEMPOTENCY_TABLE_NAME || undefined,
+  });
   if (!parsed.success) {
     const problems = parsed.error.issues
       .map((issue) => `${issue.path.join('.')}: ${issue.message}`)

@@ -103,6 +103,12 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         Action: ['events:PutEvents'],
         Resource: getAtt(s.stack.verifier.bus),
       },
+      {
+        Sid: 'StateTableItems',
+        Effect: 'Allow',
+        Action: sorted(TABLE_ACTIONS),
+        Resource: getAtt(s.stack.verifier.table),
+      },
     ]);
   });
 
@@ -167,6 +173,7 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
           EVENT_BUS_NAME: ref(s.stack.verifier.bus),
           VERIFY_DEADLINE_SECONDS: '30',
           VERIFY_PUBLISH_RESERVE_MS: '5000',
+          IDEMPOTENCY_TABLE_NAME: ref(s.stack.verifier.table),
           POWERTOOLS_SERVICE_NAME: 'rollout-verifier',
           POWERTOOLS_METRICS_NAMESPACE: 'RolloutVerifier',
           POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -376,6 +383,7 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       undefined,
       'ReadLoadBalancers',
       'PublishOnVerifierBus',
+      'StateTableItems',
       'DescribeNamedClusters',
     ]);
     expect(statements.at(-1)).toEqual({
@@ -601,7 +609,7 @@ describe('settings change the template', () => {
     ).toBeUndefined();
   });
 
-  test('customer-managed table key: SSE with that key; the verify role needs neither key nor table', () => {
+  test('customer-managed table key: SSE with that key, and the verify role may use it', () => {
     const stack = new Stack(testApp(), 'Embedded');
     const key = new Key(stack, 'TableKey', { enableKeyRotation: true });
     const verifier = new RolloutVerifier(stack, 'Verifier', { ...VERIFY_ONLY, tableEncryptionKey: key });
@@ -609,9 +617,10 @@ describe('settings change the template', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(key) },
     });
-    const tableOrKey = statementsOf(template, verifier.verify.fn.role).filter((st) =>
-      (st.Action as string[]).some((action) => action.startsWith('kms:') || action.startsWith('dynamodb:')),
+    const kms = statementsOf(template, verifier.verify.fn.role).filter((st) =>
+      (st.Action as string[]).some((action) => action.startsWith('kms:')),
     );
-    expect(tableOrKey).toEqual([]);
+    expect(kms).toHaveLength(1);
+    expect(kms[0]?.Resource).toEqual(getAtt(key));
   });
 });

@@ -1,0 +1,116 @@
+import {
+  ConditionalCheckFailedException,
+  DeleteItemCommand,
+  DynamoDBClient,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mockCheckoutAlb } from '../support/alb-mock.js';
+import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
+
+process.env.EVENT_BUS_NAME = 'rollout-verifier';
+process.env.IDEMPOTENCY_TABLE_NAME = 'rollout-verifier-state';
+
+const elb = mockClient(ElasticLoadBalancingV2Client);
+const events = mockClient(EventBridgeClient);
+const dynamo = mockClient(DynamoDBClient);
+
+/** Just enough of a DynamoDB table for Powertools idempotency: conditional put, update, delete. */
+function inMemoryTable() {
+  const items = new Map<string, Record<string, unknown>>();
+  dynamo.on(PutItemCommand).callsFake((input) => {
+    const item = unmarshall(input.Item);
+    const existing = items.get(String(item.id));
+    const nowSeconds = Date.now() / 1000;
+    if (existing && Number(existing.expiration) >= nowSeconds) {
+      throw new ConditionalCheckFailedException({
+        message: 'The conditional request failed',
+        $metadata: {},
+        Item: marshall(existing),
+      });
+    }
+    items.set(String(item.id), item);
+    return {};
+  });
+  dynamo.on(UpdateItemCommand).callsFake((input) => {
+    const key = String(unmarshall(input.Key).id);
+    const values = unmarshall(input.ExpressionAttributeValues);
+    const names = input.ExpressionAttributeNames as Record<string, string>;
+    const item = items.get(key) ?? { id: key };
+    for (const [placeholder, attribute] of Object.entries(names)) {
+      const value = values[`:${placeholder.slice(1)}`];
+      if (value !== undefined) item[attribute] = value;
+    }
+    items.set(key, item);
+    return {};
+  });
+  dynamo.on(DeleteItemCommand).callsFake((input) => {
+    items.delete(String(unmarshall(input.Key).id));
+    return {};
+  });
+  return items;
+}
+
+const context = {
+  getRemainingTimeInMillis: () => 60_000,
+  functionName: 'verify',
+  awsRequestId: 'req-1',
+} as unknown as Context;
+let verifyHandler: typeof import('../../lambdas/verify/handler.js').handler;
+const handler = (event: unknown) => verifyHandler(event as never, context);
+
+beforeAll(async () => {
+  ({ handler: verifyHandler } = await import('../../lambdas/verify/handler.js'));
+});
+
+beforeEach(() => {
+  elb.reset();
+  events.reset();
+  dynamo.reset();
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
+  mockCheckoutAlb(elb, { canary: 20, stable: 80 });
+});
+
+describe('verify handler: one verification per eventId', () => {
+  it('verifies a duplicate delivery once and answers it with the stored result', async () => {
+    const table = inMemoryTable();
+    const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'dup-1' }));
+    const first = await handler(delivery);
+    const second = await handler({ ...delivery, id: 'another-eventbridge-id' });
+    expect(first).toMatchObject({ outcome: 'verified', verdict: { verdict: 'Succeeded' } });
+    expect(second).toEqual(first);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect([...table.values()]).toMatchObject([{ status: 'COMPLETED' }]);
+  });
+
+  it('verifies different eventIds separately', async () => {
+    inMemoryTable();
+    const rollout = { ...rolloutEvent().rollout, name: 'other' };
+    await handler(eventBridgeEnvelope(rolloutEvent({ eventId: 'a-1', rollout })));
+    await handler(
+      eventBridgeEnvelope(rolloutEvent({ eventId: 'a-2', rollout, step: { index: 2, count: 4 } })),
+    );
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+
+  it('forgets a failed attempt so the retry verifies again', async () => {
+    const table = inMemoryTable();
+    events.reset();
+    events
+      .on(PutEventsCommand)
+      .rejectsOnce(new Error('EventBridge is down'))
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
+    const rollout = { ...rolloutEvent().rollout, name: 'retried' };
+    const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'retry-1', rollout }));
+    await expect(handler(delivery)).rejects.toThrow('EventBridge is down');
+    expect(table.size).toBe(0);
+    await expect(handler(delivery)).resolves.toMatchObject({ outcome: 'verified' });
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+});
