@@ -67,7 +67,7 @@ export async function runDemo({
 export function renderDemo(result: DemoResult): string {
   const rolloutWidth = Math.max(...result.timeline.map((entry) => entry.rollout.length));
   const lines = [
-    'rollout-verifier demo: the verify Lambda against loopback ELBv2 and EventBridge simulators (no AWS account)',
+    'rollout-verifier demo: the ingest and verify Lambdas against loopback ELBv2, Secrets Manager and EventBridge simulators (no AWS account)',
     '',
     'Timeline',
     ...result.timeline.map(
@@ -79,7 +79,7 @@ export function renderDemo(result: DemoResult): string {
   ];
   const rows = result.scenarios.map((scenario) => [
     scenario.name,
-    scenario.expected.join(', '),
+    scenario.expected.join(', ') || '(no verdict)',
     scenario.got.join(', ') || '(no verdict)',
     scenario.findings.join(', ') || '-',
     scenario.ok ? 'ok' : `MISMATCH${scenario.problem ? `: ${scenario.problem}` : ''}`,

@@ -135,6 +135,19 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
+    name: "a stranger's POST → 401, nothing published",
+    rollout: 'shop/ledger',
+    expected: [],
+    async run(world) {
+      const { argo } = canaryWorld(world, 'ledger');
+      const answer = await world.notify(argo.stepCompleted(0), { token: 'guessed-token-0123456789abcdef' });
+      await world.settle();
+      if (answer.statusCode !== 401 || answer.published) {
+        throw new Error(`ingest answered ${answer.statusCode} to a wrong token`);
+      }
+    },
+  },
+  {
     name: 'blue-green switch',
     rollout: 'shop/profile',
     expected: ['Succeeded'],

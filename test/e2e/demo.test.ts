@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderDemo, runDemo } from '../../demo/run.js';
 
 describe('npm run demo', () => {
-  it('reaches the expected verdict in every scenario, through the real verify handler', async () => {
+  it('reaches the expected verdict in every scenario, through the real ingest and verify handlers', async () => {
     const result = await runDemo({ deadlineSeconds: 2 });
     expect(result.scenarios.map(({ name, got, ok, problem }) => ({ name, got, ok, problem }))).toEqual([
       {
@@ -19,9 +19,10 @@ describe('npm run demo', () => {
         ok: true,
         problem: undefined,
       },
+      { name: "a stranger's POST → 401, nothing published", got: [], ok: true, problem: undefined },
       { name: 'blue-green switch', got: ['Succeeded'], ok: true, problem: undefined },
     ]);
     expect(result.ok).toBe(true);
-    expect(renderDemo(result)).toContain('5 of 5 scenarios reached the expected verdicts.');
+    expect(renderDemo(result)).toContain('6 of 6 scenarios reached the expected verdicts.');
   });
 });

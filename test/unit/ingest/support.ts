@@ -12,6 +12,12 @@ import { RolloutEventDetail } from '../../../lambdas/core/contracts/rollout-even
 import { buildIngestHandler, type IngestDependencies } from '../../../lambdas/ingest/ingest.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
 import { TokenStore } from '../../../lambdas/ingest/token-store.js';
+import {
+  functionUrlEvent as anyFunctionUrlEvent,
+  type RequestOptions,
+} from '../../support/function-url-event.js';
+
+export type { RequestOptions };
 
 export const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-AbCdEf';
 export const BUS = 'rollout-verifier';
@@ -36,61 +42,12 @@ export const VALID_FIXTURES = readdirSync(FIXTURES).filter(
 );
 export const INVALID_FIXTURES = readdirSync(FIXTURES).filter((name) => name.startsWith('invalid-'));
 
-export interface RequestOptions {
-  method?: string;
-  body?: string;
-  base64?: boolean;
-  token?: string | null;
-  authorization?: string;
-  headers?: Record<string, string>;
-  query?: Record<string, string>;
-}
-
-/** A Lambda Function URL request (payload format 2.0) as Lambda delivers it. */
+/** A Function URL request carrying the current token unless the options say otherwise. */
 export function functionUrlEvent(options: RequestOptions = {}) {
-  const method = options.method ?? 'POST';
-  const authorization =
-    options.authorization ??
-    (options.token === null ? undefined : `Bearer ${options.token ?? CURRENT_TOKEN}`);
-  const body = options.body;
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: '/',
-    rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
-    headers: {
-      'content-type': 'application/json',
-      host: 'abcdefgh.lambda-url.eu-west-1.on.aws',
-      'user-agent': 'Go-http-client/1.1',
-      ...(authorization !== undefined ? { authorization } : {}),
-      ...options.headers,
-    },
-    ...(options.query ? { queryStringParameters: options.query } : {}),
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'abcdefgh',
-      domainName: 'abcdefgh.lambda-url.eu-west-1.on.aws',
-      domainPrefix: 'abcdefgh',
-      http: {
-        method,
-        path: '/',
-        protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
-        userAgent: 'Go-http-client/1.1',
-      },
-      requestId: 'req-1',
-      routeKey: '$default',
-      stage: '$default',
-      time: '03/Nov/2025:10:00:00 +0000',
-      timeEpoch: 1762164000000,
-    },
-    ...(body !== undefined
-      ? {
-          body: options.base64 ? Buffer.from(body, 'utf8').toString('base64') : body,
-          isBase64Encoded: options.base64 ?? false,
-        }
-      : { isBase64Encoded: false }),
-  };
+  return anyFunctionUrlEvent({
+    ...options,
+    token: options.token === undefined ? CURRENT_TOKEN : options.token,
+  });
 }
 
 export const context = {
