@@ -1,5 +1,6 @@
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import type { AttemptProgress } from '../lambdas/core/converge.js';
+import { formatTable } from './table.js';
 
 const VERDICT_MARK: Record<VerdictEventDetail['verdict'], string> = {
   Succeeded: '✔ Succeeded',
@@ -19,7 +20,7 @@ export function renderVerdict(verdict: VerdictEventDetail): string {
   if (verdict.findings.length > 0) {
     lines.push(
       '',
-      table(
+      formatTable(
         ['FINDING', 'RESOURCE', 'EXPECTED', 'OBSERVED'],
         verdict.findings.map((f) => [f.code, f.resource, String(f.expected), String(f.observed)]),
       ),
@@ -49,13 +50,4 @@ export function progressLine(progress: AttemptProgress): string {
   const codes = [...new Set(progress.judgement.findings.map((finding) => finding.code))].join(', ');
   const left = Math.max(0, Math.ceil(progress.remainingMs / 1000));
   return `observation ${progress.attempt}: ${progress.judgement.verdict === 'Succeeded' ? 'converged' : `waiting (${codes})`} · ${left}s left`;
-}
-
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  const format = (row: string[]) =>
-    `  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`.trimEnd();
-  return [format(header), ...rows.map(format)].join('\n');
 }

@@ -1,3 +1,4 @@
+import { formatTable } from '../cli/table.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { startWorld, type TimelineEntry } from './world.js';
 
@@ -85,12 +86,7 @@ export function renderDemo(result: DemoResult): string {
     scenario.ok ? 'ok' : `MISMATCH${scenario.problem ? `: ${scenario.problem}` : ''}`,
   ]);
   const header = ['SCENARIO', 'EXPECTED', 'GOT', 'FINDINGS', 'RESULT'];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => row[column]!.length)),
-  );
-  for (const row of [header, ...rows]) {
-    lines.push(`  ${row.map((cell, column) => cell.padEnd(widths[column]!)).join('  ')}`.trimEnd());
-  }
+  lines.push(formatTable(header, rows));
   const passed = result.scenarios.filter((scenario) => scenario.ok).length;
   lines.push('', `${passed} of ${result.scenarios.length} scenarios reached the expected verdicts.`);
   return lines.join('\n');

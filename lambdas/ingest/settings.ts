@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emptyIsUnset, optionalSetting, readEnvironment } from '../shared/environment.js';
 
 /**
  * EKS cluster names: 1–100 characters, alphanumerics, `-` and `_`, starting with an alphanumeric
@@ -11,11 +12,6 @@ export const ClusterName = z
   .regex(/^[0-9A-Za-z][0-9A-Za-z_-]*$/, 'must be an EKS cluster name (letters, digits, "-" and "_")');
 
 const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
-
-/** An unset variable and an empty one mean the same: CloudFormation cannot remove a key per stage. */
-const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
-
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyIsUnset, schema.optional());
 
 const wholeNumber = (fallback: number, max: number) =>
   z.preprocess(
@@ -38,18 +34,10 @@ const Environment = z.object({
   /** How long after AWSCURRENT was created the AWSPREVIOUS token is still accepted (0: never). */
   WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: wholeNumber(60, 7 * 24 * 60),
   /** The cluster the notifications come from when the request names none (`?cluster=`). */
-  CLUSTER_NAME: optional(ClusterName),
+  CLUSTER_NAME: optionalSetting(ClusterName),
 });
 export type IngestSettings = z.infer<typeof Environment>;
 
-/** Read once at cold start: a misconfigured function fails loudly, naming the variable. */
 export function readIngestSettings(env: NodeJS.ProcessEnv = process.env): IngestSettings {
-  const parsed = Environment.safeParse(env);
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`invalid ingest function configuration: ${problems}`);
-  }
-  return parsed.data;
+  return readEnvironment(Environment, 'ingest', env);
 }

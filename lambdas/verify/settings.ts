@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
+import { optionalSetting, readEnvironment } from '../shared/environment.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
@@ -13,7 +14,7 @@ const Environment = z.object({
    * delivery (Argo retries, overlapping subscriptions, EventBridge at-least-once) is verified once.
    * Unset: no deduplication across containers (local runs).
    */
-  IDEMPOTENCY_TABLE_NAME: z.string().min(1).optional(),
+  IDEMPOTENCY_TABLE_NAME: optionalSetting(z.string().min(1)),
   /** How long a verified eventId is remembered. */
   IDEMPOTENCY_TTL_SECONDS: positiveInt(3_600),
   /** Time kept back from the Lambda timeout to publish the verdict. */
@@ -21,17 +22,6 @@ const Environment = z.object({
 });
 export type VerifySettingsEnv = z.infer<typeof Environment>;
 
-/** Read once at cold start: a misconfigured function fails loudly instead of verifying with wrong settings. */
 export function readSettings(env: NodeJS.ProcessEnv = process.env): VerifySettingsEnv {
-  const parsed = Environment.safeParse({
-    ...env,
-    IDEMPOTENCY_TABLE_NAME: env.IDEMPOTENCY_TABLE_NAME || undefined,
-  });
-  if (!parsed.success) {
-    const problems = parsed.error.issues
-      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
-      .join('; ');
-    throw new Error(`invalid verify function configuration: ${problems}`);
-  }
-  return parsed.data;
+  return readEnvironment(Environment, 'verify', env);
 }
