@@ -1,10 +1,18 @@
 import { Command, CommanderError, Option } from 'commander';
+import { ClusterApis } from '../lambdas/core/cluster/cluster-apis.js';
+import { ClusterConnections } from '../lambdas/core/cluster/connections.js';
+import type { KubeApiForCluster } from '../lambdas/core/cluster/kube-api.js';
+import { HttpsKubeApi } from '../lambdas/core/cluster/kube-client.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
 import { createElbApi } from '../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../lambdas/core/routers/alb/router.js';
-import { unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
+import { withServiceEndpoints } from '../lambdas/core/routers/alb/with-endpoints.js';
+import { AmbassadorRouter } from '../lambdas/core/routers/ambassador/router.js';
+import { IstioRouter } from '../lambdas/core/routers/istio/router.js';
+import { type Routers, unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
 import { parseDurationSeconds } from './duration.js';
 import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
+import { endpointFromKubeconfig } from './kubeconfig.js';
 import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
 import { progressLine, renderVerdict } from './render.js';
 import { UsageError } from './usage-error.js';
@@ -19,6 +27,9 @@ export interface CliIo {
 
 interface VerifyOptions extends VerifyFlags {
   event?: string;
+  kubeconfig?: string;
+  context?: string;
+  eksAuth?: boolean;
   timeout?: string;
   json?: boolean;
   region?: string;
@@ -66,6 +77,15 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
       '--timeout <duration>',
       "deadline: seconds or a duration such as 30s, 2m (default: the event's, else 30s)",
     )
+    .option(
+      '--kubeconfig <file>',
+      'kubeconfig for the cluster API (Istio/Ambassador routes; with ALB, EndpointSlices vs registered targets). Default: $KUBECONFIG, ~/.kube/config',
+    )
+    .option('--context <name>', 'kubeconfig context (default: its current-context)')
+    .option(
+      '--eks-auth',
+      'reach the --cluster EKS cluster with eks:DescribeCluster and your AWS credentials instead of a kubeconfig',
+    )
     .option('--region <region>', 'AWS region (default: the AWS SDK credential chain / AWS_REGION)')
     .option('--endpoint-url <url>', 'ELBv2 endpoint (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 also works)')
     .addOption(new Option('--json', 'print exactly the verdict event detail as JSON'))
@@ -107,9 +127,6 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
 
 async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number> {
   const event = await eventOf(options, io);
-  const unverifiable = unverifiableReason(event);
-  if (unverifiable) throw new UsageError(`nothing to verify: ${unverifiable}`);
-
   const timeoutSeconds = options.timeout === undefined ? undefined : parseDurationSeconds(options.timeout);
   if (
     options.timeout !== undefined &&
@@ -120,22 +137,83 @@ async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number>
     );
   }
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const elb = createElbApi({ region, endpoint: options.endpointUrl });
+  const cluster = clusterAccess(options, event, region);
   try {
-    await elb.region();
-  } catch {
-    throw new UsageError('no AWS region: pass --region or set AWS_REGION');
-  }
+    const routers = await routersFor(event, options, region, cluster?.forCluster);
+    const unverifiable = unverifiableReason(event, routers);
+    if (unverifiable) throw new UsageError(`nothing to verify: ${unverifiable}`);
 
-  const live = Boolean(io.stderr.isTTY) && !options.json;
-  const verdict = await verifyRollout(
-    timeoutSeconds === undefined ? event : { ...event, deadlineSeconds: timeoutSeconds },
-    { alb: new AlbRouter(elb) },
-    { onAttempt: live ? (progress) => io.stderr.write(`\r\x1b[2K${progressLine(progress)}`) : undefined },
-  );
-  if (live) io.stderr.write('\r\x1b[2K');
-  io.stdout.write(options.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderVerdict(verdict)}\n`);
-  return EXIT[verdict.verdict];
+    const live = Boolean(io.stderr.isTTY) && !options.json;
+    const verdict = await verifyRollout(
+      timeoutSeconds === undefined ? event : { ...event, deadlineSeconds: timeoutSeconds },
+      routers,
+      { onAttempt: live ? (progress) => io.stderr.write(`\r\x1b[2K${progressLine(progress)}`) : undefined },
+    );
+    if (live) io.stderr.write('\r\x1b[2K');
+    io.stdout.write(options.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderVerdict(verdict)}\n`);
+    return EXIT[verdict.verdict];
+  } finally {
+    // Keep-alive connections to the cluster would keep the process running.
+    cluster?.close();
+  }
+}
+
+/**
+ * The cluster API, when the rollout's routes live there (Istio, Ambassador) or the operator asked
+ * for it (kubeconfig flags, --eks-auth: then ALB verifications also compare registrations with
+ * EndpointSlices). Connected lazily, on the first read.
+ */
+function clusterAccess(
+  options: VerifyOptions,
+  event: RolloutEventDetail,
+  region: string | undefined,
+): { forCluster: KubeApiForCluster; close(): void } | undefined {
+  const asked = options.kubeconfig !== undefined || options.context !== undefined || options.eksAuth === true;
+  if (!asked && event.traffic.router !== 'istio' && event.traffic.router !== 'ambassador') return undefined;
+  if (options.eksAuth) {
+    if (!event.cluster) throw new UsageError('--eks-auth needs --cluster <EKS cluster name>');
+    const apis = new ClusterApis(new ClusterConnections({ region }), [event.cluster]);
+    return { forCluster: apis.forCluster, close: () => apis.close() };
+  }
+  let api: Promise<HttpsKubeApi> | undefined;
+  return {
+    forCluster: () => {
+      api ??= endpointFromKubeconfig({ path: options.kubeconfig, context: options.context }).then(
+        (endpoint) => new HttpsKubeApi(endpoint),
+      );
+      return api;
+    },
+    close: () =>
+      void api?.then(
+        (client) => client.close(),
+        () => undefined,
+      ),
+  };
+}
+
+async function routersFor(
+  event: RolloutEventDetail,
+  options: VerifyOptions,
+  region: string | undefined,
+  forCluster: KubeApiForCluster | undefined,
+): Promise<Routers> {
+  // Constructing the client calls nothing: a mesh rollout needs no AWS region.
+  const elb = createElbApi({ region, endpoint: options.endpointUrl });
+  if (event.traffic.router === 'alb') {
+    try {
+      await elb.region();
+    } catch {
+      throw new UsageError('no AWS region: pass --region or set AWS_REGION');
+    }
+  }
+  const routers: Routers = {
+    alb: forCluster ? withServiceEndpoints(new AlbRouter(elb), forCluster) : new AlbRouter(elb),
+  };
+  if (forCluster) {
+    routers.istio = new IstioRouter(forCluster);
+    routers.ambassador = new AmbassadorRouter(forCluster);
+  }
+  return routers;
 }
 
 async function eventOf(options: VerifyOptions, io: CliIo): Promise<RolloutEventDetail> {

@@ -1,6 +1,7 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
 import type { ResolvedSettings } from './settings.js';
 import type { StateTable } from './state-table.js';
@@ -36,11 +37,13 @@ export class Callback extends Construct {
       environment: {
         ON_FAILURE: settings.onFailure,
         ON_SUCCESS: settings.onSuccess,
-        CLUSTER_NAMES: settings.clusterNames.join(','),
+        ON_INCONCLUSIVE: settings.onInconclusive,
+        ...clusterEnvironment(this, settings),
         TABLE_NAME: props.table.table.tableName,
       },
       ...props.network,
     });
+    grantClusterSecrets(this.fn.role, settings.clusterSecrets);
     // Idempotency (one abort/promote per verdict) and verdict history on the one table.
     props.table.grantItems(this.fn.role);
     props.events.route(

@@ -49,3 +49,32 @@ export class ClusterAccess extends Construct {
     );
   }
 }
+
+/** The cluster settings the verify and callback functions read (lambdas/shared/clusters.ts). */
+export function clusterEnvironment(
+  scope: Construct,
+  settings: {
+    readonly clusterNames: readonly string[];
+    readonly clusterSecrets: Readonly<Record<string, string>>;
+  },
+): Record<string, string> {
+  const environment: Record<string, string> = { CLUSTER_NAMES: settings.clusterNames.join(',') };
+  if (Object.keys(settings.clusterSecrets).length > 0) {
+    // toJsonString: ARNs that are tokens (a secret from another stack) resolve inside the JSON at deploy time.
+    environment.CLUSTER_SECRET_ARNS = Stack.of(scope).toJsonString(settings.clusterSecrets);
+  }
+  return environment;
+}
+
+/** Non-EKS clusters: read their connection secrets (server, CA, token), and nothing else. */
+export function grantClusterSecrets(role: IRole, clusterSecrets: Readonly<Record<string, string>>): void {
+  const arns = Object.values(clusterSecrets);
+  if (arns.length === 0) return;
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'ReadClusterConnectionSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: arns,
+    }),
+  );
+}

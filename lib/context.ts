@@ -3,6 +3,7 @@ import type { Node } from 'constructs';
 import {
   type LogLevel,
   type OnFailurePolicy,
+  type OnInconclusivePolicy,
   type OnSuccessPolicy,
   RolloutVerifierConfigError,
   type RolloutVerifierProps,
@@ -19,6 +20,8 @@ export const CONTEXT_KEYS = [
   'deadlineSeconds',
   'onFailure',
   'onSuccess',
+  'onInconclusive',
+  'clusterSecrets',
   'verifyReservedConcurrency',
   'logRetention',
   'logLevel',
@@ -77,6 +80,17 @@ export function settingsFromContext(node: Node): AppSettings {
     problems.push('context clusterNames must be a comma-separated string or a list of strings');
   }
 
+  // `-c clusterSecrets='{"onprem":"arn:aws:secretsmanager:…"}'` or an object in cdk.json.
+  let clusterSecrets: Record<string, string> | undefined;
+  const secretsValue = read('clusterSecrets');
+  const secretsObject = typeof secretsValue === 'string' ? parseJsonObject(secretsValue) : secretsValue;
+  if (isStringRecord(secretsObject)) clusterSecrets = secretsObject;
+  else if (secretsValue !== undefined && secretsValue !== null) {
+    problems.push(
+      'context clusterSecrets must be a JSON object of cluster name to Secrets Manager secret ARN',
+    );
+  }
+
   const reserved = read('verifyReservedConcurrency');
   const verifyReservedConcurrency =
     reserved === false || reserved === 'false' || reserved === 'none'
@@ -98,6 +112,8 @@ export function settingsFromContext(node: Node): AppSettings {
     deadlineSeconds: integer('deadlineSeconds'),
     onFailure: text('onFailure') as OnFailurePolicy | undefined,
     onSuccess: text('onSuccess') as OnSuccessPolicy | undefined,
+    onInconclusive: text('onInconclusive') as OnInconclusivePolicy | undefined,
+    clusterSecrets,
     verifyReservedConcurrency,
     logRetention,
     logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
@@ -113,4 +129,21 @@ export function settingsFromContext(node: Node): AppSettings {
       Object.entries(verifier).filter(([, value]) => value !== undefined),
     ) as RolloutVerifierProps,
   };
+}
+
+function parseJsonObject(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    Object.values(value).every((item) => typeof item === 'string')
+  );
 }

@@ -31,6 +31,11 @@ export class RolloutVerifierStack extends Stack {
     // The callback's policies: on its environment once it exists, here in any case so they are visible.
     output('OnFailurePolicy', settings.onFailure, 'Callback action on a Failed verdict (abort|none)');
     output('OnSuccessPolicy', settings.onSuccess, 'Callback action on a Succeeded verdict (promote|none)');
+    output(
+      'OnInconclusivePolicy',
+      settings.onInconclusive,
+      'Callback action on an Inconclusive verdict (abort|none)',
+    );
     if (this.verifier.callback) {
       output(
         'CallbackRoleArn',

@@ -19,6 +19,8 @@ export const DEFAULT_ENTRIES = {
 export const ON_FAILURE_POLICIES = ['abort', 'none'] as const;
 export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
 export const ON_SUCCESS_POLICIES = ['promote', 'none'] as const;
+export const ON_INCONCLUSIVE_POLICIES = ['abort', 'none'] as const;
+export type OnInconclusivePolicy = (typeof ON_INCONCLUSIVE_POLICIES)[number];
 export type OnSuccessPolicy = (typeof ON_SUCCESS_POLICIES)[number];
 export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -29,6 +31,7 @@ export const DEFAULTS = {
   deadlineSeconds: 30,
   onFailure: 'abort' as OnFailurePolicy,
   onSuccess: 'none' as OnSuccessPolicy,
+  onInconclusive: 'none' as OnInconclusivePolicy,
   verifyReservedConcurrency: 5,
   ingestReservedConcurrency: 5,
   logRetention: RetentionDays.ONE_MONTH,
@@ -80,6 +83,14 @@ export interface RolloutVerifierProps {
   readonly onFailure?: OnFailurePolicy;
   /** What the callback does on a Succeeded verdict. Default `none`. */
   readonly onSuccess?: OnSuccessPolicy;
+  /** What the callback does on an Inconclusive verdict (the verifier could not observe). Default `none`. */
+  readonly onInconclusive?: OnInconclusivePolicy;
+  /**
+   * Clusters that are not EKS: cluster name → ARN of a Secrets Manager secret holding
+   * `{"server": "https://…", "certificateAuthorityData": "<base64 PEM>", "token": "…"}`.
+   * The verify and callback functions may read these secrets; no access entry is made for them.
+   */
+  readonly clusterSecrets?: Readonly<Record<string, string>>;
   /** Reserved concurrency of the verify function, or `false` for none. Default 5. */
   readonly verifyReservedConcurrency?: number | false;
   /** Retention of every function's log group. Default one month. */
@@ -116,6 +127,8 @@ export interface ResolvedSettings {
   readonly verifyTimeoutSeconds: number;
   readonly onFailure: OnFailurePolicy;
   readonly onSuccess: OnSuccessPolicy;
+  readonly onInconclusive: OnInconclusivePolicy;
+  readonly clusterSecrets: Readonly<Record<string, string>>;
   readonly verifyReservedConcurrency: number | undefined;
   readonly logRetention: RetentionDays;
   readonly logLevel: LogLevel;
@@ -134,6 +147,7 @@ export class RolloutVerifierConfigError extends Error {
 }
 
 const EKS_CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
+const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
 const EVENT_BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Kubernetes group in an access entry: any non-empty string not starting with `system:` (reserved by EKS). */
@@ -202,6 +216,27 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     `onSuccess must be one of ${ON_SUCCESS_POLICIES.join(', ')}, got "${onSuccess}"`,
   );
 
+  const onInconclusive = props.onInconclusive ?? DEFAULTS.onInconclusive;
+  check(
+    (ON_INCONCLUSIVE_POLICIES as readonly string[]).includes(onInconclusive),
+    `onInconclusive must be one of ${ON_INCONCLUSIVE_POLICIES.join(', ')}, got "${onInconclusive}"`,
+  );
+  const clusterSecrets = { ...(props.clusterSecrets ?? {}) };
+  for (const [name, arn] of Object.entries(clusterSecrets)) {
+    check(
+      EKS_CLUSTER_NAME.test(name),
+      `clusterSecrets key "${name}" is not a valid cluster name (letters, digits, - and _)`,
+    );
+    check(
+      !isConcrete(arn) || SECRET_ARN.test(arn),
+      `clusterSecrets["${name}"] is not a Secrets Manager secret ARN: "${arn}"`,
+    );
+    check(
+      !clusterNames.includes(name),
+      `cluster "${name}" is both an EKS cluster (clusterNames) and in clusterSecrets`,
+    );
+  }
+
   const verifyReservedConcurrency = reservedConcurrency(
     'verifyReservedConcurrency',
     props.verifyReservedConcurrency,
@@ -257,6 +292,8 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     verifyTimeoutSeconds: deadlineSeconds + PUBLISH_RESERVE_SECONDS + VERIFY_TIMEOUT_HEADROOM_SECONDS,
     onFailure,
     onSuccess,
+    onInconclusive,
+    clusterSecrets,
     verifyReservedConcurrency,
     logRetention,
     logLevel,

@@ -3,6 +3,7 @@ import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { ROLLOUT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
 import { PUBLISH_RESERVE_SECONDS, type ResolvedSettings } from './settings.js';
 import type { StateTable } from './state-table.js';
@@ -50,9 +51,12 @@ export class Verify extends Construct {
         VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
         VERIFY_PUBLISH_RESERVE_MS: String(PUBLISH_RESERVE_SECONDS * 1000),
         IDEMPOTENCY_TABLE_NAME: props.table.table.tableName,
+        // With cluster access, IP-mode target registrations are checked against EndpointSlices.
+        ...clusterEnvironment(this, settings),
       },
       ...props.network,
     });
+    grantClusterSecrets(this.fn.role, settings.clusterSecrets);
 
     // ELBv2 Describe* has no resource-level permissions (the service authorizes these on * only):
     // read-only, and limited to the six calls the ALB router makes.

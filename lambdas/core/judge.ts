@@ -5,7 +5,17 @@ import {
   UNOBSERVABLE_FINDING_CODES,
   type Verdict,
 } from './contracts/verdict-event.js';
-import type { Observation, ObservedBackend, ObservedRoute, TargetState } from './observation.js';
+import { judgeRegistrations } from './judge-registrations.js';
+import type {
+  Observation,
+  ObservedBackend,
+  ObservedMappingPair,
+  ObservedMeshBypass,
+  ObservedRoute,
+  ObservedRouteSelection,
+  ObservedSubset,
+  TargetState,
+} from './observation.js';
 
 /**
  * The rules, in one pure function: what the rollout expects against what a router saw.
@@ -34,8 +44,14 @@ const ROUTABLE: ReadonlySet<TargetState> = new Set<TargetState>(['healthy', 'una
 export function judge(expected: Expected, observation: Observation): Judgement {
   const split = judgeSplit(expected, observation.routes);
   if (split.movedOn) return conclude([split.movedOn]);
-  const findings = [...observation.problems, ...split.findings, ...judgeBackends(expected, observation)];
-  if (split.ambiguous && findings.every((finding) => finding.code === 'WeightMismatch')) {
+  const findings = [
+    ...observation.problems,
+    ...split.findings,
+    ...judgeBackends(expected, observation),
+    ...judgeRegistrations(observation, (backend) => backendWeight(observation, backend) > 0),
+    ...judgeMeshRouting(expected, observation),
+  ];
+  if (split.ambiguous && findings.every((finding) => SPLIT_CODES.has(finding.code))) {
     return conclude([...observation.problems, split.ambiguous]);
   }
   return conclude(findings);
@@ -136,7 +152,7 @@ function judgeRoute(expected: Expected, route: ObservedRoute): Finding[] {
       resource: route.resource,
       expected: describeState(expected),
       observed: describeRaw(route),
-      message: `${route.description}: ${describeRaw(route)}, expected ${describeState(expected)}${layerNote(expected, observedState)}`,
+      message: `${route.description}: ${describeRaw(route)}, expected ${describeState(expected)}${layerNote(expected, observedState)}${selectionNote(route)}`,
       layer: divergingLayer(expected, observedState),
     });
   }
@@ -195,17 +211,21 @@ function layerNote(expected: Expected, observed: TrafficState | undefined): stri
   }
 }
 
+/** The most any route sends to this backend. */
+function backendWeight(observation: Observation, backend: ObservedBackend): number {
+  return Math.max(
+    0,
+    ...observation.routes.flatMap((route) =>
+      route.destinations
+        .filter((destination) => destination.resource === backend.resource)
+        .map((destination) => destination.weight),
+    ),
+  );
+}
+
 function judgeBackends(expected: Expected, observation: Observation): Finding[] {
   return observation.backends.flatMap((backend) => {
-    const weight = Math.max(
-      0,
-      ...observation.routes.flatMap((route) =>
-        route.destinations
-          .filter((destination) => destination.resource === backend.resource)
-          .map((destination) => destination.weight),
-      ),
-    );
-    if (weight === 0) return [];
+    if (backendWeight(observation, backend) === 0) return [];
     return judgeBackend(
       backend,
       backend.role === 'canary' ? expected.minHealthyCanaryTargets : expected.minHealthyStableTargets,
@@ -257,4 +277,234 @@ export function describeState(state: TrafficState): string {
 
 function describeRaw(route: ObservedRoute): string {
   return `canary ${sumWeight(route, 'canary')} / stable ${sumWeight(route, 'stable')}`;
+}
+
+// ── Mesh and gateway routers (Istio VirtualService, Ambassador Mapping) ──────────────────────────
+
+/**
+ * Findings a full promotion (canary 0 among the successors) explains as well as a never-applied
+ * step: Argo deletes the canary Mapping at weight 0, and sidecars then reach stable pods only.
+ */
+const SPLIT_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  'WeightMismatch',
+  'CanaryMappingMissing',
+  'MeshBypass',
+]);
+
+const ROUTES_FIELD = { http: 'routes', tls: 'tlsRoutes', tcp: 'tcpRoutes' } as const;
+
+function judgeMeshRouting(expected: Expected, observation: Observation): Finding[] {
+  return [
+    ...(observation.routeSelections ?? []).flatMap(judgeRouteSelection),
+    ...(observation.subsets ?? []).flatMap((subset) => judgeSubset(expected, subset)),
+    ...(observation.meshBypass ? judgeMeshBypass(expected, observation.meshBypass) : []),
+    ...(observation.mappings ?? []).flatMap((pair) => judgeMappingPair(expected, pair)),
+  ];
+}
+
+/** Route selection the way the Rollout means it: named routes must exist; none named needs exactly one. */
+function judgeRouteSelection(selection: ObservedRouteSelection): Finding[] {
+  const kind = selection.protocol.toUpperCase();
+  const field = `trafficRouting.istio.virtualService(s).${ROUTES_FIELD[selection.protocol]}`;
+  const has = selection.available.length > 0 ? selection.available.join(', ') : 'none';
+  const findings: Finding[] = selection.missing.map((route) => ({
+    code: 'RouteNotFound',
+    resource: selection.resource,
+    expected: `${kind} route ${route}`,
+    observed: `${kind} routes: ${has}`,
+    message: `the rollout names ${kind} route ${route} in ${field}, but ${selection.resource} has no such route (its ${kind} routes: ${has}): Argo Rollouts cannot set that route's weights — fix the name in the rollout or in the VirtualService`,
+  }));
+  if (selection.requested.length === 0 && selection.candidates.length > 1) {
+    findings.push({
+      code: 'AmbiguousRoutes',
+      resource: selection.resource,
+      expected: `exactly one ${kind} route, or ${ROUTES_FIELD[selection.protocol]} naming them`,
+      observed: `${selection.candidates.length} ${kind} routes: ${selection.candidates.join(', ')}`,
+      message: `ambiguous: name the routes — ${selection.resource} has ${selection.candidates.length} ${kind} routes (${selection.candidates.join(', ')}) and the rollout names none in ${field}; Argo Rollouts sets weights only on the single route of a VirtualService when none is named, so none of these routes is verified (and older controllers leave them all untouched)`,
+    });
+  }
+  if (selection.requested.length === 0 && selection.candidates.length === 0) {
+    findings.push({
+      code: 'RouteNotFound',
+      resource: selection.resource,
+      expected: 'an HTTP, TLS or TCP route to the stable and canary sides',
+      observed: selection.available.length > 0 ? `${kind} routes: ${has}` : 'no routes',
+      message: `${selection.resource} has no route the rollout could split: it names none in ${field}, and the VirtualService has no ${kind} route (nor a TLS/TCP route to the rollout's Services)`,
+    });
+  }
+  return findings;
+}
+
+/** WeightMismatch wording for a route the verifier picked because it is the only one. */
+function selectionNote(route: ObservedRoute): string {
+  if (route.selectedBy !== 'only-route' || route.routeName === undefined) return '';
+  return ` — the rollout names no routes and "${route.routeName}" is the VirtualService's only HTTP route: Argo Rollouts before v1.9 skips a single route that has a name (argo-rollouts #3884); name it in trafficRouting.istio.virtualService.routes or upgrade the controller`;
+}
+
+/**
+ * The subsets Argo relabels with each side's pod template hash. The hashes are checked only mid-rollout
+ * (both sides carry weight): at the ends the pre-transition snapshot may name the previous stable hash.
+ */
+function judgeSubset(expected: Expected, subset: ObservedSubset): Finding[] {
+  const carries = subset.role === 'canary' ? expected.canaryWeight > 0 : expected.stableWeight > 0;
+  if (!carries) return [];
+  const name = subset.resource.slice(subset.resource.lastIndexOf('#') + 1);
+  if (!subset.present) {
+    return [
+      {
+        code: 'DestinationRuleSubsetMismatch',
+        resource: subset.resource,
+        expected: `subset ${name}`,
+        observed: 'absent',
+        message: `the DestinationRule has no subset "${name}", which the rollout's ${subset.role}SubsetName names: Istio answers 503 (no healthy upstream) for the ${subset.role} share of the traffic`,
+      },
+    ];
+  }
+  const wanted = subset.expectedPodTemplateHash;
+  const midRollout = expected.canaryWeight > 0 && expected.stableWeight > 0;
+  if (wanted === undefined || subset.podTemplateHash === wanted) return [];
+  if (subset.role === 'stable' && !midRollout) return [];
+  const observed = subset.podTemplateHash ?? 'no rollouts-pod-template-hash label';
+  return [
+    {
+      code: 'DestinationRuleSubsetMismatch',
+      resource: subset.resource,
+      expected: `rollouts-pod-template-hash=${wanted}`,
+      observed: subset.podTemplateHash === undefined ? observed : `rollouts-pod-template-hash=${observed}`,
+      message: `subset "${name}" selects ${subset.podTemplateHash === undefined ? 'pods without regard to their ReplicaSet (no rollouts-pod-template-hash label)' : `the pods of ReplicaSet hash ${observed}`}, but the rollout's ${subset.role} side runs hash ${wanted}: the ${subset.role} weight reaches the wrong pods (Argo relabels the subsets at every step: check its UpdatedDestinationRule events)`,
+    },
+  ];
+}
+
+/**
+ * Sidecars apply only VirtualServices bound to the `mesh` gateway. Without one, in-cluster callers
+ * reach the pods by count, whatever the weights say: a finding when that split is not the expected one.
+ */
+function judgeMeshBypass(expected: Expected, bypass: ObservedMeshBypass): Finding[] {
+  const pods = bypass.readyPods;
+  if (!pods || pods.total === 0) return [];
+  const where = bypass.resources.join(', ');
+  const bound = `${where} ${bypass.resources.length > 1 ? 'are' : 'is'} bound only to gateway(s) ${bypass.gateways.join(', ')}, not to "mesh"`;
+  const fix = 'add "mesh" to spec.gateways, or name a mesh-bound VirtualService in the rollout';
+  if (pods.canary === undefined) {
+    // Pods cannot be told apart: only a step between the ends is certainly not what sidecars do.
+    if (expected.canaryWeight === 0 || expected.stableWeight === 0) return [];
+    return [
+      {
+        code: 'MeshBypass',
+        resource: where,
+        expected: describeState(expected),
+        observed: `${pods.total} ready pod(s) split by count`,
+        message: `${bound}: in-cluster callers bypass its weights and split over the ${pods.total} ready pod(s) of ${bypass.countedFrom.join(', ')} by pod count, not ${describeState(expected)}; ${fix} (name canaryService and stableService in the rollout to measure the in-mesh split)`,
+      },
+    ];
+  }
+  if (pods.canary * expected.maxWeight === expected.canaryWeight * pods.total) return [];
+  const percent = Math.round((pods.canary * 100) / pods.total);
+  const stablePods = pods.total - pods.canary;
+  return [
+    {
+      code: 'MeshBypass',
+      resource: where,
+      expected: describeState(expected),
+      observed: `in-mesh canary ${pods.canary} / stable ${stablePods} ready pods (${percent} % canary)`,
+      message: `${bound}: in-cluster callers bypass its weights and split by ready pods — canary ${pods.canary} of ${pods.total} (${percent} %) — while the step expects ${describeState(expected)}; ${fix}`,
+    },
+  ];
+}
+
+/** `[scheme://]name[.namespace…][:port][rest]`: an Ambassador Mapping's `service`. */
+interface MappingService {
+  scheme: string;
+  name: string;
+  /** What follows the Service name in the host: `.namespace`, `.namespace.svc.cluster.local`. */
+  domain: string;
+  port: string;
+  rest: string;
+}
+
+function parseMappingService(service: string | undefined): MappingService | undefined {
+  const match = /^([a-z][a-z0-9+.-]*:\/\/)?([^:/?#\s]+)(:\d+)?(.*)$/i.exec(service?.trim() ?? '');
+  if (!match) return undefined;
+  const host = match[2] ?? '';
+  const dot = host.indexOf('.');
+  return {
+    scheme: match[1] ?? '',
+    name: dot < 0 ? host : host.slice(0, dot),
+    domain: dot < 0 ? '' : host.slice(dot),
+    port: match[3] ?? '',
+    rest: match[4] ?? '',
+  };
+}
+
+const formatMappingService = (service: MappingService): string =>
+  `${service.scheme}${service.name}${service.domain}${service.port}${service.rest}`;
+
+function judgeMappingPair(expected: Expected, pair: ObservedMappingPair): Finding[] {
+  const findings: Finding[] = [];
+  const base = parseMappingService(pair.baseService);
+  if (!base || base.name !== pair.stableService) {
+    findings.push({
+      code: 'StableServiceNotInMapping',
+      resource: pair.resource,
+      expected: `a service naming ${pair.stableService}`,
+      observed: pair.baseService ?? 'no spec.service',
+      message: `base Mapping ${pair.resource} routes to ${pair.baseService === undefined ? 'no service' : `"${pair.baseService}"`}, which does not name the stable Service ${pair.stableService}: Argo clones the canary Mapping from it by replacing that name, so the canary share would silently go to the same backend as the base Mapping; point spec.service at ${pair.stableService} (keeping scheme, namespace and port)`,
+    });
+  } else if (pair.canary) {
+    const wanted = formatMappingService({ ...base, name: pair.canaryService });
+    if (pair.canary.service !== wanted) {
+      const lost = mappingServiceDifferences(
+        base,
+        parseMappingService(pair.canary.service),
+        pair.canaryService,
+      );
+      findings.push({
+        code: 'CanaryMappingServiceMismatch',
+        resource: pair.canaryResource,
+        expected: wanted,
+        observed: pair.canary.service ?? 'no spec.service',
+        message: `canary Mapping ${pair.canaryResource} routes to ${pair.canary.service === undefined ? 'no service' : `"${pair.canary.service}"`}, expected "${wanted}" — the base Mapping's service with only the stable Service name replaced${lost.length > 0 ? `: ${lost.join(', ')}` : ''} (argo-rollouts #3593: older controllers drop the scheme and namespace when cloning; fix the canary Mapping or upgrade the controller)`,
+      });
+    }
+  }
+  if (!pair.canary && expected.canaryWeight > 0) {
+    findings.push({
+      code: 'CanaryMappingMissing',
+      resource: pair.canaryResource,
+      expected: `a canary Mapping with weight ${expected.canaryWeight}`,
+      observed: 'absent',
+      message: `canary Mapping ${pair.canaryResource} does not exist, so Ambassador sends everything to ${pair.resource}${pair.baseWeight ? `; the base Mapping sets weight ${pair.baseWeight}, and Argo refuses to clone a Mapping that has one` : ''} (Argo creates it at the first setWeight: check the rollout's events for AmbassadorMappingNotFound, AmbassadorMappingConfigError or CanaryMappingCreationError)`,
+    });
+  }
+  return findings;
+}
+
+function mappingServiceDifferences(
+  base: MappingService,
+  canary: MappingService | undefined,
+  canaryService: string,
+): string[] {
+  if (!canary) return ['the canary Mapping has no service'];
+  const differences: string[] = [];
+  if (canary.name !== canaryService)
+    differences.push(`it names "${canary.name}", not the canary Service ${canaryService}`);
+  if (canary.scheme !== base.scheme) {
+    differences.push(
+      base.scheme ? `the scheme ${base.scheme} is lost` : `the scheme ${canary.scheme} was added`,
+    );
+  }
+  if (canary.domain !== base.domain) {
+    differences.push(
+      base.domain
+        ? `the namespace part "${base.domain.slice(1)}" is lost`
+        : `"${canary.domain.slice(1)}" was added`,
+    );
+  }
+  if (canary.port !== base.port) {
+    differences.push(
+      base.port ? `the port ${base.port.slice(1)} is lost` : `port ${canary.port.slice(1)} was added`,
+    );
+  }
+  return differences;
 }

@@ -14,6 +14,14 @@ export interface ObservedRoute {
   /** Human wording of where it is, e.g. `listener-rule priority 3 on HTTPS:443 of k8s-shop-abc`. */
   description: string;
   destinations: ObservedDestination[];
+  /**
+   * Why a mesh route was observed, when the rollout's config chooses among several: named in
+   * `routes`, matched by TLS/TCP port (and SNI), or the resource's only route while the rollout
+   * names none (argo-rollouts #3884: controllers before v1.9 skip it when it has a name).
+   */
+  selectedBy?: 'name' | 'match' | 'only-route';
+  /** The route's own name, for mesh routes that have one. */
+  routeName?: string;
 }
 
 export interface ObservedDestination {
@@ -41,14 +49,90 @@ export interface ObservedBackend {
   targets: ObservedTarget[];
 }
 
+/** The pods behind a Service, from its EndpointSlices: what the load balancer controller registers. */
+export interface ObservedServiceEndpoints {
+  /** `service/<namespace>/<name>`. */
+  resource: string;
+  role: Exclude<DestinationRole, 'unknown'>;
+  ready: string[];
+  notReady: string[];
+}
+
 export interface Observation {
   router: string;
   region?: string;
   routes: ObservedRoute[];
   /** Empty when the router cannot see targets; then the judge checks weights only. */
   backends: ObservedBackend[];
+  /** Present when the verifier may read the cluster: registrations are checked against them. */
+  endpoints?: ObservedServiceEndpoints[];
+  /** Istio: the routes the rollout's config asks for in each VirtualService, and what is there. */
+  routeSelections?: ObservedRouteSelection[];
+  /** Istio: present when none of the rollout's VirtualServices applies to in-mesh callers. */
+  meshBypass?: ObservedMeshBypass;
+  /** Istio: the DestinationRule subsets the routes name. */
+  subsets?: ObservedSubset[];
+  /** Ambassador: each base Mapping with its `<name>-canary` Mapping. */
+  mappings?: ObservedMappingPair[];
   /** Parts that could not be observed: AccessDenied, NotFound, throttling… (Inconclusive material). */
   problems: Finding[];
+}
+
+/** The routes of one protocol a rollout names in one VirtualService, and what the VirtualService has. */
+export interface ObservedRouteSelection {
+  /** `virtualservice/<namespace>/<name>`. */
+  resource: string;
+  protocol: 'http' | 'tls' | 'tcp';
+  /** HTTP route names, or TLS/TCP matches (`port 443, SNI a.example.com`) the rollout names; empty: none named. */
+  requested: string[];
+  /** The requested ones the VirtualService does not have. */
+  missing: string[];
+  /** Every route of that protocol the VirtualService has (`"primary"`, `http[1] (unnamed)`). */
+  available: string[];
+  /** With none named: the routes the rollout could mean (for TLS/TCP, those reaching its sides). */
+  candidates: string[];
+}
+
+/** None of the rollout's VirtualServices is bound to the `mesh` gateway: sidecars route without its weights. */
+export interface ObservedMeshBypass {
+  /** The VirtualServices, `virtualservice/<namespace>/<name>`. */
+  resources: string[];
+  /** The gateways they are bound to instead. */
+  gateways: string[];
+  /** Ready pods in-cluster callers reach; `canary` absent when the sides cannot be told apart. Absent: not counted. */
+  readyPods?: { total: number; canary?: number };
+  /** Where the pods were counted, e.g. `service/shop/checkout, service/shop/checkout-canary`. */
+  countedFrom: string[];
+}
+
+/** A DestinationRule subset a rollout routes to by name (Istio subset-level splitting). */
+export interface ObservedSubset {
+  /** `destinationrule/<namespace>/<name>#<subset>`. */
+  resource: string;
+  role: Exclude<DestinationRole, 'unknown'>;
+  /** The DestinationRule has a subset of that name. */
+  present: boolean;
+  /** Its `rollouts-pod-template-hash` label, which Argo keeps on the ReplicaSet of that side. */
+  podTemplateHash?: string;
+  /** The hash the rollout event says that side runs; absent when the event does not say. */
+  expectedPodTemplateHash?: string;
+}
+
+/** An Ambassador base Mapping and the `<name>-canary` Mapping Argo clones from it. */
+export interface ObservedMappingPair {
+  /** `mapping/<namespace>/<name>`. */
+  resource: string;
+  /** `mapping/<namespace>/<name>-canary`. */
+  canaryResource: string;
+  /** The rollout's Services, as the config names them. */
+  stableService: string;
+  canaryService: string;
+  /** The base Mapping's `spec.service`, e.g. `https://checkout.shop:8443`. */
+  baseService?: string;
+  /** The base Mapping's own `spec.weight`: Argo refuses to clone a Mapping that has one. */
+  baseWeight?: number;
+  /** Absent when the canary Mapping does not exist. */
+  canary?: { service?: string; weight?: number };
 }
 
 /** One router per traffic-routing kind, behind one small interface. */

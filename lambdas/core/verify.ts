@@ -5,11 +5,16 @@ import { type AttemptProgress, converge } from './converge.js';
 import { judge } from './judge.js';
 import type { Observation, Router } from './observation.js';
 import type { AlbObservationTarget } from './routers/alb/router.js';
+import type { AmbassadorObservationTarget } from './routers/ambassador/router.js';
+import type { IstioObservationTarget } from './routers/istio/router.js';
 
 export const DEFAULT_DEADLINE_SECONDS = 30;
 
 export interface Routers {
   alb: Router<AlbObservationTarget>;
+  /** Istio and Ambassador are observed through the Kubernetes API: absent when the verifier has no cluster access. */
+  istio?: Router<IstioObservationTarget>;
+  ambassador?: Router<AmbassadorObservationTarget>;
 }
 
 export interface VerifySettings {
@@ -23,15 +28,21 @@ export interface VerifySettings {
   onAttempt?: (progress: AttemptProgress) => void;
 }
 
-/** Why an event cannot be verified by the routers this build has, or undefined when it can. */
-export function unverifiableReason(event: RolloutEventDetail): string | undefined {
+/** Why an event cannot be verified by the routers given (ALB only when omitted), or undefined when it can. */
+export function unverifiableReason(
+  event: RolloutEventDetail,
+  routers: Partial<Routers> = {},
+): string | undefined {
   switch (event.traffic.router) {
     case 'alb':
       return undefined;
     case 'none':
       return 'the rollout uses no traffic routing: its split follows replica counts, there is no weight to verify';
-    default:
-      return `the ${event.traffic.router} router is not supported yet`;
+    case 'istio':
+    case 'ambassador':
+      return routers[event.traffic.router]
+        ? undefined
+        : `the ${event.traffic.router} router reads ${event.traffic.router === 'istio' ? 'VirtualServices' : 'Mappings'} through the Kubernetes API, and this verifier has no access to the rollout's cluster${event.cluster ? ` (${event.cluster})` : ''}: configure the cluster (the stack's clusterNames; for the CLI, a kubeconfig)`;
   }
 }
 
@@ -49,16 +60,12 @@ export async function verifyRollout(
     ),
   );
   const traffic = event.traffic;
-  if (traffic.router !== 'alb') throw new Error(unverifiableReason(event));
-  const target: AlbObservationTarget = {
-    namespace: event.rollout.namespace,
-    cluster: event.cluster,
-    traffic,
-  };
+  const observe = observerOf(event, routers);
+  if (!observe) throw new Error(unverifiableReason(event, routers));
 
   const result = await converge(
     async (signal) => {
-      const observation = await routers.alb.observe(target, signal);
+      const observation = await observe(signal);
       return { observation, judgement: judge(event.expected, observation) };
     },
     {
@@ -87,6 +94,33 @@ export async function verifyRollout(
     decidedAt: new Date().toISOString(),
     evidence: result.observation ? evidenceOf(result.observation) : undefined,
   };
+}
+
+/** The router call for the event's traffic routing, or undefined when no router given observes it. */
+function observerOf(
+  event: RolloutEventDetail,
+  routers: Routers,
+): ((signal: AbortSignal) => Promise<Observation>) | undefined {
+  const { traffic } = event;
+  const where = { namespace: event.rollout.namespace, cluster: event.cluster };
+  switch (traffic.router) {
+    case 'alb':
+      return (signal) => routers.alb.observe({ ...where, traffic }, signal);
+    case 'istio': {
+      const { istio } = routers;
+      const hashes = {
+        podTemplateHash: event.rollout.podTemplateHash,
+        stablePodTemplateHash: event.rollout.stablePodTemplateHash,
+      };
+      return istio && ((signal) => istio.observe({ ...where, traffic, ...hashes }, signal));
+    }
+    case 'ambassador': {
+      const { ambassador } = routers;
+      return ambassador && ((signal) => ambassador.observe({ ...where, traffic }, signal));
+    }
+    default:
+      return undefined;
+  }
 }
 
 /** Deterministic per rollout event, so a redelivered event yields the same idempotency key downstream. */

@@ -16,7 +16,11 @@ import type { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { NewestEvents } from '../core/newest-events.js';
 import { createElbApi } from '../core/routers/alb/client.js';
 import { AlbRouter } from '../core/routers/alb/router.js';
+import { withServiceEndpoints } from '../core/routers/alb/with-endpoints.js';
+import { AmbassadorRouter } from '../core/routers/ambassador/router.js';
+import { IstioRouter } from '../core/routers/istio/router.js';
 import { unverifiableReason, verifyRollout } from '../core/verify.js';
+import { configuredClusters, createClusterApis } from '../shared/clusters.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { readSettings } from './settings.js';
@@ -25,7 +29,21 @@ import { recordVerdictMetrics } from './verdict-metrics.js';
 // Built once per container: discovery cache, stale-event memory and SDK clients outlive invocations.
 const settings = readSettings();
 const elb = createElbApi();
-const routers = { alb: new AlbRouter(elb) };
+// With cluster access, IP-mode registrations are checked against the Services' EndpointSlices too.
+const clusters =
+  configuredClusters(settings).length > 0
+    ? createClusterApis(settings, {
+        rbacHint:
+          'the ClusterRole "rollout-verifier-observer" bound to the Kubernetes group "rollout-verifier-observer" (deploy/cluster/clusterroles.yaml)',
+      })
+    : undefined;
+const routers = {
+  alb: clusters ? withServiceEndpoints(new AlbRouter(elb), clusters.forCluster) : new AlbRouter(elb),
+  // Mesh routes live in the cluster: only with cluster access.
+  ...(clusters
+    ? { istio: new IstioRouter(clusters.forCluster), ambassador: new AmbassadorRouter(clusters.forCluster) }
+    : {}),
+};
 const eventBridge = new EventBridgeClient({});
 const newestEvents = new NewestEvents();
 
@@ -47,7 +65,7 @@ export const lambdaHandler = async (
   logger.appendKeys({ rollout: `${event.rollout.namespace}/${event.rollout.name}`, eventId: event.eventId });
 
   const skip =
-    unverifiableReason(event) ??
+    unverifiableReason(event, routers) ??
     (newestEvents.isStale(event) ? 'a newer step or revision was already verified' : undefined);
   if (skip) {
     metrics.addMetric('VerificationSkipped', MetricUnit.Count, 1);
@@ -69,7 +87,11 @@ export const lambdaHandler = async (
       Source: VERDICT_EVENT_SOURCE,
       DetailType: verdictDetailType(verdict.verdict),
       Detail: JSON.stringify(verdict),
-      Resources: verdict.evidence?.routes.map((route) => route.resource).slice(0, 10),
+      // EventBridge Resources are ARNs: mesh routes (virtualservice/…, mapping/…) stay in the detail.
+      Resources: verdict.evidence?.routes
+        .map((route) => route.resource)
+        .filter((resource) => resource.startsWith('arn:'))
+        .slice(0, 10),
     },
   ]);
   recordVerdictMetrics(metrics, event, verdict, elb.requestCount - requestsBefore);

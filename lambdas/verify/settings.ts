@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
+import { ClusterSettings } from '../shared/clusters.js';
 import { optionalSetting, readEnvironment } from '../shared/environment.js';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
 
-const Environment = z.object({
+const Environment = ClusterSettings.extend({
   EVENT_BUS_NAME: z.string().min(1, 'EVENT_BUS_NAME must name the bus verdicts are published to'),
   VERIFY_DEADLINE_SECONDS: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
   VERIFY_INITIAL_DELAY_MS: positiveInt(1_000),

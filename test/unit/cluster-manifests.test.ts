@@ -319,22 +319,13 @@ describe('notifications ConfigMap', () => {
 describe('RBAC for the verifier groups', () => {
   const rulesOf = (name: string) => clusterRole(name).rules ?? [];
 
-  it('grants the callback group exactly: read and patch Rollouts, patch their status, record Events, read routes', () => {
+  it('grants the callback group exactly what it calls: read and patch Rollouts, patch their status, create Events', () => {
     expect(grants(rulesOf(CALLBACK_GROUP))).toEqual(
       [
         'argoproj.io/rollouts:get',
         'argoproj.io/rollouts:patch',
         'argoproj.io/rollouts/status:patch',
         '/events:create',
-        '/events:patch',
-        'discovery.k8s.io/endpointslices:get',
-        'discovery.k8s.io/endpointslices:list',
-        'networking.istio.io/virtualservices:get',
-        'networking.istio.io/virtualservices:list',
-        'networking.istio.io/destinationrules:get',
-        'networking.istio.io/destinationrules:list',
-        'getambassador.io/mappings:get',
-        'getambassador.io/mappings:list',
       ].sort(),
     );
   });

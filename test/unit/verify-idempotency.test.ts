@@ -1,17 +1,11 @@
-import {
-  ConditionalCheckFailedException,
-  DeleteItemCommand,
-  DynamoDBClient,
-  PutItemCommand,
-  UpdateItemCommand,
-} from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { mockCheckoutAlb } from '../support/alb-mock.js';
+import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
 process.env.EVENT_BUS_NAME = 'rollout-verifier';
@@ -20,42 +14,6 @@ process.env.IDEMPOTENCY_TABLE_NAME = 'rollout-verifier-state';
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const events = mockClient(EventBridgeClient);
 const dynamo = mockClient(DynamoDBClient);
-
-/** Just enough of a DynamoDB table for Powertools idempotency: conditional put, update, delete. */
-function inMemoryTable() {
-  const items = new Map<string, Record<string, unknown>>();
-  dynamo.on(PutItemCommand).callsFake((input) => {
-    const item = unmarshall(input.Item);
-    const existing = items.get(String(item.id));
-    const nowSeconds = Date.now() / 1000;
-    if (existing && Number(existing.expiration) >= nowSeconds) {
-      throw new ConditionalCheckFailedException({
-        message: 'The conditional request failed',
-        $metadata: {},
-        Item: marshall(existing),
-      });
-    }
-    items.set(String(item.id), item);
-    return {};
-  });
-  dynamo.on(UpdateItemCommand).callsFake((input) => {
-    const key = String(unmarshall(input.Key).id);
-    const values = unmarshall(input.ExpressionAttributeValues);
-    const names = input.ExpressionAttributeNames as Record<string, string>;
-    const item = items.get(key) ?? { id: key };
-    for (const [placeholder, attribute] of Object.entries(names)) {
-      const value = values[`:${placeholder.slice(1)}`];
-      if (value !== undefined) item[attribute] = value;
-    }
-    items.set(key, item);
-    return {};
-  });
-  dynamo.on(DeleteItemCommand).callsFake((input) => {
-    items.delete(String(unmarshall(input.Key).id));
-    return {};
-  });
-  return items;
-}
 
 const context = {
   getRemainingTimeInMillis: () => 60_000,
@@ -79,7 +37,7 @@ beforeEach(() => {
 
 describe('verify handler: one verification per eventId', () => {
   it('verifies a duplicate delivery once and answers it with the stored result', async () => {
-    const table = inMemoryTable();
+    const table = inMemoryIdempotencyTable(dynamo);
     const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'dup-1' }));
     const first = await handler(delivery);
     const second = await handler({ ...delivery, id: 'another-eventbridge-id' });
@@ -90,7 +48,7 @@ describe('verify handler: one verification per eventId', () => {
   });
 
   it('verifies different eventIds separately', async () => {
-    inMemoryTable();
+    inMemoryIdempotencyTable(dynamo);
     const rollout = { ...rolloutEvent().rollout, name: 'other' };
     await handler(eventBridgeEnvelope(rolloutEvent({ eventId: 'a-1', rollout })));
     await handler(
@@ -100,7 +58,7 @@ describe('verify handler: one verification per eventId', () => {
   });
 
   it('forgets a failed attempt so the retry verifies again', async () => {
-    const table = inMemoryTable();
+    const table = inMemoryIdempotencyTable(dynamo);
     events.reset();
     events
       .on(PutEventsCommand)

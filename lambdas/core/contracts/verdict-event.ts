@@ -18,6 +18,16 @@ export const DEFINITE_FINDING_CODES = [
   'NoRuleForwardsToRollout',
   'InsufficientHealthyTargets',
   'UnhealthyTargets',
+  'TargetNotRegistered',
+  'StaleTargetRegistration',
+  // Mesh and gateway routers (Istio, Ambassador).
+  'RouteNotFound',
+  'AmbiguousRoutes',
+  'MeshBypass',
+  'DestinationRuleSubsetMismatch',
+  'CanaryMappingMissing',
+  'CanaryMappingServiceMismatch',
+  'StableServiceNotInMapping',
 ] as const;
 
 /** The verifier could not observe or decide: Inconclusive, never Failed, never a reason to abort. */

@@ -353,6 +353,8 @@ function checkCanary(canary: CanaryStrategy, ctx: z.RefinementCtx): void {
   }
   if (routing?.istio) {
     const istio = routing.istio;
+    // Host-level splitting routes by Service name; subset-level by DestinationRule subsets (validation.go).
+    if (!istio.destinationRule) requireServices('Istio host-level');
     if (!istio.virtualService && (istio.virtualServices ?? []).length === 0) {
       ctx.addIssue({
         code: 'custom',

@@ -1,0 +1,91 @@
+import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { EventBridgeEnvelope } from '@aws-lambda-powertools/parser/envelopes/eventbridge';
+import { parser } from '@aws-lambda-powertools/parser/middleware';
+import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { type CallbackOutcome, respondToVerdict } from '../core/callback/respond.js';
+import { VerdictEventDetail } from '../core/contracts/verdict-event.js';
+import { createClusterApis } from '../shared/clusters.js';
+import { logger, metrics } from '../shared/powertools.js';
+import { readSettings } from './settings.js';
+
+// Built once per container: cluster endpoints, tokens and HTTPS connections outlive invocations.
+const settings = readSettings();
+const clusters = createClusterApis(settings, {
+  rbacHint:
+    'the ClusterRole "rollout-verifier" bound to the Kubernetes group "rollout-verifier" (deploy/cluster/clusterroles.yaml)',
+});
+const policy = {
+  abortOnFailure: settings.ON_FAILURE === 'abort',
+  abortOnInconclusive: settings.ON_INCONCLUSIVE === 'abort',
+  promoteOnSuccess: settings.ON_SUCCESS === 'promote',
+  promoteInconclusiveAnalysis: false,
+};
+
+const OUTCOME_METRICS: Record<CallbackOutcome['action'], string> = {
+  aborted: 'RolloutsAborted',
+  promoted: 'RolloutsPromoted',
+  none: 'CallbackNoAction',
+  'rollout-gone': 'CallbackRolloutGone',
+};
+
+export const lambdaHandler = async (
+  parsed: ParsedResult<unknown, VerdictEventDetail>,
+  _context: Context,
+): Promise<CallbackOutcome> => {
+  if (!parsed.success) {
+    metrics.addMetric('InvalidVerdictEvents', MetricUnit.Count, 1);
+    logger.error('verdict event failed validation', { issues: parsed.error.message });
+    // Thrown so the event lands in the dead-letter queue instead of vanishing; nothing was touched.
+    throw new Error(`invalid verdict event: ${parsed.error.message}`);
+  }
+  const verdict = parsed.data;
+  logger.appendKeys({
+    rollout: `${verdict.rollout.namespace}/${verdict.rollout.name}`,
+    verdictId: verdict.verdictId,
+    verdict: verdict.verdict,
+  });
+  try {
+    const api = await clusters.forCluster(verdict.cluster);
+    const outcome = await respondToVerdict(api, verdict, {
+      policy,
+      instance: settings.AWS_LAMBDA_FUNCTION_NAME,
+    });
+    metrics.addMetric(OUTCOME_METRICS[outcome.action], MetricUnit.Count, 1);
+    if (outcome.ignoredAnnotations.length > 0) {
+      logger.warn('policy annotations ignored', { annotations: outcome.ignoredAnnotations });
+    }
+    logger.info('verdict written back', { ...outcome });
+    return outcome;
+  } catch (error) {
+    // Alarmed. Lambda retries and then dead-letters the verdict, so a fixed RBAC grant can redrive it.
+    metrics.addMetric('CallbackErrors', MetricUnit.Count, 1);
+    logger.error('verdict could not be written back', { error });
+    throw error;
+  }
+};
+
+const actOnce = settings.TABLE_NAME
+  ? [
+      makeHandlerIdempotent({
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: settings.TABLE_NAME }),
+        config: new IdempotencyConfig({
+          // The verdictId is deterministic per rollout event: a redelivered verdict acts once.
+          eventKeyJmesPath: 'detail.verdictId',
+          expiresAfterSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+        }),
+      }),
+    ]
+  : [];
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics))
+  .use(actOnce)
+  .use(parser({ schema: VerdictEventDetail, envelope: EventBridgeEnvelope, safeParse: true }));
