@@ -452,3 +452,160 @@ describe('judge', () => {
     expect(judge(expected(), input)).toEqual(judge(expected(), input));
   });
 });
+
+describe('judge: mesh and gateway routers', () => {
+  const meshRoute = (canary: number, stable: number, extra: Partial<Observation['routes'][number]> = {}) => ({
+    resource: 'virtualservice/bookinfo/reviews#primary',
+    description: 'HTTP route "primary" of VirtualService bookinfo/reviews',
+    destinations: [
+      { resource: 'reviews-canary', role: 'canary' as const, weight: canary },
+      { resource: 'reviews-stable', role: 'stable' as const, weight: stable },
+    ],
+    ...extra,
+  });
+  const mesh = (extra: Partial<Observation>): Observation => ({
+    router: 'istio',
+    routes: [meshRoute(20, 80)],
+    backends: [],
+    problems: [],
+    ...extra,
+  });
+  const bypass = (readyPods: { total: number; canary?: number } | undefined) => ({
+    resources: ['virtualservice/bookinfo/reviews'],
+    gateways: ['istio-system/public'],
+    countedFrom: ['service/bookinfo/reviews'],
+    ...(readyPods ? { readyPods } : {}),
+  });
+  const pair = (baseService: string | undefined, canary?: { service?: string; weight?: number }) => ({
+    resource: 'mapping/shop/echo',
+    canaryResource: 'mapping/shop/echo-canary',
+    stableService: 'echo-stable',
+    canaryService: 'echo-canary',
+    ...(baseService === undefined ? {} : { baseService }),
+    ...(canary ? { canary } : {}),
+  });
+  const codes = (overrides: Partial<Expected>, observed: Observation) =>
+    judge(expected(overrides), observed).findings.map((finding) => finding.code);
+
+  it.each([
+    { name: 'pods split like the weights', pods: { total: 5, canary: 1 }, at: {}, codes: [] },
+    { name: 'pods split unlike the weights', pods: { total: 5, canary: 2 }, at: {}, codes: ['MeshBypass'] },
+    { name: 'no ready pods: nothing reachable', pods: { total: 0, canary: 0 }, at: {}, codes: [] },
+    { name: 'pods not counted (could not read)', pods: undefined, at: {}, codes: [] },
+    { name: 'sides unknown, mid-rollout', pods: { total: 4 }, at: {}, codes: ['MeshBypass'] },
+    {
+      name: 'sides unknown at canary 0',
+      pods: { total: 4 },
+      at: { canaryWeight: 0, stableWeight: 100 },
+      codes: [],
+      routes: [meshRoute(0, 100)],
+    },
+  ])('mesh bypass: $name → $codes', ({ pods, at, codes: wanted, routes }) => {
+    expect(codes(at, mesh({ meshBypass: bypass(pods), ...(routes ? { routes } : {}) }))).toEqual(wanted);
+  });
+
+  it('route selection: missing names, ambiguity, nothing to verify', () => {
+    const selection = (requested: string[], missing: string[], candidates: string[]) => ({
+      resource: 'virtualservice/bookinfo/reviews',
+      protocol: 'http' as const,
+      requested,
+      missing,
+      available: ['"primary"', '"secondary"'],
+      candidates,
+    });
+    expect(codes({}, mesh({ routeSelections: [selection(['"primary"'], [], [])] }))).toEqual([]);
+    expect(codes({}, mesh({ routeSelections: [selection(['"x"', '"y"'], ['"x"', '"y"'], [])] }))).toEqual([
+      'RouteNotFound',
+      'RouteNotFound',
+    ]);
+    expect(
+      codes({}, mesh({ routes: [], routeSelections: [selection([], [], ['"primary"', '"secondary"'])] })),
+    ).toEqual(['AmbiguousRoutes']);
+    expect(codes({}, mesh({ routes: [], routeSelections: [selection([], [], [])] }))).toEqual([
+      'RouteNotFound',
+    ]);
+  });
+
+  it('the #3884 hint goes only with a named route inferred as the only one', () => {
+    const message = (route: Observation['routes'][number]) =>
+      judge(expected(), mesh({ routes: [route] })).findings[0]?.message ?? '';
+    expect(message(meshRoute(0, 100, { selectedBy: 'only-route', routeName: 'primary' }))).toContain('#3884');
+    expect(message(meshRoute(0, 100, { selectedBy: 'only-route' }))).not.toContain('#3884');
+    expect(message(meshRoute(0, 100, { selectedBy: 'name', routeName: 'primary' }))).not.toContain('#3884');
+  });
+
+  it('DestinationRule subsets: presence while carrying weight, hashes mid-rollout only', () => {
+    const subset = (role: 'canary' | 'stable', present: boolean, hash?: string, wanted?: string) => ({
+      resource: `destinationrule/bookinfo/reviews#${role}`,
+      role,
+      present,
+      ...(hash ? { podTemplateHash: hash } : {}),
+      ...(wanted ? { expectedPodTemplateHash: wanted } : {}),
+    });
+    const promoted = { canaryWeight: 0, stableWeight: 100 };
+    expect(
+      codes(
+        {},
+        mesh({ subsets: [subset('canary', true, 'new', 'new'), subset('stable', true, 'old', 'old')] }),
+      ),
+    ).toEqual([]);
+    expect(codes({}, mesh({ subsets: [subset('canary', true, 'old', 'new')] }))).toEqual([
+      'DestinationRuleSubsetMismatch',
+    ]);
+    expect(codes({}, mesh({ subsets: [subset('stable', true, 'new', 'old')] }))).toEqual([
+      'DestinationRuleSubsetMismatch',
+    ]);
+    // After promotion the snapshot's stable hash is the previous one: not judged at the ends.
+    expect(
+      codes(promoted, mesh({ routes: [meshRoute(0, 100)], subsets: [subset('stable', true, 'new', 'old')] })),
+    ).toEqual([]);
+    expect(
+      codes(promoted, mesh({ routes: [meshRoute(0, 100)], subsets: [subset('canary', false)] })),
+    ).toEqual([]);
+    expect(
+      codes(promoted, mesh({ routes: [meshRoute(0, 100)], subsets: [subset('stable', false)] })),
+    ).toEqual(['DestinationRuleSubsetMismatch']);
+    expect(codes({}, mesh({ subsets: [subset('canary', true, undefined, 'new')] }))).toEqual([
+      'DestinationRuleSubsetMismatch',
+    ]);
+  });
+
+  it('Ambassador pairs: service derivation and the canary Mapping at weight 0', () => {
+    const ambassador = (mappings: Observation['mappings'], canary = 20) =>
+      mesh({ router: 'ambassador', routes: [meshRoute(canary, 100 - canary)], mappings });
+    expect(
+      codes(
+        {},
+        ambassador([
+          pair('https://echo-stable.shop:8443', { service: 'https://echo-canary.shop:8443', weight: 20 }),
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      codes(
+        {},
+        ambassador([
+          pair('echo-stable.shop.svc.cluster.local:80/api', {
+            service: 'echo-canary.shop.svc.cluster.local:80/api',
+            weight: 20,
+          }),
+        ]),
+      ),
+    ).toEqual([]);
+    expect(
+      codes({}, ambassador([pair('http://echo-stable', { service: 'echo-canary', weight: 20 })])),
+    ).toEqual(['CanaryMappingServiceMismatch']);
+    // Without the stable name there is no right canary service: one finding, not two.
+    expect(codes({}, ambassador([pair('echo:80', { service: 'echo-canary:80', weight: 20 })]))).toEqual([
+      'StableServiceNotInMapping',
+    ]);
+    expect(codes({}, ambassador([pair(undefined, { service: 'echo-canary', weight: 20 })]))).toEqual([
+      'StableServiceNotInMapping',
+    ]);
+    expect(codes({ canaryWeight: 0, stableWeight: 100 }, ambassador([pair('echo-stable')], 0))).toEqual([]);
+    expect(codes({}, ambassador([pair('echo-stable')], 0))).toEqual([
+      'WeightMismatch',
+      'CanaryMappingMissing',
+    ]);
+  });
+});
