@@ -1,6 +1,3 @@
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -12,6 +9,7 @@ import type { Context } from 'aws-lambda';
 import { type CallbackOutcome, respondToVerdict } from '../core/callback/respond.js';
 import { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { createClusterApis } from '../shared/clusters.js';
+import { onceBy } from '../shared/idempotency.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { readSettings } from './settings.js';
 
@@ -71,18 +69,12 @@ export const lambdaHandler = async (
   }
 };
 
-const actOnce = settings.TABLE_NAME
-  ? [
-      makeHandlerIdempotent({
-        persistenceStore: new DynamoDBPersistenceLayer({ tableName: settings.TABLE_NAME }),
-        config: new IdempotencyConfig({
-          // The verdictId is deterministic per rollout event: a redelivered verdict acts once.
-          eventKeyJmesPath: 'detail.verdictId',
-          expiresAfterSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
-        }),
-      }),
-    ]
-  : [];
+// The verdictId is deterministic per rollout event: a redelivered verdict acts once.
+const actOnce = onceBy({
+  tableName: settings.TABLE_NAME,
+  keyPath: 'detail.verdictId',
+  ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+});
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger))

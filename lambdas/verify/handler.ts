@@ -1,6 +1,3 @@
-import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -21,6 +18,7 @@ import { AmbassadorRouter } from '../core/routers/ambassador/router.js';
 import { IstioRouter } from '../core/routers/istio/router.js';
 import { unverifiableReason, verifyRollout } from '../core/verify.js';
 import { configuredClusters, createClusterApis } from '../shared/clusters.js';
+import { onceBy } from '../shared/idempotency.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { readSettings } from './settings.js';
@@ -109,18 +107,12 @@ function secondsLeftToVerify(context: Context): number {
   return Math.floor((context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS) / 1000);
 }
 
-const verifyOnce = settings.IDEMPOTENCY_TABLE_NAME
-  ? [
-      makeHandlerIdempotent({
-        persistenceStore: new DynamoDBPersistenceLayer({ tableName: settings.IDEMPOTENCY_TABLE_NAME }),
-        config: new IdempotencyConfig({
-          // Before the parser: keyed on the raw EventBridge event's detail.eventId (the dedup key ingest sets).
-          eventKeyJmesPath: 'detail.eventId',
-          expiresAfterSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
-        }),
-      }),
-    ]
-  : [];
+// One verification per eventId (the dedup key ingest sets).
+const verifyOnce = onceBy({
+  tableName: settings.IDEMPOTENCY_TABLE_NAME,
+  keyPath: 'detail.eventId',
+  ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+});
 
 export const handler = middy(lambdaHandler)
   .use(injectLambdaContext(logger))

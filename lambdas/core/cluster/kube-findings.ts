@@ -1,4 +1,5 @@
 import type { Finding } from '../contracts/verdict-event.js';
+import type { Observation } from '../observation.js';
 import { ClusterAccessError } from './connections.js';
 import { KubeApiError, resourceOf, verbOf } from './kube-errors.js';
 import { InvalidKubernetesNameError } from './paths.js';
@@ -61,4 +62,9 @@ export function findingFromKubeError(error: unknown, resource: string): Finding 
           : 'error',
     message: `reading ${resource} from the cluster failed: ${message}`,
   };
+}
+
+/** A router that could not even reach the cluster: nothing seen, one finding saying why. */
+export function unreachableObservation(router: string, resource: string, error: unknown): Observation {
+  return { router, routes: [], backends: [], problems: [findingFromKubeError(error, resource)] };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { KubeApi, KubeApiForCluster } from '../../cluster/kube-api.js';
 import { isKubeStatus } from '../../cluster/kube-errors.js';
-import { findingFromKubeError } from '../../cluster/kube-findings.js';
+import { findingFromKubeError, unreachableObservation } from '../../cluster/kube-findings.js';
 import type { Traffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
 import type { Observation, ObservedMappingPair, ObservedRoute, Router } from '../../observation.js';
@@ -75,12 +75,7 @@ export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
       const resource = target.traffic.mappings
         .map((name) => `mapping/${target.namespace}/${name}`)
         .join(', ');
-      return {
-        router: this.name,
-        routes: [],
-        backends: [],
-        problems: [findingFromKubeError(error, resource)],
-      };
+      return unreachableObservation(this.name, resource, error);
     }
     const results = await Promise.all(
       target.traffic.mappings.map((name) => this.observePair(api, target, name, signal)),

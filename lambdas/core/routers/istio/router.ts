@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readServiceEndpoints } from '../../cluster/endpoints.js';
 import type { KubeApi, KubeApiForCluster } from '../../cluster/kube-api.js';
-import { findingFromKubeError } from '../../cluster/kube-findings.js';
+import { findingFromKubeError, unreachableObservation } from '../../cluster/kube-findings.js';
 import type { Traffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
 import type {
@@ -71,12 +71,7 @@ export class IstioRouter implements Router<IstioObservationTarget> {
       const resource = traffic.virtualServices
         .map((vs) => `virtualservice/${vs.namespace ?? namespace}/${vs.name}`)
         .join(', ');
-      return {
-        router: this.name,
-        routes: [],
-        backends: [],
-        problems: [findingFromKubeError(error, resource)],
-      };
+      return unreachableObservation(this.name, resource, error);
     }
 
     if (traffic.virtualServices.length === 0) {
