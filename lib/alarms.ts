@@ -3,6 +3,7 @@ import {
   Alarm,
   ComparisonOperator,
   type IMetric,
+  MathExpression,
   Metric,
   Stats,
   TreatMissingData,
@@ -81,6 +82,23 @@ export class Alarms extends Construct {
         description:
           'The webhook rejected a request with a wrong or missing bearer token: a cluster has a stale ' +
           'argo-rollouts-notification-secret, or someone is probing the URL.',
+      });
+      // Both answer Argo 5xx: it retries a few times, then the notification is lost for good.
+      const unavailable = new MathExpression({
+        expression: 'FILL(tokenStore, 0) + FILL(publish, 0) + FILL(internal, 0)',
+        usingMetrics: {
+          tokenStore: metric('IngestTokenStoreFailures', fiveMinutes),
+          publish: metric('IngestPublishFailures', fiveMinutes),
+          internal: metric('IngestInternalErrors', fiveMinutes),
+        },
+        label: 'Ingest 5xx answers',
+        period: fiveMinutes,
+      });
+      this.add('IngestUnavailable', unavailable, {
+        threshold: 1,
+        description:
+          'The webhook answered 5xx: Secrets Manager (the bearer token) or EventBridge (publishing) failed, ' +
+          'or the handler hit a bug. Argo retries, but a rollout event may be lost: see the ingest log group.',
       });
     }
     if (props.callbackEnabled) {

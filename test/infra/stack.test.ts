@@ -478,6 +478,16 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
         AlarmActions: [ref(s.stack.verifier.alarmTopic)],
       });
     }
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-IngestUnavailable',
+      Metrics: Match.arrayWith([
+        Match.objectLike({ Expression: 'FILL(tokenStore, 0) + FILL(publish, 0) + FILL(internal, 0)' }),
+        Match.objectLike({
+          Id: 'publish',
+          MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'IngestPublishFailures' }) }),
+        }),
+      ]),
+    });
     for (const fn of ['Verify', 'Ingest', 'Callback']) {
       for (const kind of ['Errors', 'Throttles']) {
         s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
