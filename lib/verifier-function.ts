@@ -7,26 +7,26 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { type LogLevel, PROJECT_ROOT } from './settings.js';
 
 export const METRICS_NAMESPACE = 'RolloutVerifier';
 
 /**
- * esbuild settings shared by every function: one ESM file, minified and tree-shaken, the AWS SDK
- * bundled (the version we test is the version we run), `require` defined for the CJS packages
- * some dependencies still pull in.
+ * NodejsFunction's bundling options, from the one definition in lib/bundling.ts (which the
+ * benchmark builds from too): one minified, tree-shaken ESM file for Node 24, AWS SDK bundled,
+ * always the local esbuild (never Docker).
  */
 export const BUNDLING = {
   format: OutputFormat.ESM,
-  target: 'node24',
-  minify: true,
-  sourceMap: false,
-  externalModules: [],
-  mainFields: ['module', 'main'],
-  esbuildArgs: { '--tree-shaking': 'true' },
-  banner:
-    "import{createRequire as __rvCreateRequire}from'node:module';const require=__rvCreateRequire(import.meta.url);",
+  target: LAMBDA_BUNDLE.target,
+  minify: LAMBDA_BUNDLE.minify,
+  sourceMap: LAMBDA_BUNDLE.sourcemap,
+  externalModules: [...LAMBDA_BUNDLE.external],
+  mainFields: [...LAMBDA_BUNDLE.mainFields],
+  esbuildArgs: cdkEsbuildArgs(),
+  banner: LAMBDA_BUNDLE.banner,
   forceDockerBundling: false,
 };
 

@@ -1,67 +1,219 @@
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { EventBridgeEnvelope } from '@aws-lambda-powertools/parser/envelopes/eventbridge';
+import { ParseError } from '@aws-lambda-powertools/parser/errors';
 import { Template } from 'aws-cdk-lib/assertions';
-import { afterAll, expect, test } from 'vitest';
+import * as esbuild from 'esbuild';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import * as zod from 'zod';
+import {
+  BUNDLE_BUDGET_BYTES,
+  bundleBudget,
+  existingHandlers,
+  type LambdaName,
+  lambdaBuildOptions,
+  zodMembersReadBy,
+  zodStandInMembers,
+} from '../../bench/bundles.js';
+import { BUNDLE_SUBSTITUTES, LAMBDA_BUNDLE } from '../../lib/bundling.js';
 import { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
+import { PROJECT_ROOT } from '../../lib/settings.js';
 import { cleanup, testApp } from './helpers.js';
+
+/**
+ * The one test that runs esbuild: CDK bundles every function whose handler exists, once; each
+ * bundle must equal what bench/bundles.ts builds from the same options (so the benchmark measures
+ * what is deployed), be one ESM file that starts on Node 24, stay within its size budget, and
+ * read no zod member the zod stand-in lacks.
+ */
+
+/** The environment the stack gives the functions (enough for each to initialise). */
+const FUNCTION_ENV = {
+  AWS_REGION: 'eu-west-1',
+  EVENT_BUS_NAME: 'rollout-verifier',
+  WEBHOOK_TOKEN_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+interface Bundle {
+  name: LambdaName;
+  file: string;
+  code: string;
+}
+
+const handlers = existingHandlers();
+let bundles: Bundle[] = [];
+
+beforeAll(async () => {
+  const app = testApp({ bundle: true });
+  const stack = new RolloutVerifierStack(app, 'Bundled', { verifier: {} });
+  const assembly = app.synth();
+  const assets = readdirSync(assembly.directory)
+    .filter((entry) => entry.startsWith('asset.'))
+    .map((entry) => join(assembly.directory, entry))
+    .filter((dir) => readdirSync(dir).includes(LAMBDA_BUNDLE.outputFile));
+  Template.fromStack(stack).resourceCountIs('AWS::Lambda::Function', handlers.length);
+
+  // The same handlers built through the esbuild API with lib/bundling.ts's options, in memory.
+  const built = await Promise.all(
+    handlers.map(async ({ name, entry }) => {
+      const result = await esbuild.build({
+        ...lambdaBuildOptions(entry, `/${name}/index.mjs`),
+        write: false,
+      });
+      return { name, code: result.outputFiles?.[0]?.text ?? '' };
+    }),
+  );
+  bundles = assets.map((dir) => {
+    const file = join(dir, LAMBDA_BUNDLE.outputFile);
+    const code = readFileSync(file, 'utf8');
+    const same = built.find((candidate) => candidate.code === code);
+    return {
+      name: same?.name ?? (`unmatched ${relative(assembly.directory, dir)}` as LambdaName),
+      file,
+      code,
+    };
+  });
+}, 60_000);
 
 afterAll(cleanup);
 
-/** The one test that runs esbuild: every other test skips bundling. */
-test('the verify function bundles locally into one small, minified ESM file that loads on Node 24', () => {
-  const app = testApp({ bundle: true });
-  const stack = new RolloutVerifierStack(app, 'Bundled', {
-    verifier: { ingest: { enabled: false }, callback: { enabled: false } },
+test('CDK bundles every existing handler once, byte for byte what the benchmark builds', () => {
+  expect(bundles.map((bundle) => bundle.name).sort()).toEqual(handlers.map((handler) => handler.name).sort());
+});
+
+describe.each(handlers.map((handler) => handler.name))('the %s bundle', (name) => {
+  const bundle = () => {
+    const found = bundles.find((candidate) => candidate.name === name);
+    if (!found) throw new Error(`no CDK asset matches the ${name} bundle`);
+    return found;
+  };
+
+  test('is one minified ESM file with the AWS SDK inside', () => {
+    const { code, file } = bundle();
+    expect(readdirSync(dirname(file))).toEqual([LAMBDA_BUNDLE.outputFile]);
+    // Booleans, not toMatch: a failure must not print a 600 KB string.
+    expect(code.startsWith(LAMBDA_BUNDLE.banner), 'createRequire banner first').toBe(true);
+    expect(/export\{[^}]*\bas handler\b[^}]*\}/.test(code), 'ESM export of handler').toBe(true);
+    expect(/module\.exports\s*=/.test(code), 'CommonJS export').toBe(false);
+    expect(/from\s*["']@aws-sdk\//.test(code), 'external @aws-sdk import').toBe(false);
+    expect(/from\s*["']zod["']/.test(code), 'external zod import').toBe(false);
+    expect(code.split('\n').length).toBeLessThan(500);
   });
-  const assembly = app.synth();
 
-  const bundles = readdirSync(assembly.directory)
-    .filter((entry) => entry.startsWith('asset.'))
-    .map((entry) => join(assembly.directory, entry));
-  expect(bundles).toHaveLength(1);
-  const [bundleDir = ''] = bundles;
-  expect(readdirSync(bundleDir)).toEqual(['index.mjs']);
-  const file = join(bundleDir, 'index.mjs');
-  const code = readFileSync(file, 'utf8');
-  const bytes = statSync(file).size;
-  const gzipped = gzipSync(code).length;
-  console.log(`verify bundle: ${(bytes / 1024).toFixed(0)} KiB, ${(gzipped / 1024).toFixed(0)} KiB gzipped`);
+  test('stays within its size budget', () => {
+    const bytes = Buffer.byteLength(bundle().code);
+    console.log(
+      `${name} bundle: ${bytes} bytes (budget ${bundleBudget(name)}, target ${BUNDLE_BUDGET_BYTES})`,
+    );
+    expect(bytes).toBeLessThanOrEqual(bundleBudget(name));
+  });
 
-  // ESM with the createRequire banner, minified (few, very long lines), SDK inside (no external import).
-  // Booleans, not toMatch: a failure must not print an 850 KiB string.
-  expect(code.startsWith("import{createRequire as __rvCreateRequire}from'node:module';")).toBe(true);
-  expect(/export\{[^}]*\bas handler\b[^}]*\}/.test(code), 'ESM export of handler').toBe(true);
-  expect(/module\.exports\s*=/.test(code), 'CommonJS export').toBe(false);
-  expect(/from\s*["']@aws-sdk\//.test(code), 'external @aws-sdk import').toBe(false);
-  expect(code.includes('DescribeTargetHealth'), 'ELBv2 client bundled').toBe(true);
-  expect(code.split('\n').length).toBeLessThan(500);
-  expect(bytes).toBeLessThan(1.5 * 1024 * 1024);
+  test('starts on Node 24 with the environment the stack gives it', () => {
+    expect(process.version).toMatch(/^v24\./);
+    const loaded = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const m = await import(${JSON.stringify(pathToFileURL(bundle().file).href)}); console.log(typeof m.handler);`,
+      ],
+      { env: { PATH: process.env.PATH, ...FUNCTION_ENV }, encoding: 'utf8' },
+    );
+    expect(loaded.trim()).toBe('function');
+  });
 
-  // The bundle starts on this Node (24, as the Lambda runtime) with the env the stack gives it.
-  const loaded = execFileSync(
-    process.execPath,
-    [
-      '--input-type=module',
-      '-e',
-      `const m = await import(${JSON.stringify(file)}); console.log(typeof m.handler);`,
-    ],
-    {
-      env: {
-        PATH: process.env.PATH,
-        AWS_REGION: 'eu-west-1',
-        EVENT_BUS_NAME: 'rollout-verifier',
-        POWERTOOLS_LOG_LEVEL: 'SILENT',
-      },
-      encoding: 'utf8',
-    },
-  );
-  expect(loaded.trim()).toBe('function');
-  expect(process.version).toMatch(/^v24\./);
+  test('reads only zod members the zod stand-in provides', async () => {
+    const entry = handlers.find((handler) => handler.name === name)?.entry ?? '';
+    const offered = await zodStandInMembers();
+    const missing = (await zodMembersReadBy(entry)).filter((member) => !offered.includes(member));
+    expect(missing, `add these to lib/bundle-shims/zod.mjs: ${missing.join(', ')}`).toEqual([]);
+  });
+});
 
-  Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
-    Handler: 'index.handler',
-    Runtime: 'nodejs24.x',
+describe('bundle-time stand-ins (lib/bundle-shims) behave as the packages they replace', () => {
+  test('zod: the same named exports, and z members that are zod’s own', async () => {
+    const standIn = (await import(pathToFileURL(BUNDLE_SUBSTITUTES.zod ?? '').href)) as Record<
+      string,
+      unknown
+    > & { z: Record<string, unknown> };
+    expect(Object.keys(standIn).sort()).toEqual(Object.keys(zod).sort());
+    expect(standIn.default).toBe(standIn.z);
+    for (const [member, value] of Object.entries(standIn.z)) {
+      expect(value, `z.${member}`).toBe((zod.z as unknown as Record<string, unknown>)[member]);
+    }
+    // The relative path inside the stand-in is the zod package everything else resolves.
+    const zodPackage = realpathSync(dirname(fileURLToPath(import.meta.resolve('zod'))));
+    expect(realpathSync(join(PROJECT_ROOT, 'node_modules/zod'))).toBe(zodPackage);
+  });
+
+  test('EventBridge envelope: mirrors the installed Powertools envelope', () => {
+    const packaged = readFileSync(
+      fileURLToPath(import.meta.resolve('@aws-lambda-powertools/parser/envelopes/eventbridge')),
+    );
+    const standIn = readFileSync(
+      BUNDLE_SUBSTITUTES['@aws-lambda-powertools/parser/envelopes/eventbridge'] ?? '',
+      'utf8',
+    );
+    const sha256 = createHash('sha256').update(packaged).digest('hex');
+    expect(
+      standIn.includes(sha256),
+      'Powertools changed envelopes/eventbridge.js: re-check lib/bundle-shims/eventbridge-envelope.mjs against it, then update the sha256 in its header',
+    ).toBe(true);
+  });
+
+  test('EventBridge envelope: the same answers as Powertools', async () => {
+    const { EventBridgeEnvelope: standIn } = (await import(
+      pathToFileURL(BUNDLE_SUBSTITUTES['@aws-lambda-powertools/parser/envelopes/eventbridge'] ?? '').href
+    )) as { EventBridgeEnvelope: typeof EventBridgeEnvelope };
+    const discriminator = Symbol.for('returnType');
+    expect((standIn as unknown as Record<symbol, unknown>)[discriminator]).toBe(
+      (EventBridgeEnvelope as unknown as Record<symbol, unknown>)[discriminator],
+    );
+
+    const detail = zod.object({ eventId: zod.string(), weight: zod.number().int() });
+    const event = {
+      version: '0',
+      id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      'detail-type': 'Rollout Step Completed',
+      source: 'rollout-verifier.ingest',
+      account: '123456789012',
+      time: '2025-11-03T10:00:00Z',
+      region: 'eu-west-1',
+      resources: [],
+      detail: { eventId: 'e-1', weight: 20 },
+    };
+    const cases: unknown[] = [
+      event,
+      { ...event, 'replay-name': 'replay' },
+      { ...event, detail: { eventId: 'e-1', weight: 'twenty' } },
+      { ...event, time: 'yesterday' },
+      { detail: event.detail },
+      'not an event',
+    ];
+    for (const input of cases) {
+      const expected = EventBridgeEnvelope.safeParse(input, detail);
+      const actual = standIn.safeParse(input, detail);
+      expect(actual.success).toBe(expected.success);
+      if (expected.success && actual.success) expect(actual.data).toEqual(expected.data);
+      if (!expected.success && !actual.success) {
+        expect(actual.error).toBeInstanceOf(ParseError);
+        expect(actual.error.message).toBe(expected.error.message);
+        expect(String(actual.error.cause)).toBe(String(expected.error.cause));
+        expect(actual.originalEvent).toBe(expected.originalEvent);
+      }
+      const parse = (envelope: typeof EventBridgeEnvelope) => {
+        try {
+          return { value: envelope.parse(input, detail) };
+        } catch (error) {
+          return { error: error instanceof ParseError ? `${error.message}: ${String(error.cause)}` : error };
+        }
+      };
+      expect(parse(standIn)).toEqual(parse(EventBridgeEnvelope));
+    }
   });
 });

@@ -1,0 +1,300 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatTable } from '../cli/table.js';
+import {
+  BUNDLE_BUDGET_BYTES,
+  buildBundles,
+  type LambdaName,
+  measureColdImports,
+  PROJECT_ROOT,
+} from './bundles.js';
+import {
+  type BurstOptions,
+  type ConvergenceOptions,
+  measureBurst,
+  measureConvergence,
+  measureElbCalls,
+  measureHandlerOverhead,
+} from './scenarios.js';
+
+/**
+ * `npm run bench`: builds the Lambda bundles with the deployment's esbuild options, then runs the
+ * real handlers from those bundles against the loopback simulators (bench/README.md explains
+ * every number). Writes bench/results.json and prints a table.
+ *
+ *   npm run bench                 full run (≈ 3.5 minutes, most of it the burst), writes bench/results.json
+ *   npm run bench -- --quick      fewer samples, shorter burst; writes only with --out
+ *   npm run bench -- --out f.json write the results elsewhere (e.g. to compare two versions)
+ */
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, out: { type: 'string' } },
+});
+const quick = flags.quick ?? false;
+const out = flags.out ?? (quick ? undefined : join(PROJECT_ROOT, 'bench/results.json'));
+
+/** The environment the stack gives the functions: enough for each to initialise on import. */
+const FUNCTION_ENV = {
+  AWS_REGION: 'eu-west-1',
+  EVENT_BUS_NAME: 'rollout-verifier',
+  WEBHOOK_TOKEN_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
+const CONVERGENCE: ConvergenceOptions = {
+  samples: quick ? 24 : 80,
+  parallel: quick ? 8 : 16,
+  propagationMs: 2_000,
+  controllerLagMaxMs: 3_000,
+  seed: 42,
+};
+
+const BURST: BurstOptions = {
+  rollouts: quick ? 60 : 200,
+  windowMs: quick ? 20_000 : 60_000,
+  propagationMs: 2_000,
+  controllerLagMaxMs: 3_000,
+  throttleRetryMaxMs: 300_000,
+  seed: 7,
+};
+
+const log = (message: string) => process.stderr.write(`${message}\n`);
+
+const phaseSeconds: Record<string, number> = {};
+async function phase<T>(name: string, description: string, run: () => Promise<T> | T): Promise<T> {
+  log(`${description}…`);
+  const started = Date.now();
+  try {
+    return await run();
+  } finally {
+    phaseSeconds[name] = Math.round((Date.now() - started) / 100) / 10;
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const workDir = mkdtempSync(join(tmpdir(), 'rv-bench-'));
+  try {
+    const built = await phase('bundles', 'building the bundles (lib/bundling.ts options)', () =>
+      buildBundles(workDir),
+    );
+    const byName = Object.fromEntries(built.map((bundle) => [bundle.name, bundle])) as Partial<
+      Record<LambdaName, (typeof built)[number]>
+    >;
+    const verify = byName.verify?.file;
+    const ingest = byName.ingest?.file;
+    if (!verify || !ingest) throw new Error('the benchmark needs the verify and ingest handlers');
+    const bundles = { verify, ingest };
+
+    const cold = await phase('coldImports', 'cold imports', () =>
+      measureColdImports(built, FUNCTION_ENV, quick ? 5 : 9),
+    );
+    const elbCalls = await phase(
+      'elbCalls',
+      'ELBv2 calls per verification (1 and 500 load balancers, and the Argo-style baseline)',
+      () => measureElbCalls(bundles),
+    );
+    const overhead = await phase('handlerOverhead', 'handler overhead', () =>
+      measureHandlerOverhead(bundles, { warmup: 50, invocations: quick ? 200 : 600 }),
+    );
+    const convergence = await phase(
+      'convergence',
+      `verdict after convergence (${CONVERGENCE.samples} rollouts, ${CONVERGENCE.parallel} at a time)`,
+      () => measureConvergence(bundles, CONVERGENCE),
+    );
+    const burst = await phase(
+      'burst',
+      `burst (${BURST.rollouts} rollouts within ${BURST.windowMs / 1000} s, then until every verdict is in)`,
+      () => measureBurst(bundles, BURST),
+    );
+
+    const results = {
+      schemaVersion: 1,
+      date: new Date().toISOString(),
+      quick,
+      machine: {
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+        cpu: cpus()[0]?.model ?? 'unknown',
+        cpus: cpus().length,
+        loadAverage: loadavg().map((value) => Math.round(value * 100) / 100),
+      },
+      elbCalls: {
+        first: elbCalls.first,
+        steady: elbCalls.steady,
+        steadyWith500LoadBalancers: elbCalls.steadyWith500LoadBalancers,
+        baselineWith500LoadBalancers: elbCalls.baselineWith500LoadBalancers,
+        firstWith500LoadBalancers: elbCalls.firstWith500LoadBalancers,
+        baselineWith1LoadBalancer: elbCalls.baselineWith1LoadBalancer,
+        byAction: elbCalls.detail,
+      },
+      verdictAfterConvergenceMs: {
+        p50: convergence.p50,
+        p99: convergence.p99,
+        samples: convergence.samples,
+        notSucceeded: convergence.notSucceeded,
+        observationsP50: convergence.observationsP50,
+        settings: convergence.settings,
+      },
+      handlerOverheadMs: {
+        p50: overhead.p50,
+        p99: overhead.p99,
+        definition:
+          'verify handler wall time per steady-state invocation minus the wall time an ELBv2/EventBridge HTTP exchange was open; simulators at zero latency, metrics disabled, logs silent, no idempotency table',
+        totalMs: overhead.totalMs,
+        httpMs: overhead.httpMs,
+        invocations: overhead.invocations,
+        exchangesPerInvocation: overhead.exchangesPerInvocation,
+      },
+      bundleBytes: Object.fromEntries(built.map((bundle) => [bundle.name, bundle.bytes])),
+      bundleGzipBytes: Object.fromEntries(built.map((bundle) => [bundle.name, bundle.gzipBytes])),
+      coldImportMs: cold.importMs,
+      coldImport: { bareNodeMs: cold.bareNodeMs, runs: cold.runs, nodeVersion: cold.nodeVersion },
+      burst: {
+        rollouts: burst.rollouts,
+        peakDescribePerSecond: burst.peakDescribePerSecond,
+        throttledCalls: burst.throttledCalls,
+        notSucceeded: burst.notSucceeded,
+        lostEvents: burst.lostEvents,
+        describeCalls: burst.describeCalls,
+        published: burst.published,
+        verdicts: burst.verdicts,
+        findings: burst.findings,
+        duplicateVerdicts: burst.duplicateVerdicts,
+        ingestRejected: burst.ingestRejected,
+        verifyThrottledAttempts: burst.verifyThrottledAttempts,
+        verifyMaxQueueWaitSeconds: burst.verifyMaxQueueWaitSeconds,
+        lastVerdictAfterSeconds: burst.lastVerdictAfterSeconds,
+        warmupSeconds: burst.warmupSeconds,
+        settings: burst.settings,
+      },
+      bundleComposition: Object.fromEntries(
+        built.map((bundle) => [bundle.name, bundle.composition.slice(0, 12)]),
+      ),
+      runtimeSeconds: Math.round((Date.now() - started) / 1000),
+      phaseSeconds,
+    };
+
+    if (out) writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    process.stdout.write(`${renderTable(results)}\n`);
+    if (out) process.stdout.write(`\nwritten to ${out} (${results.runtimeSeconds} s)\n`);
+  } finally {
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+type Results = {
+  elbCalls: Record<string, unknown> & {
+    first: number;
+    steady: number;
+    steadyWith500LoadBalancers: number;
+    baselineWith500LoadBalancers: number;
+    firstWith500LoadBalancers: number;
+    baselineWith1LoadBalancer: number;
+  };
+  verdictAfterConvergenceMs: { p50: number; p99: number; samples: number; notSucceeded: number };
+  handlerOverheadMs: { p50: number; p99: number; totalMs: { p50: number; p99: number } };
+  bundleBytes: Record<string, number>;
+  bundleGzipBytes: Record<string, number>;
+  coldImportMs: Record<string, number>;
+  coldImport: { bareNodeMs: number; nodeVersion: string };
+  burst: {
+    rollouts: number;
+    peakDescribePerSecond: number;
+    throttledCalls: number;
+    notSucceeded: number;
+    lostEvents: number;
+    verdicts: Record<string, number>;
+    lastVerdictAfterSeconds: number;
+  };
+};
+
+function renderTable(results: Results): string {
+  const status = (ok: boolean) => (ok ? 'ok' : 'MISSED');
+  const {
+    elbCalls: calls,
+    verdictAfterConvergenceMs: converge,
+    handlerOverheadMs: overhead,
+    burst,
+  } = results;
+  const kb = (bytes: number) => `${(bytes / 1000).toFixed(0)} KB`;
+  const rows: string[][] = [
+    [
+      'ELBv2 calls, first verification',
+      `${calls.first} (500 LBs: ${calls.firstWith500LoadBalancers})`,
+      '-',
+      '-',
+    ],
+    [
+      'ELBv2 calls, steady state',
+      `${calls.steady} (500 LBs: ${calls.steadyWith500LoadBalancers})`,
+      '<= 3, same with 500 LBs',
+      status(calls.steady <= 3 && calls.steadyWith500LoadBalancers <= 3),
+    ],
+    [
+      'ELBv2 calls, Argo-style baseline',
+      `${calls.baselineWith1LoadBalancer} (500 LBs: ${calls.baselineWith500LoadBalancers}), every check`,
+      '-',
+      '-',
+    ],
+    [
+      'verdict after ALB right (ms)',
+      `p50 ${converge.p50}, p99 ${converge.p99} (n=${converge.samples})`,
+      'p50 <= 1000',
+      status(converge.p50 <= 1000 && converge.notSucceeded === 0),
+    ],
+    [
+      'verify handler overhead (ms)',
+      `p50 ${overhead.p50}, p99 ${overhead.p99} (total p50 ${overhead.totalMs.p50})`,
+      'p50 <= 5',
+      status(overhead.p50 <= 5),
+    ],
+    ...Object.keys(results.bundleBytes).map((name) => [
+      `${name} bundle`,
+      `${kb(results.bundleBytes[name] ?? 0)} (gzip ${kb(results.bundleGzipBytes[name] ?? 0)})`,
+      `<= ${kb(BUNDLE_BUDGET_BYTES)}`,
+      status((results.bundleBytes[name] ?? 0) <= BUNDLE_BUDGET_BYTES),
+    ]),
+    ...Object.keys(results.coldImportMs).map((name) => [
+      `${name} cold import (ms)`,
+      `${results.coldImportMs[name]} beyond bare node (${results.coldImport.bareNodeMs})`,
+      '<= 100',
+      status((results.coldImportMs[name] ?? 0) <= 100),
+    ]),
+    [
+      `burst: ${burst.rollouts} rollouts`,
+      `peak ${burst.peakDescribePerSecond} Describe/s, ${burst.throttledCalls} throttled, last verdict +${burst.lastVerdictAfterSeconds} s`,
+      '-',
+      '-',
+    ],
+    [
+      'burst: verdicts',
+      Object.entries(burst.verdicts)
+        .map(([verdict, count]) => `${verdict} ${count}`)
+        .join(', '),
+      'no Failed from throttling',
+      status((burst.verdicts.Failed ?? 0) === 0),
+    ],
+    [
+      'burst: not Succeeded / lost events',
+      `${burst.notSucceeded} / ${burst.lostEvents}`,
+      'lost = 0',
+      status(burst.lostEvents === 0),
+    ],
+  ];
+  return [
+    `rollout-verifier bench (${results.coldImport.nodeVersion}, simulators on 127.0.0.1)`,
+    '',
+    formatTable(['METRIC', 'RESULT', 'TARGET', 'STATUS'], rows),
+  ].join('\n');
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(
+    `bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = 1;
+});

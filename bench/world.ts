@@ -1,0 +1,242 @@
+import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import { CanaryRolloutDriver, type NotificationBody } from '../test/support/argo-driver.js';
+import {
+  type Elbv2Sim,
+  type Elbv2SimOptions,
+  type IngressAlb,
+  startElbv2Sim,
+} from '../test/support/elbv2-sim/index.js';
+import {
+  type DeliveredEvent,
+  type EventBridgeSim,
+  startEventBridgeSim,
+} from '../test/support/eventbridge-sim/index.js';
+import { functionUrlEvent } from '../test/support/function-url-event.js';
+import { startSecretsManagerSim } from '../test/support/secrets-manager-sim.js';
+import { FunctionModel } from './lambda-model.js';
+
+/**
+ * The pipeline the demo runs (demo/world.ts), built from the deployment bundles instead of the
+ * TypeScript sources: Argo's notification → ingest (Function URL, bearer token from a loopback
+ * Secrets Manager) → PutEvents on a loopback EventBridge whose rules use the stack's patterns →
+ * verify (asynchronous invoke, reserved concurrency) → verdict PutEvents → a collector rule.
+ * Everything listens on 127.0.0.1 and stops with `close()`.
+ */
+
+export const CLUSTER = 'bench';
+const BUS = 'rollout-verifier';
+const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
+/** The stack's verify timeout: deadline 30 s + publish reserve 5 s + headroom. */
+export const VERIFY_TIMEOUT_SECONDS = 40;
+const REPLICAS = 4;
+
+export interface WorldOptions {
+  bundles: { verify: string; ingest: string };
+  elb?: Elbv2SimOptions;
+  /** The stack reserves 5 for verify and 5 for ingest. */
+  verifyConcurrency?: number;
+  ingestConcurrency?: number;
+  /** Extra verify environment (the production defaults apply otherwise). */
+  verifyEnvironment?: Record<string, string>;
+  throttleRetryMaxMs?: number;
+  random?: () => number;
+}
+
+export interface ReceivedVerdict {
+  verdict: VerdictEventDetail;
+  at: number;
+}
+
+export interface BenchRollout {
+  name: string;
+  argo: CanaryRolloutDriver;
+  alb: IngressAlb;
+}
+
+export class World {
+  /** While false, rollout events stay on the bus (nothing invokes verify): for warm-ups that call handlers directly. */
+  routeRolloutEvents = true;
+  readonly verdicts = new Map<string, ReceivedVerdict[]>();
+  private readonly verdictWaiters = new Map<string, Array<(verdict: ReceivedVerdict) => void>>();
+  private previousEnvironment: Record<string, string | undefined> = {};
+  private closers: Array<() => Promise<void>> = [];
+
+  private constructor(
+    readonly elb: Elbv2Sim,
+    readonly bus: EventBridgeSim,
+    readonly ingest: FunctionModel,
+    readonly verify: FunctionModel,
+  ) {}
+
+  static async start(options: WorldOptions): Promise<World> {
+    const elb = await startElbv2Sim({ region: 'eu-west-1', seed: 'bench', ...options.elb });
+    const bus = await startEventBridgeSim({ region: 'eu-west-1' });
+    const secrets = await startSecretsManagerSim(WEBHOOK_TOKEN);
+    const environment: Record<string, string> = {
+      AWS_REGION: 'eu-west-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
+      EVENT_BUS_NAME: BUS,
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...options.verifyEnvironment,
+    };
+    const random = options.random ?? Math.random;
+    const throttleRetry = { initialMs: 1_000, maxMs: options.throttleRetryMaxMs ?? 300_000 };
+    const ingest = new FunctionModel({
+      name: 'rollout-verifier-ingest',
+      bundle: options.bundles.ingest,
+      reservedConcurrency: options.ingestConcurrency ?? 5,
+      timeoutSeconds: 10,
+      random,
+      throttleRetry,
+    });
+    const verify = new FunctionModel({
+      name: 'rollout-verifier-verify',
+      bundle: options.bundles.verify,
+      reservedConcurrency: options.verifyConcurrency ?? 5,
+      timeoutSeconds: VERIFY_TIMEOUT_SECONDS,
+      retryAttempts: 1,
+      random,
+      throttleRetry,
+    });
+    const world = new World(elb, bus, ingest, verify);
+    world.previousEnvironment = Object.fromEntries(
+      Object.keys(environment).map((key) => [key, process.env[key]]),
+    );
+    // Set before any container imports its bundle: like a cold start, each reads its configuration on load.
+    Object.assign(process.env, environment);
+    world.closers.push(() => Promise.all([elb.close(), bus.close(), secrets.close()]).then(() => undefined));
+
+    bus.addRule({
+      name: 'verify-rollout-events',
+      pattern: ROLLOUT_EVENT_PATTERN,
+      target: async (event) => {
+        if (world.routeRolloutEvents) verify.invokeAsync(event);
+      },
+    });
+    bus.addRule({
+      name: 'collect-verdicts',
+      pattern: VERDICT_EVENT_PATTERN,
+      target: async (event) => world.receive(event),
+    });
+    return world;
+  }
+
+  /** An ingress ALB the way the load balancer controller builds it, for rollout `name` (HTTP and HTTPS listeners). */
+  addRollout(name: string, canaryWeight = 0): BenchRollout {
+    const argo = new CanaryRolloutDriver({
+      namespace: 'shop',
+      name,
+      replicas: REPLICAS,
+      steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 50 }, { pause: {} }, { setWeight: 100 }],
+      ingress: name,
+      stableService: name,
+      canaryService: `${name}-canary`,
+    });
+    const alb = this.elb.addIngressAlb({
+      cluster: CLUSTER,
+      namespace: 'shop',
+      ingress: name,
+      stableService: name,
+      canaryService: `${name}-canary`,
+      servicePort: 80,
+      listeners: ['HTTP:80', 'HTTPS:443'],
+      canaryWeight,
+      targets: { stable: REPLICAS, canary: Math.ceil((REPLICAS * canaryWeight) / 100) },
+    });
+    return { name, argo, alb };
+  }
+
+  /** The canary pods for `weight` registered and healthy (the canary ReplicaSet scales before traffic moves). */
+  scaleCanary(rollout: BenchRollout, weight: number): void {
+    const registered =
+      this.elb.account.targetGroups.get(rollout.alb.canaryTargetGroupArn)?.targets.length ?? 0;
+    const wanted = Math.ceil((REPLICAS * weight) / 100);
+    if (wanted > registered)
+      this.elb.registerHealthyTargets(rollout.alb.canaryTargetGroupArn, wanted - registered);
+  }
+
+  /** The load balancer controller's part: ModifyRule on every listener rule (visible after the propagation delay). */
+  applyWeights(rollout: BenchRollout, canaryWeight: number): void {
+    for (const ruleArn of rollout.alb.ruleArns) {
+      this.elb.setRuleWeights(ruleArn, {
+        [rollout.alb.canaryTargetGroupArn]: canaryWeight,
+        [rollout.alb.stableTargetGroupArn]: 100 - canaryWeight,
+      });
+    }
+  }
+
+  /** Argo's notifications controller posts to the ingest Function URL; returns the published event id. */
+  async notify(body: NotificationBody): Promise<{ statusCode: number; eventId?: string }> {
+    const request = functionUrlEvent({
+      body: JSON.stringify(body),
+      token: WEBHOOK_TOKEN,
+      query: { cluster: CLUSTER },
+    });
+    const answer = await this.ingest.invoke(request);
+    if (answer.throttled) return { statusCode: 429 };
+    const response = answer.result as { statusCode: number; body?: string };
+    const parsed = JSON.parse(response.body ?? '{}') as { eventId?: string };
+    return { statusCode: response.statusCode, eventId: parsed.eventId };
+  }
+
+  /** The EventBridge event ingest published with this id (what the verify rule delivers). */
+  publishedEvent(eventId: string): DeliveredEvent | undefined {
+    return this.bus
+      .events()
+      .map((record) => record.event)
+      .find((event) => (event.detail as { eventId?: string }).eventId === eventId);
+  }
+
+  /** Rollout events ingest put on the bus. */
+  publishedRolloutEvents(): DeliveredEvent[] {
+    return this.bus
+      .events()
+      .map((record) => record.event)
+      .filter((event) => event.source === 'rollout-verifier.ingest');
+  }
+
+  waitForVerdict(eventId: string): Promise<ReceivedVerdict> {
+    const received = this.verdicts.get(eventId)?.[0];
+    if (received) return Promise.resolve(received);
+    return new Promise((resolve) => {
+      const waiters = this.verdictWaiters.get(eventId) ?? [];
+      waiters.push(resolve);
+      this.verdictWaiters.set(eventId, waiters);
+    });
+  }
+
+  /** Until every accepted verify invocation has finished and the bus has delivered everything. */
+  async settle(): Promise<void> {
+    do {
+      await this.verify.idle();
+      await this.bus.drain();
+    } while (this.verify.busy);
+  }
+
+  async close(): Promise<void> {
+    this.ingest.close();
+    this.verify.close();
+    for (const close of this.closers.splice(0)) await close();
+    for (const [key, value] of Object.entries(this.previousEnvironment)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+
+  private receive(event: DeliveredEvent): void {
+    const verdict = event.detail as VerdictEventDetail;
+    const received = { verdict, at: Date.now() };
+    const list = this.verdicts.get(verdict.eventId) ?? [];
+    list.push(received);
+    this.verdicts.set(verdict.eventId, list);
+    for (const resolve of this.verdictWaiters.get(verdict.eventId)?.splice(0) ?? []) resolve(received);
+  }
+}
