@@ -1,6 +1,7 @@
 import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type middy from '@middy/core';
 
 /**
  * Powertools idempotency on one field of the raw EventBridge event, so a duplicate delivery gets
@@ -10,12 +11,35 @@ import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middle
 export function onceBy(options: { tableName: string | undefined; keyPath: string; ttlSeconds: number }) {
   if (!options.tableName) return [];
   return [
-    makeHandlerIdempotent({
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.tableName }),
-      config: new IdempotencyConfig({
-        eventKeyJmesPath: options.keyPath,
-        expiresAfterSeconds: options.ttlSeconds,
+    onlyDeletingOwnRecords(
+      makeHandlerIdempotent({
+        persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.tableName }),
+        config: new IdempotencyConfig({
+          eventKeyJmesPath: options.keyPath,
+          expiresAfterSeconds: options.ttlSeconds,
+        }),
       }),
-    }),
+    ),
   ];
+}
+
+/**
+ * Powertools 2.35's middleware deletes the idempotency record in onError even when the error is
+ * its own "already in progress" refusal of a duplicate (aws-powertools/powertools-lambda-typescript
+ * #5675): the duplicate then erases the running invocation's record, and the next delivery runs a
+ * second time. Only an invocation whose `before` went through — it wrote the record — may delete it.
+ */
+export function onlyDeletingOwnRecords(middleware: middy.MiddlewareObj): middy.MiddlewareObj {
+  const holding = new WeakSet<object>();
+  return {
+    before: async (request) => {
+      const early = await middleware.before?.(request);
+      holding.add(request);
+      return early;
+    },
+    after: middleware.after,
+    onError: async (request) => {
+      if (holding.has(request)) await middleware.onError?.(request);
+    },
+  };
 }

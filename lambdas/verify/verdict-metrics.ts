@@ -18,11 +18,16 @@ export function recordVerdictMetrics(
   metrics.addMetric('TimeToVerdictMs', MetricUnit.Milliseconds, verdict.durationMs);
   metrics.addMetric('ElbApiCalls', MetricUnit.Count, elbRequests);
 
-  const perRollout = metrics.singleMetric();
-  perRollout.addDimension(ROLLOUT_DIMENSION, `${event.rollout.namespace}/${event.rollout.name}`);
-  perRollout.addMetric(counter, MetricUnit.Count, 1);
-  perRollout.addMetric('WeightDrift', MetricUnit.Count, weightDrift(event, verdict));
-  perRollout.addMetric('UnhealthyCanaryTargets', MetricUnit.Count, unhealthyCanaryTargets(verdict));
+  const rollout = `${event.rollout.namespace}/${event.rollout.name}`;
+  // A single metric publishes (and forgets its dimensions) on addMetric: one per value.
+  const perRollout = (name: string, value: number) => {
+    const single = metrics.singleMetric();
+    single.addDimension(ROLLOUT_DIMENSION, rollout);
+    single.addMetric(name, MetricUnit.Count, value);
+  };
+  perRollout(counter, 1);
+  perRollout('WeightDrift', weightDrift(event, verdict));
+  perRollout('UnhealthyCanaryTargets', unhealthyCanaryTargets(verdict));
 }
 
 /** A moved-on rollout is normal progress: counted apart so the Inconclusive alarm stays meaningful. */

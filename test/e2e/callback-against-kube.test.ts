@@ -229,9 +229,8 @@ describe('callback against the Kubernetes API fake: promote, like kubectl argo r
         status: 200,
       },
     ]);
-    expect((patches[1]?.body as { metadata: { resourceVersion: string } }).metadata.resourceVersion).not.toBe(
-      before,
-    );
+    const specPatch = patches[1]?.body as { metadata?: { resourceVersion?: string } } | undefined;
+    expect(specPatch?.metadata?.resourceVersion).not.toBe(before);
     expect(storedRollout()?.spec.paused).toBe(false);
     expect(storedRollout()?.status?.pauseConditions).toBeUndefined();
   });

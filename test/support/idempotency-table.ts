@@ -43,4 +43,3 @@ export function inMemoryIdempotencyTable(dynamo: AwsClientStub<DynamoDBClient>) 
   });
   return items;
 }
-

@@ -1,6 +1,6 @@
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { describe, expect, it, vi } from 'vitest';
 import type { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
-import { metrics } from '../../lambdas/shared/powertools.js';
 import {
   recordVerdictMetrics,
   unhealthyCanaryTargets,
@@ -69,17 +69,49 @@ describe('verdict metrics', () => {
     expect(verdictCounter(verdict({ verdict: 'Inconclusive' }))).toBe('VerificationInconclusive');
   });
 
-  it('dimensions per-rollout metrics by namespace/name, never a ReplicaSet', () => {
-    const single = { addDimension: vi.fn(), addMetric: vi.fn() };
-    vi.spyOn(metrics, 'singleMetric').mockReturnValue(single as never);
-    const addMetric = vi.spyOn(metrics, 'addMetric').mockImplementation(() => metrics);
-    recordVerdictMetrics(metrics, rolloutEvent(), verdict(), 7);
-    expect(single.addDimension).toHaveBeenCalledWith('Rollout', 'shop/checkout');
-    expect(addMetric).toHaveBeenCalledWith('ElbApiCalls', 'Count', 7);
-    expect(single.addMetric.mock.calls.map(([name, , value]) => [name, value])).toEqual([
-      ['VerificationFailed', 1],
-      ['WeightDrift', 20],
-      ['UnhealthyCanaryTargets', 2],
-    ]);
+  it('dimensions every per-rollout metric by namespace/name, never a ReplicaSet (as EMF, the way CloudWatch reads it)', () => {
+    // Real Powertools metrics writing EMF to the console (POWERTOOLS_DEV), read back as CloudWatch would.
+    const environment = { POWERTOOLS_METRICS_DISABLED: 'false', POWERTOOLS_DEV: 'true' };
+    const previous = Object.fromEntries(Object.keys(environment).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, environment);
+    const lines: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
+    try {
+      const real = new Metrics({ namespace: 'RolloutVerifier', serviceName: 'rollout-verifier' });
+      recordVerdictMetrics(real, rolloutEvent(), verdict(), 7);
+      real.publishStoredMetrics();
+    } finally {
+      log.mockRestore();
+      for (const [key, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    const emitted = lines.map(
+      (line) =>
+        JSON.parse(line) as Record<string, unknown> & {
+          _aws: { CloudWatchMetrics: { Dimensions: string[][]; Metrics: { Name: string }[] }[] };
+        },
+    );
+    const byMetric = emitted.flatMap((document) =>
+      document._aws.CloudWatchMetrics.flatMap(({ Dimensions, Metrics }) =>
+        Metrics.map(({ Name }) => ({
+          name: Name,
+          value: document[Name],
+          dimensions: Object.fromEntries(Dimensions.flat().map((key) => [key, document[key]])),
+        })),
+      ),
+    );
+    const perRollout = { service: 'rollout-verifier', Rollout: 'shop/checkout' };
+    expect(byMetric).toEqual(
+      expect.arrayContaining([
+        { name: 'VerificationFailed', value: 1, dimensions: perRollout },
+        { name: 'WeightDrift', value: 20, dimensions: perRollout },
+        { name: 'UnhealthyCanaryTargets', value: 2, dimensions: perRollout },
+        { name: 'VerificationFailed', value: 1, dimensions: { service: 'rollout-verifier' } },
+        { name: 'ElbApiCalls', value: 7, dimensions: { service: 'rollout-verifier' } },
+      ]),
+    );
+    expect(JSON.stringify(byMetric)).not.toContain('6d4f8c9b7');
   });
 });

@@ -3,7 +3,7 @@ import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balan
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mockCheckoutAlb } from '../support/alb-mock.js';
 import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
@@ -55,6 +55,34 @@ describe('verify handler: one verification per eventId', () => {
       eventBridgeEnvelope(rolloutEvent({ eventId: 'a-2', rollout, step: { index: 2, count: 4 } })),
     );
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(2);
+  });
+
+  it('a duplicate arriving while the first delivery runs is refused without erasing that run’s record', async () => {
+    const table = inMemoryIdempotencyTable(dynamo);
+    const rollout = { ...rolloutEvent().rollout, name: 'concurrent' };
+    const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'concurrent-1', rollout }));
+    // The first delivery is still verifying: its PutEvents has not answered yet.
+    let publish: () => void = () => undefined;
+    events.reset();
+    events.on(PutEventsCommand).callsFake(
+      () =>
+        new Promise((resolve) => {
+          publish = () => resolve({ FailedEntryCount: 0, Entries: [{ EventId: 'e-3' }] });
+        }),
+    );
+    const first = handler(delivery);
+    await vi.waitFor(() => expect(events.commandCalls(PutEventsCommand)).toHaveLength(1));
+
+    await expect(handler({ ...delivery, id: 'duplicate' })).rejects.toMatchObject({
+      name: 'IdempotencyAlreadyInProgressError',
+    });
+    // Powertools 2.35's middleware would delete the running invocation's record here (#5675).
+    expect([...table.values()]).toMatchObject([{ status: 'INPROGRESS' }]);
+
+    publish();
+    await expect(first).resolves.toMatchObject({ outcome: 'verified' });
+    await expect(handler({ ...delivery, id: 'late-duplicate' })).resolves.toEqual(await first);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
   it('forgets a failed attempt so the retry verifies again', async () => {
