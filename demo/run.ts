@@ -1,6 +1,10 @@
 import { formatTable } from '../cli/table.js';
+import type { CallbackAction } from '../lambdas/core/callback/respond.js';
+import { shortUser } from '../test/support/argo-cluster.js';
+import type { RolloutObject } from '../test/support/kube-sim/index.js';
+import { serviceTotals } from './emf.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { startWorld, type TimelineEntry } from './world.js';
+import { type CallbackRecord, IDENTITIES, startWorld, type TimelineEntry, type World } from './world.js';
 
 export interface ScenarioResult {
   name: string;
@@ -8,17 +12,57 @@ export interface ScenarioResult {
   expected: string[];
   got: string[];
   findings: string[];
+  expectedActions: CallbackAction[];
+  /** What the callback did about each verdict (redeliveries answered from the idempotency table left out). */
+  actions: CallbackAction[];
+  /** Every callback invocation that returned, redeliveries included. */
+  callbacks: Array<Omit<CallbackRecord, 'rollout' | 'outcome'> & { action: CallbackAction; reason: string }>;
+  /** Service-wide metric sums the functions emitted during the scenario (the alarms' metrics). */
+  metrics: Record<string, number>;
+  /** Alarms of the stack that these metrics set off. */
+  alarms: string[];
   ok: boolean;
   problem?: string;
 }
 
 export interface DemoResult {
   ok: boolean;
+  durationMs: number;
   scenarios: ScenarioResult[];
   timeline: TimelineEntry[];
+  /** Who called what, from the simulators' request logs. */
+  calls: {
+    /** Kubernetes API requests by function: `<verb> <resource>` → count. */
+    kubernetes: Record<string, Record<string, number>>;
+    eks: Record<string, number>;
+    dynamodb: Record<string, number>;
+    elbv2: Record<string, number>;
+  };
+  network: { connections: number; outsideLoopback: string[] };
+  /** Each Rollout as the cluster holds it at the end. */
+  rollouts: RolloutState[];
 }
 
-/** Runs every scenario through the real pipeline pieces and checks each verdict against the expected one. */
+export interface RolloutState {
+  rollout: string;
+  phase: string;
+  abort: boolean;
+  currentStepIndex?: number;
+  steps: number;
+  pauseConditions: string[];
+  stableRS?: string;
+  currentPodHash?: string;
+}
+
+/** The stack's alarms on function metrics (lib/alarms.ts): metric → alarm, threshold 1. */
+const ALARMS: Record<string, string> = {
+  VerificationFailed: 'VerificationFailed',
+  VerificationInconclusive: 'VerificationInconclusive',
+  IngestAuthenticationFailures: 'IngestAuthenticationFailures',
+  CallbackErrors: 'CallbackErrors',
+};
+
+/** Runs every scenario through the real pipeline and checks each verdict and cluster action against the expected ones. */
 export async function runDemo({
   deadlineSeconds = 3,
   scenarios = SCENARIOS,
@@ -26,10 +70,15 @@ export async function runDemo({
   deadlineSeconds?: number;
   scenarios?: Scenario[];
 } = {}): Promise<DemoResult> {
+  const startedAt = Date.now();
   const world = await startWorld({ deadlineSeconds });
   const results: ScenarioResult[] = [];
+  let calls: DemoResult['calls'];
+  let network: DemoResult['network'];
+  let rollouts: RolloutState[];
   try {
     for (const scenario of scenarios) {
+      const metricsBefore = world.metrics.length;
       let problem: string | undefined;
       try {
         await scenario.run(world);
@@ -38,16 +87,29 @@ export async function runDemo({
       }
       const verdicts = world.verdictsFor(scenario.rollout);
       const got = verdicts.map((verdict) => verdict.verdict);
-      const findings: string[] = [
-        ...new Set((verdicts.at(-1)?.findings ?? []).map((finding) => finding.code)),
-      ];
+      const telling = verdicts.find((verdict) => verdict.verdict !== 'Succeeded') ?? verdicts.at(-1);
+      const findings: string[] = [...new Set((telling?.findings ?? []).map((finding) => finding.code))];
+      const callbacks = world.callbacksFor(scenario.rollout);
+      const actions = callbacks.filter((record) => !record.replayed).map((record) => record.outcome.action);
+      const name = scenario.rollout.split('/')[1] ?? scenario.rollout;
       const failures = world.bus
         .deliveryFailures()
-        .filter((failure) => JSON.stringify(failure.event.detail).includes(scenario.rollout.split('/')[1]!));
+        .filter((failure) => JSON.stringify(failure.event.detail).includes(`"name":"${name}"`));
       problem ??= failures.length > 0 ? `delivery failed: ${String(failures[0]?.error)}` : undefined;
+      const metrics = serviceTotals(world.metrics.slice(metricsBefore));
+      const alarms = Object.entries(ALARMS)
+        .filter(([metric]) => (metrics[metric] ?? 0) >= 1)
+        .map(([, alarm]) => alarm);
+      for (const alarm of alarms) {
+        world.note(
+          scenario.rollout,
+          `CloudWatch (EMF): ${alarm}=${metrics[alarm]} {service=rollout-verifier} → alarm ${alarm} fires`,
+        );
+      }
       const ok =
         !problem &&
         got.join() === scenario.expected.join() &&
+        actions.join() === scenario.expectedActions.join() &&
         (scenario.expectedFindings ?? []).every((code) => findings.includes(code));
       results.push({
         name: scenario.name,
@@ -55,20 +117,95 @@ export async function runDemo({
         expected: scenario.expected,
         got,
         findings,
+        expectedActions: scenario.expectedActions,
+        actions,
+        callbacks: callbacks.map(({ rollout: _rollout, outcome, ...record }) => ({
+          ...record,
+          action: outcome.action,
+          reason: outcome.reason,
+        })),
+        metrics,
+        alarms,
         ok,
         problem,
       });
     }
+    calls = callsOf(world);
+    network = { connections: world.network.connections.length, outsideLoopback: world.network.outside() };
+    rollouts = rolloutStates(world);
   } finally {
     await world.close();
   }
-  return { ok: results.every((result) => result.ok), scenarios: results, timeline: world.timeline };
+  return {
+    ok: results.every((result) => result.ok) && network.outsideLoopback.length === 0,
+    durationMs: Date.now() - startedAt,
+    scenarios: results,
+    timeline: world.timeline,
+    calls,
+    network,
+    rollouts,
+  };
+}
+
+function rolloutStates(world: World): RolloutState[] {
+  return world.kube.list('rollouts').map((object) => {
+    const rollout = object as RolloutObject;
+    const status = rollout.status ?? {};
+    return {
+      rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`,
+      phase: status.phase ?? '?',
+      abort: status.abort === true,
+      currentStepIndex: status.currentStepIndex,
+      steps: rollout.spec.strategy.canary?.steps?.length ?? 0,
+      pauseConditions: (status.pauseConditions ?? []).map((condition) => condition.reason),
+      stableRS: status.stableRS,
+      currentPodHash: status.currentPodHash,
+    };
+  });
+}
+
+function callsOf(world: World): DemoResult['calls'] {
+  const count = (into: Record<string, number>, key: string) => {
+    into[key] = (into[key] ?? 0) + 1;
+  };
+  const kubernetes: Record<string, Record<string, number>> = {};
+  for (const request of world.kube.requests) {
+    const who = shortUser(request.user);
+    const segments = request.path.split('/');
+    const namespaced = segments.indexOf('namespaces');
+    const resource = segments
+      .slice(namespaced + 2)
+      .filter((_, index) => index !== 1)
+      .join('/');
+    const verb =
+      request.method === 'GET'
+        ? segments.length > namespaced + 3
+          ? 'get'
+          : 'list'
+        : request.method === 'POST'
+          ? 'create'
+          : request.method.toLowerCase();
+    kubernetes[who] ??= {};
+    count(kubernetes[who], `${verb} ${resource}${request.status >= 300 ? ` (${request.status})` : ''}`);
+  }
+  const eks: Record<string, number> = {};
+  for (const request of world.eks.requests) count(eks, `${request.operation} by ${request.principal ?? '?'}`);
+  const roles = Object.fromEntries(Object.values(IDENTITIES).map((who) => [who.accessKeyId, who.roleName]));
+  const dynamodb: Record<string, number> = {};
+  for (const call of world.dynamodb.calls) {
+    count(
+      dynamodb,
+      `${call.operation} by ${roles[call.accessKeyId ?? ''] ?? '?'}${call.error ? ` (${call.error})` : ''}`,
+    );
+  }
+  return { kubernetes, eks, dynamodb, elbv2: world.elb.calls() };
 }
 
 export function renderDemo(result: DemoResult): string {
   const rolloutWidth = Math.max(...result.timeline.map((entry) => entry.rollout.length));
   const lines = [
-    'rollout-verifier demo: the ingest and verify Lambdas against loopback ELBv2, Secrets Manager and EventBridge simulators (no AWS account)',
+    'rollout-verifier demo: the ingest, verify and callback Lambdas against loopback ELBv2, EventBridge, Secrets Manager,',
+    'EKS, DynamoDB and Kubernetes API simulators (no AWS account, no cluster)',
     '',
     'Timeline',
     ...result.timeline.map(
@@ -76,18 +213,58 @@ export function renderDemo(result: DemoResult): string {
         `  ${`+${(entry.atMs / 1000).toFixed(2)}s`.padStart(8)}  ${entry.rollout.padEnd(rolloutWidth)}  ${entry.what}`,
     ),
     '',
-    'Summary',
+    'Who called what',
   ];
+  for (const [who, requests] of Object.entries(result.calls.kubernetes)) {
+    lines.push(`  Kubernetes API as ${who}: ${summary(requests)}`);
+  }
+  lines.push(`  EKS: ${summary(result.calls.eks)}`);
+  lines.push(`  DynamoDB (idempotency): ${summary(result.calls.dynamodb)}`);
+  lines.push(`  ELBv2 (verify): ${summary(result.calls.elbv2)}`);
+  lines.push(
+    `  Network: ${result.network.connections} connection(s), ${
+      result.network.outsideLoopback.length === 0
+        ? 'all to 127.0.0.1'
+        : `OUTSIDE LOOPBACK: ${result.network.outsideLoopback.join(', ')}`
+    }`,
+  );
+  lines.push('', 'Rollouts at the end (kube-sim)');
+  lines.push(
+    formatTable(
+      ['ROLLOUT', 'PHASE', 'STEP', 'ABORT', 'PAUSE', 'STABLE = NEW'],
+      result.rollouts.map((state) => [
+        state.rollout,
+        state.phase,
+        state.steps > 0 ? `${state.currentStepIndex ?? 0}/${state.steps}` : '-',
+        state.abort ? 'true' : '-',
+        state.pauseConditions.join(', ') || '-',
+        state.stableRS && state.stableRS === state.currentPodHash ? 'yes' : 'no',
+      ]),
+    ),
+  );
+  lines.push('', 'Summary');
   const rows = result.scenarios.map((scenario) => [
     scenario.name,
-    scenario.expected.join(', ') || '(no verdict)',
     scenario.got.join(', ') || '(no verdict)',
+    scenario.actions.join(', ') || '-',
     scenario.findings.join(', ') || '-',
-    scenario.ok ? 'ok' : `MISMATCH${scenario.problem ? `: ${scenario.problem}` : ''}`,
+    scenario.ok ? 'ok' : mismatch(scenario),
   ]);
-  const header = ['SCENARIO', 'EXPECTED', 'GOT', 'FINDINGS', 'RESULT'];
-  lines.push(formatTable(header, rows));
+  lines.push(formatTable(['SCENARIO', 'VERDICTS', 'CLUSTER ACTIONS', 'FINDINGS', 'RESULT'], rows));
   const passed = result.scenarios.filter((scenario) => scenario.ok).length;
-  lines.push('', `${passed} of ${result.scenarios.length} scenarios reached the expected verdicts.`);
+  lines.push(
+    '',
+    `${passed} of ${result.scenarios.length} scenarios reached the expected verdicts and cluster actions (${(result.durationMs / 1000).toFixed(1)} s).`,
+  );
   return lines.join('\n');
+}
+
+function mismatch(scenario: ScenarioResult): string {
+  const expected = `expected ${scenario.expected.join(', ') || '(no verdict)'} / ${scenario.expectedActions.join(', ') || '-'}`;
+  return `MISMATCH: ${expected}${scenario.problem ? `; ${scenario.problem}` : ''}`;
+}
+
+function summary(counts: Record<string, number>): string {
+  const entries = Object.entries(counts);
+  return entries.length === 0 ? 'none' : entries.map(([what, n]) => `${what} ×${n}`).join(', ');
 }

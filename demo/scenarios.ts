@@ -1,133 +1,109 @@
+import type { CallbackAction } from '../lambdas/core/callback/respond.js';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
-import { BlueGreenRolloutDriver, CanaryRolloutDriver, type CanaryStep } from '../test/support/argo-driver.js';
-import type { IngressAlb } from '../test/support/elbv2-sim/index.js';
-import { DEMO_CLUSTER, type World } from './world.js';
+import { PROMOTE_ANNOTATION } from '../test/support/argo-cluster.js';
+import { CanaryRolloutDriver, type CanaryStep } from '../test/support/argo-driver.js';
+import type { World } from './world.js';
 
 export interface Scenario {
   name: string;
   rollout: string;
   /** The verdicts the pipeline must reach, in order. */
   expected: Verdict[];
-  /** What the finding codes of the last verdict must include. */
+  /** What the callback must have done about each verdict, in order (redeliveries not counted). */
+  expectedActions: CallbackAction[];
+  /** What the finding codes of the first non-Succeeded verdict (else the last) must include. */
   expectedFindings?: string[];
   run(world: World): Promise<void>;
 }
 
 const REPLICAS = 4;
-const canarySteps: CanaryStep[] = [
+const STEPS: CanaryStep[] = [
   { setWeight: 20 },
   { pause: {} },
   { setWeight: 50 },
   { pause: {} },
   { setWeight: 100 },
 ];
-
-/** The AWS Load Balancer Controller's part: write the weights Argo asked for to every listener rule. */
-function applyWeights(world: World, alb: IngressAlb, canaryWeight: number): void {
-  for (const ruleArn of alb.ruleArns) {
-    world.elb.setRuleWeights(ruleArn, {
-      [alb.canaryTargetGroupArn]: canaryWeight,
-      [alb.stableTargetGroupArn]: 100 - canaryWeight,
-    });
-  }
-}
-
-function canaryWorld(world: World, name: string) {
-  const spec = {
-    namespace: 'shop',
-    name,
-    replicas: REPLICAS,
-    steps: canarySteps,
-    ingress: name,
-    stableService: name,
-    canaryService: `${name}-canary`,
-  };
-  const alb = world.elb.addIngressAlb({
-    cluster: DEMO_CLUSTER,
-    namespace: spec.namespace,
-    ingress: spec.ingress,
-    stableService: spec.stableService,
-    canaryService: spec.canaryService,
-    servicePort: 80,
-    listeners: ['HTTP:80', 'HTTPS:443'],
-    canaryWeight: 0,
-    targets: { stable: REPLICAS, canary: 0 },
-  });
-  return { argo: new CanaryRolloutDriver(spec), alb };
-}
-
-/** The canary ReplicaSet scaled for `weight`, its pods registered and passing health checks. */
-function scaleCanary(world: World, alb: IngressAlb, weight: number, registered: number): number {
-  const wanted = Math.ceil((REPLICAS * weight) / 100);
-  if (wanted > registered) world.elb.registerHealthyTargets(alb.canaryTargetGroupArn, wanted - registered);
-  return Math.max(wanted, registered);
-}
+const PROMOTE_ON_SUCCESS = { [PROMOTE_ANNOTATION]: 'true' };
 
 export const SCENARIOS: Scenario[] = [
   {
-    name: 'healthy canary 20 → 50 → 100',
+    name: 'healthy canary 20 → 50 → 100, promoted by the verifier at each pause',
     rollout: 'shop/checkout',
-    expected: ['Succeeded', 'Succeeded', 'Succeeded'],
+    // setWeight 20, 50, 100, then the completed rollout (all traffic on the new stable pods)
+    expected: ['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded'],
+    // a pause {} follows 20 and 50; after 100 there is no pause left to promote
+    expectedActions: ['promoted', 'promoted', 'none', 'none'],
     async run(world) {
-      const { argo, alb } = canaryWorld(world, 'checkout');
-      let registered = 0;
-      for (const index of [0, 2, 4]) {
-        const weight = argo.weightAt(index);
-        registered = scaleCanary(world, alb, weight, registered);
-        applyWeights(world, alb, weight);
-        world.note(
-          'shop/checkout',
-          `load balancer controller: listener rules at canary ${weight} / stable ${100 - weight}`,
-        );
-        await world.notify(argo.stepCompleted(index));
-        await world.settle();
-      }
+      world.canaryRollout({
+        name: 'checkout',
+        replicas: REPLICAS,
+        steps: STEPS,
+        annotations: PROMOTE_ON_SUCCESS,
+      });
+      await world.settle();
     },
   },
   {
-    name: 'weights never applied (controller throttled)',
+    name: 'weights never applied (controller throttled) → aborted',
     rollout: 'shop/cart',
-    expected: ['Failed'],
+    // Failed at setWeight 20; then the aborted rollout is verified back at 100 % stable
+    expected: ['Failed', 'Succeeded'],
+    expectedActions: ['aborted', 'none'],
     expectedFindings: ['WeightMismatch'],
     async run(world) {
-      const { argo, alb } = canaryWorld(world, 'cart');
-      scaleCanary(world, alb, 20, 0);
-      world.note(
-        'shop/cart',
-        'load balancer controller: throttled, listener rules stay at canary 0 / stable 100',
-      );
-      await world.notify(argo.stepCompleted(0));
+      world.canaryRollout({
+        name: 'cart',
+        replicas: REPLICAS,
+        steps: STEPS,
+        controller: { throttled: true },
+      });
       await world.settle();
     },
   },
   {
-    name: 'unhealthy canary targets',
+    name: 'unhealthy canary targets → aborted',
     rollout: 'shop/search',
-    expected: ['Failed'],
+    expected: ['Failed', 'Succeeded'],
+    expectedActions: ['aborted', 'none'],
     expectedFindings: ['UnhealthyTargets'],
     async run(world) {
-      const { argo, alb } = canaryWorld(world, 'search');
-      const [pod] = world.elb.registerHealthyTargets(alb.canaryTargetGroupArn, 1);
-      applyWeights(world, alb, 20);
-      world.elb.failHealthChecks(alb.canaryTargetGroupArn, pod!, 'Target.ResponseCodeMismatch', '503');
-      world.note('shop/search', `canary pod ${pod} answers health checks with 503`);
-      await world.notify(argo.stepCompleted(0));
+      world.canaryRollout({
+        name: 'search',
+        replicas: REPLICAS,
+        steps: STEPS,
+        canaryPodsFailingHealthChecks: 1,
+      });
       await world.settle();
     },
   },
   {
-    name: 'AccessDenied → Inconclusive, never Failed',
+    name: 'half-registered target group (controller lags) → aborted',
+    rollout: 'shop/inventory',
+    expected: ['Failed', 'Succeeded'],
+    expectedActions: ['aborted', 'none'],
+    expectedFindings: ['TargetNotRegistered'],
+    async run(world) {
+      world.canaryRollout({
+        name: 'inventory',
+        replicas: REPLICAS,
+        steps: [{ setWeight: 50 }, { pause: {} }, { setWeight: 100 }],
+        controller: { unregisteredCanaryPods: 1 },
+      });
+      await world.settle();
+    },
+  },
+  {
+    name: 'AccessDenied → Inconclusive: no abort, the alarm metric',
     rollout: 'shop/payments',
     expected: ['Inconclusive'],
+    expectedActions: ['none'],
     expectedFindings: ['AccessDenied'],
     async run(world) {
-      const { argo, alb } = canaryWorld(world, 'payments');
-      scaleCanary(world, alb, 20, 0);
-      applyWeights(world, alb, 20);
       world.elb.denyAction('DescribeTargetHealth');
       world.note('shop/payments', 'IAM: the verifier role lost elasticloadbalancing:DescribeTargetHealth');
       try {
-        await world.notify(argo.stepCompleted(0));
+        world.canaryRollout({ name: 'payments', replicas: REPLICAS, steps: STEPS });
         await world.settle();
       } finally {
         world.elb.allowAction('DescribeTargetHealth');
@@ -135,53 +111,60 @@ export const SCENARIOS: Scenario[] = [
     },
   },
   {
-    name: "a stranger's POST → 401, nothing published",
-    rollout: 'shop/ledger',
-    expected: [],
-    async run(world) {
-      const { argo } = canaryWorld(world, 'ledger');
-      const answer = await world.notify(argo.stepCompleted(0), { token: 'guessed-token-0123456789abcdef' });
-      await world.settle();
-      if (answer.statusCode !== 401 || answer.published) {
-        throw new Error(`ingest answered ${answer.statusCode} to a wrong token`);
-      }
-    },
-  },
-  {
     name: 'blue-green switch',
     rollout: 'shop/profile',
     expected: ['Succeeded'],
+    expectedActions: ['none'],
     async run(world) {
-      const argo = new BlueGreenRolloutDriver({
-        namespace: 'shop',
-        name: 'profile',
-        replicas: REPLICAS,
-        activeService: 'profile',
-        previewService: 'profile-preview',
-        ingress: 'profile',
-      });
-      const alb = world.elb.addIngressAlb({
-        cluster: DEMO_CLUSTER,
-        namespace: 'shop',
-        ingress: 'profile',
-        stableService: 'profile',
-        canaryService: 'profile-preview',
-        servicePort: 80,
-        canaryWeight: 0,
-        targets: { stable: REPLICAS, canary: 0 },
-      });
-      // Promotion: the active Service now selects the new ReplicaSet; its pods replace the old ones.
-      world.elb.deregisterTargets(
-        alb.stableTargetGroupArn,
-        alb.stableTargetIds.map((id) => ({ id, port: 8080 })),
-      );
-      world.elb.registerHealthyTargets(alb.stableTargetGroupArn, REPLICAS);
-      world.note(
-        'shop/profile',
-        `promotion: ${REPLICAS} new pods behind the active Service, the old ones draining`,
-      );
-      await world.notify(argo.completed());
+      const rollout = world.blueGreenRollout({ name: 'profile', replicas: REPLICAS });
+      world.note('shop/profile', 'a person runs: kubectl argo rollouts promote profile');
+      rollout.promote();
       await world.settle();
+    },
+  },
+  {
+    name: 'duplicate deliveries → one verification, one action',
+    rollout: 'shop/orders',
+    // setWeight 20 (promoted at the pause), then the completed rollout: each posted twice by Argo,
+    // each verdict delivered twice by EventBridge
+    expected: ['Succeeded', 'Succeeded'],
+    expectedActions: ['promoted', 'none'],
+    async run(world) {
+      world.deliverVerdictsTwice('shop/orders');
+      world.note(
+        'shop/orders',
+        'EventBridge delivers every verdict of this rollout twice (at-least-once delivery)',
+      );
+      world.canaryRollout({
+        name: 'orders',
+        replicas: REPLICAS,
+        steps: [{ setWeight: 20 }, { pause: {} }],
+        annotations: PROMOTE_ON_SUCCESS,
+        argoPostsTwice: true,
+      });
+      await world.settle();
+    },
+  },
+  {
+    name: "a stranger's POST → 401, nothing published",
+    rollout: 'shop/ledger',
+    expected: [],
+    expectedActions: [],
+    async run(world) {
+      const argo = new CanaryRolloutDriver({
+        namespace: 'shop',
+        name: 'ledger',
+        replicas: REPLICAS,
+        steps: STEPS,
+        ingress: 'ledger',
+        stableService: 'ledger',
+        canaryService: 'ledger-canary',
+      });
+      const answer = await world.notify(argo.stepCompleted(0), { token: 'guessed-token-0123456789abcdef' });
+      await world.bus.drain();
+      if (answer.statusCode !== 401 || answer.published) {
+        throw new Error(`ingest answered ${answer.statusCode} to a wrong token`);
+      }
     },
   },
 ];

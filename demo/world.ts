@@ -1,17 +1,73 @@
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import {
+  type BlueGreenRollout,
+  type BlueGreenRolloutOptions,
+  type CanaryRollout,
+  type CanaryRolloutOptions,
+  SimulatedCluster,
+  shortUser,
+} from '../test/support/argo-cluster.js';
 import type { NotificationBody } from '../test/support/argo-driver.js';
+import { type DynamoDbSim, startDynamoDbSim } from '../test/support/dynamodb-sim.js';
+import {
+  assumedRoleArn,
+  type EksSim,
+  eksAuthenticator,
+  type IamIdentity,
+  startEksSim,
+} from '../test/support/eks-sim.js';
 import { type Elbv2Sim, startElbv2Sim } from '../test/support/elbv2-sim/index.js';
-import { type EventBridgeSim, startEventBridgeSim } from '../test/support/eventbridge-sim/index.js';
+import {
+  type DeliveredEvent,
+  type EventBridgeSim,
+  startEventBridgeSim,
+} from '../test/support/eventbridge-sim/index.js';
 import { functionUrlEvent } from '../test/support/function-url-event.js';
+import {
+  generateClusterCertificates,
+  type KubeObject,
+  type KubeSim,
+  startKubeSim,
+} from '../test/support/kube-sim/index.js';
 import { startSecretsManagerSim } from '../test/support/secrets-manager-sim.js';
+import { type EmfRecord, startEmfCapture } from './emf.js';
+import { type LoopbackGuard, startLoopbackGuard } from './loopback.js';
 
 export const DEMO_CLUSTER = 'demo';
+export const DEMO_REGION = 'eu-west-1';
 /** The bearer token the cluster's notification Secret carries. */
 const WEBHOOK_TOKEN = 'demo-webhook-token-0123456789abcdef';
 const BUS = 'rollout-verifier';
+/** The stack's one state table: verify's and callback's idempotency records. */
+export const STATE_TABLE = 'rollout-verifier-state';
+
+/**
+ * Each function's role, as static demo credentials: every AWS request is SigV4-signed with them,
+ * the EKS and DynamoDB simulators verify those signatures, and the EKS token each function signs
+ * for the cluster is checked by the kube-sim's aws-iam-authenticator stand-in, so the Kubernetes
+ * request log shows which function did what (access entries: verify → group
+ * rollout-verifier-observer, callback → group rollout-verifier, as deploy/cluster/clusterroles.yaml).
+ */
+export const IDENTITIES = {
+  ingest: identity('AKIADEMOINGEST000001', 'rollout-verifier-ingest', []),
+  verify: identity('AKIADEMOVERIFY000001', 'rollout-verifier-verify', ['rollout-verifier-observer']),
+  callback: identity('AKIADEMOCALLBACK0001', 'rollout-verifier-callback', ['rollout-verifier']),
+} satisfies Record<string, IamIdentity>;
+type FunctionName = keyof typeof IDENTITIES;
+
+function identity(accessKeyId: string, roleName: string, kubernetesGroups: string[]): IamIdentity {
+  return {
+    accessKeyId,
+    secretAccessKey: `${roleName}-demo-secret-key`.padEnd(40, 'x').slice(0, 40),
+    roleName,
+    sessionName: roleName,
+    kubernetesGroups,
+  };
+}
 
 export interface IngestAnswer {
   statusCode: number;
@@ -26,67 +82,275 @@ export interface TimelineEntry {
   what: string;
 }
 
+/** One callback invocation that returned, and what it did to the cluster. */
+export interface CallbackRecord {
+  rollout: string;
+  verdictId: string;
+  verdict: VerdictEventDetail['verdict'];
+  outcome: CallbackOutcome;
+  /** A redelivery answered from the idempotency table: nothing was sent to the cluster. */
+  replayed: boolean;
+  /** The writes it made to the Rollout (merge patches, without the precondition metadata). */
+  patches: Array<{ subresource: 'status' | 'spec'; patch: unknown }>;
+  events: Array<{ type: string; reason: string; message: string }>;
+}
+
 /**
  * Everything the pipeline talks to, on loopback: the ELBv2 simulator, Secrets Manager holding the
- * webhook token, an EventBridge bus whose rules use the stack's own patterns, and the ingest and
- * verify Lambda handler modules, unmodified, configured through the environment variables the stack sets.
+ * webhook token, an EventBridge bus whose rules use the stack's own patterns, EKS DescribeCluster,
+ * the cluster's Kubernetes API (kube-sim, EKS-token authentication), DynamoDB for idempotency, and
+ * the ingest, verify and callback Lambda handler modules, unmodified, configured through the
+ * environment variables the stack sets. One World per process: the handler modules read their
+ * configuration once, on import, like a Lambda cold start.
  */
 export interface World {
   elb: Elbv2Sim;
   bus: EventBridgeSim;
+  kube: KubeSim;
+  eks: EksSim;
+  dynamodb: DynamoDbSim;
+  /** Argo Rollouts and the AWS Load Balancer Controller, playing against kube (and elb). */
+  cluster: SimulatedCluster;
   timeline: TimelineEntry[];
+  /** CloudWatch EMF records the functions printed (Powertools Metrics), oldest first. */
+  metrics: EmfRecord[];
+  /** Every outbound connection the process opened while the world ran. */
+  network: LoopbackGuard;
   /** Argo posts a notification to the ingest function, which validates, normalizes and publishes it. */
   notify(body: NotificationBody, options?: { token?: string }): Promise<IngestAnswer>;
-  /** Waits until every delivery on the bus has been handled. */
+  /** Waits until every delivery on the bus has been handled and Argo has reacted, repeatedly, until all is quiet. */
   settle(): Promise<void>;
   verdictsFor(rollout: string): VerdictEventDetail[];
+  /** Callback invocations that returned, for one rollout, in order. */
+  callbacksFor(rollout: string): CallbackRecord[];
+  /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
+  deliverVerdictsTwice(rollout: string): void;
+  canaryRollout(options: CanaryRolloutOptions): CanaryRollout;
+  blueGreenRollout(options: BlueGreenRolloutOptions): BlueGreenRollout;
   note(rollout: string, what: string): void;
   close(): Promise<void>;
 }
 
-export async function startWorld(settings: { deadlineSeconds: number }): Promise<World> {
+export interface WorldSettings {
+  deadlineSeconds: number;
+  /** Lambda's retry delay for a failed asynchronous invocation (minutes in AWS). Default 300 ms. */
+  retryDelayMs?: number;
+}
+
+let started = false;
+
+export async function startWorld(settings: WorldSettings): Promise<World> {
+  if (started) {
+    // The handler modules are imported once and keep the first world's endpoints and caches.
+    throw new Error(
+      'startWorld: one World per process (the Lambda handler modules read their configuration once, on import)',
+    );
+  }
+  started = true;
   const startedAt = Date.now();
-  const elb = await startElbv2Sim({ region: 'eu-west-1' });
-  const bus = await startEventBridgeSim({ region: 'eu-west-1' });
-  const secrets = await startSecretsManagerSim(WEBHOOK_TOKEN);
+  const network = startLoopbackGuard();
+  const emf = startEmfCapture();
+  const authenticator = eksAuthenticator({
+    clusterName: DEMO_CLUSTER,
+    region: DEMO_REGION,
+    identities: [IDENTITIES.verify, IDENTITIES.callback],
+  });
+  const [elb, bus, secrets, kube, dynamodb] = await Promise.all([
+    startElbv2Sim({ region: DEMO_REGION }),
+    startEventBridgeSim({ region: DEMO_REGION }),
+    startSecretsManagerSim(WEBHOOK_TOKEN),
+    generateClusterCertificates().then((certificates) =>
+      startKubeSim({ certificates, authenticate: authenticator.authenticate }),
+    ),
+    startDynamoDbSim({
+      tables: { [STATE_TABLE]: 'id' },
+      credentials: Object.fromEntries(
+        Object.values(IDENTITIES).map((who) => [who.accessKeyId, who.secretAccessKey]),
+      ),
+    }),
+  ]);
+  const eks = await startEksSim({
+    region: DEMO_REGION,
+    clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
+    identities: [IDENTITIES.verify, IDENTITIES.callback],
+  });
+  // What deploy/cluster/clusterroles.yaml does NOT grant, as denials: the observer writes nothing,
+  // the callback reads no EndpointSlices.
+  const userOf = (who: IamIdentity) => assumedRoleArn('123456789012', who);
+  kube.forbid({
+    verb: 'patch',
+    group: 'argoproj.io',
+    resource: 'rollouts',
+    subresource: '*',
+    user: userOf(IDENTITIES.verify),
+  });
+  kube.forbid({ verb: 'create', group: '', resource: 'events', user: userOf(IDENTITIES.verify) });
+  kube.forbid({
+    verb: 'list',
+    group: 'discovery.k8s.io',
+    resource: 'endpointslices',
+    user: userOf(IDENTITIES.callback),
+  });
+
   const environment: Record<string, string> = {
-    AWS_REGION: 'eu-west-1',
-    AWS_ACCESS_KEY_ID: 'demo',
-    AWS_SECRET_ACCESS_KEY: 'demo',
+    AWS_REGION: DEMO_REGION,
+    AWS_ACCESS_KEY_ID: IDENTITIES.ingest.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: IDENTITIES.ingest.secretAccessKey,
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_EKS: eks.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
     WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
     EVENT_BUS_NAME: BUS,
     VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
     VERIFY_INITIAL_DELAY_MS: '250',
     VERIFY_MAX_DELAY_MS: '1000',
+    // verify and callback: the cluster through eks:DescribeCluster and an EKS token, as deployed.
+    CLUSTER_NAMES: DEMO_CLUSTER,
+    KUBE_REQUEST_TIMEOUT_MS: '2000',
+    IDEMPOTENCY_TABLE_NAME: STATE_TABLE,
+    TABLE_NAME: STATE_TABLE,
+    ON_FAILURE: 'abort',
+    ON_SUCCESS: 'none',
+    ON_INCONCLUSIVE: 'none',
     POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
+    // Metrics on, printed through the global console (dev mode), where the demo collects the EMF.
+    POWERTOOLS_METRICS_DISABLED: 'false',
+    POWERTOOLS_DEV: 'true',
   };
+  // Whatever the shell holds must not reach the functions: no session token, no profile.
+  const removed = ['AWS_SESSION_TOKEN', 'AWS_SECURITY_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL'];
   const previousEnvironment = Object.fromEntries(
-    Object.keys(environment).map((key) => [key, process.env[key]]),
+    [...Object.keys(environment), 'AWS_LAMBDA_FUNCTION_NAME', ...removed].map((key) => [
+      key,
+      process.env[key],
+    ]),
   );
+  for (const key of removed) delete process.env[key];
   Object.assign(process.env, environment);
-  // Imported only now: like a Lambda cold start, each module reads its configuration on load.
-  const { handler } = await import('../lambdas/verify/handler.js');
+  // Imported only now, one after the other: like a Lambda cold start, each module reads its
+  // configuration on load (the idempotency key prefix is the function name).
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-verify';
+  const { handler: verify } = await import('../lambdas/verify/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-callback';
+  const { handler: callback } = await import('../lambdas/callback/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-ingest';
   const { handler: ingest } = await import('../lambdas/ingest/handler.js');
+
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
+  const callbacks: CallbackRecord[] = [];
+  const twice = new Set<string>();
+  const reportedEvents = new Set<string>();
+  const retryDelayMs = settings.retryDelayMs ?? 300;
   const note = (rollout: string, what: string) =>
     timeline.push({ atMs: Date.now() - startedAt, rollout, what });
+
+  /**
+   * A function's own AWS credentials, as its execution environment has them. The SDK clients
+   * resolve them from the environment on their first request and keep them, so setting them
+   * before each invocation pins every client of a function to that function's role.
+   */
+  const asFunction = (name: FunctionName) => {
+    process.env.AWS_ACCESS_KEY_ID = IDENTITIES[name].accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = IDENTITIES[name].secretAccessKey;
+  };
+
+  /** Attempts running now, per function and idempotency key. */
+  const running = new Map<string, Set<Promise<unknown>>>();
+
+  /**
+   * Lambda's asynchronous invocation: on an error the event is retried twice, a minute or more
+   * later — by then any other invocation for the same event has finished (the functions time out
+   * well within that). The demo keeps that order without the wait: a retry starts once the other
+   * attempts for the same key are done, plus `retryDelayMs`.
+   */
+  async function invokeAsync<T>(
+    name: FunctionName,
+    key: string,
+    rollout: string,
+    invoke: (context: Context) => Promise<T>,
+    timeoutSeconds: number,
+  ): Promise<T> {
+    const slot = `${name}/${key}`;
+    for (let attempt = 1; ; attempt++) {
+      asFunction(name);
+      const dynamoBefore = dynamodb.calls.length;
+      const others = running.get(slot) ?? new Set<Promise<unknown>>();
+      running.set(slot, others);
+      const pending = invoke(lambdaContext(`rollout-verifier-${name}`, timeoutSeconds));
+      others.add(pending);
+      try {
+        return await pending;
+      } catch (error) {
+        const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+        if (attempt >= 3) {
+          note(
+            rollout,
+            `${name}: attempt ${attempt} failed (${why}); Lambda sends the event to the dead-letter queue`,
+          );
+          throw error;
+        }
+        const deleted = dynamodb.calls
+          .slice(dynamoBefore)
+          .some(
+            (call) => call.operation === 'DeleteItem' && call.accessKeyId === IDENTITIES[name].accessKeyId,
+          );
+        note(
+          rollout,
+          `${name}: attempt ${attempt} failed (${clip(why, 100)}); Lambda retries the event later${
+            deleted && error instanceof Error && error.name === 'IdempotencyAlreadyInProgressError'
+              ? " (and the rejected attempt deleted the running invocation's idempotency record: DeleteItem, Powertools issue #5675)"
+              : ''
+          }`,
+        );
+        others.delete(pending);
+        await Promise.allSettled([...others]);
+        await sleep(retryDelayMs);
+      } finally {
+        others.delete(pending);
+      }
+    }
+  }
+
+  const verdictsPublishedFor = (eventId: string) =>
+    bus
+      .events()
+      .filter(
+        (record) =>
+          record.event.source === 'rollout-verifier.verify' &&
+          (record.event.detail as { eventId?: string }).eventId === eventId,
+      ).length;
 
   bus.addRule({
     name: 'verify-rollout-events',
     pattern: ROLLOUT_EVENT_PATTERN,
     target: async (event) => {
-      const result = await handler(event as never, lambdaContext(settings.deadlineSeconds + 30));
-      if (result.outcome === 'skipped') {
-        note(describe(event.detail), `verify skipped: ${result.reason}`);
+      const detail = event.detail as RolloutEventDetail;
+      const rollout = describe(detail);
+      let before = 0;
+      const result = await invokeAsync(
+        'verify',
+        detail.eventId,
+        rollout,
+        (context) => {
+          before = verdictsPublishedFor(detail.eventId);
+          return verify(event as never, context);
+        },
+        settings.deadlineSeconds + 30,
+      );
+      if (result.outcome === 'skipped') note(rollout, `verify skipped: ${result.reason}`);
+      else if (verdictsPublishedFor(detail.eventId) === before) {
+        note(
+          rollout,
+          `verify: event ${detail.eventId.slice(0, 12)}… delivered again: answered from the idempotency table (stored ${result.verdict.verdict} verdict), nothing observed or published`,
+        );
       }
     },
   });
+
   bus.addRule({
     name: 'collect-verdicts',
     pattern: VERDICT_EVENT_PATTERN,
@@ -101,48 +365,179 @@ export async function startWorld(settings: { deadlineSeconds: number }): Promise
     },
   });
 
-  return {
-    elb,
-    bus,
-    timeline,
-    note,
-    async notify(body, { token = WEBHOOK_TOKEN } = {}) {
-      const rollout = `${(body.rollout.metadata as { namespace: string }).namespace}/${(body.rollout.metadata as { name: string }).name}`;
-      const request = functionUrlEvent({
-        body: JSON.stringify(body),
-        token,
-        query: { cluster: DEMO_CLUSTER },
+  const callbackOnce = async (event: DeliveredEvent) => {
+    const verdict = VerdictEventDetail.parse(event.detail);
+    const rollout = `${verdict.rollout.namespace}/${verdict.rollout.name}`;
+    const rolloutPath = `/apis/argoproj.io/v1alpha1/namespaces/${verdict.rollout.namespace}/rollouts/${verdict.rollout.name}`;
+    let requestsBefore = 0;
+    const outcome = await invokeAsync(
+      'callback',
+      verdict.verdictId,
+      rollout,
+      (context) => {
+        requestsBefore = kube.requests.length;
+        return callback(event as never, context) as Promise<CallbackOutcome>;
+      },
+      30,
+    );
+    const mine = kube.requests
+      .slice(requestsBefore)
+      .filter(
+        (request) =>
+          request.path.startsWith(rolloutPath) && shortUser(request.user) === IDENTITIES.callback.roleName,
+      );
+    const replayed = mine.length === 0;
+    const patches = mine
+      .filter((request) => request.method === 'PATCH' && request.status < 300)
+      .map((request) => {
+        const { metadata: _preconditions, ...patch } = request.body as Record<string, unknown>;
+        return {
+          subresource: request.path.endsWith('/status') ? ('status' as const) : ('spec' as const),
+          patch,
+        };
       });
-      const response = await ingest(request as never, lambdaContext(10));
-      const answer: IngestAnswer = {
-        statusCode: response.statusCode,
-        body: JSON.parse(response.body ?? '{}'),
-      };
-      const eventId = answer.body.eventId;
-      answer.published = bus
-        .events()
-        .map((record) => record.event.detail as RolloutEventDetail)
-        .find((detail) => detail.eventId === eventId);
-      const detail = answer.published;
+    const events = kube
+      .events(verdict.rollout.namespace)
+      .filter(
+        (object: KubeObject) =>
+          object.metadata.annotations?.['rollout-verifier.io/verdict-id'] === verdict.verdictId &&
+          !reportedEvents.has(String(object.metadata.name)),
+      )
+      .map((object) => {
+        reportedEvents.add(String(object.metadata.name));
+        return { type: String(object.type), reason: String(object.reason), message: String(object.message) };
+      });
+    callbacks.push({
+      rollout,
+      verdictId: verdict.verdictId,
+      verdict: verdict.verdict,
+      outcome,
+      replayed,
+      patches,
+      events,
+    });
+    if (replayed) {
       note(
         rollout,
-        detail
-          ? `Argo → ingest ${answer.statusCode}: ${body.trigger} at step ${detail.step.index}, expected canary ${detail.expected.canaryWeight} / stable ${detail.expected.stableWeight}`
-          : `Argo → ingest ${answer.statusCode}: ${String(answer.body.error ?? answer.body.reason ?? 'not published')}`,
+        `callback: verdict ${verdict.verdictId.slice(0, 12)}… delivered again: answered from the idempotency table (stored outcome "${outcome.action}"), nothing sent to the cluster`,
       );
-      return answer;
+      return;
+    }
+    note(rollout, `callback: ${describeAction(rollout, outcome, patches)}`);
+    for (const created of events)
+      note(rollout, `  Event ${created.type} ${created.reason}: ${clip(created.message, 120)}`);
+  };
+
+  bus.addRule({
+    name: 'callback-verdicts',
+    pattern: VERDICT_EVENT_PATTERN,
+    target: async (event) => {
+      const detail = event.detail as { rollout?: { namespace?: string; name?: string } };
+      if (!twice.has(describe(detail))) return callbackOnce(event);
+      await Promise.all([callbackOnce(event), callbackOnce(structuredClone(event))]);
     },
-    settle: () => bus.drain(),
+  });
+  async function notify(body: NotificationBody, { token = WEBHOOK_TOKEN } = {}): Promise<IngestAnswer> {
+    const rollout = `${(body.rollout.metadata as { namespace: string }).namespace}/${(body.rollout.metadata as { name: string }).name}`;
+    const request = functionUrlEvent({
+      body: JSON.stringify(body),
+      token,
+      query: { cluster: DEMO_CLUSTER },
+    });
+    asFunction('ingest');
+    const response = await ingest(request as never, lambdaContext('rollout-verifier-ingest', 10));
+    const answer: IngestAnswer = {
+      statusCode: response.statusCode,
+      body: JSON.parse(response.body ?? '{}'),
+    };
+    const eventId = answer.body.eventId;
+    answer.published = bus
+      .events()
+      .map((record) => record.event.detail as RolloutEventDetail)
+      .find((detail) => detail.eventId === eventId);
+    const detail = answer.published;
+    note(
+      rollout,
+      detail
+        ? `Argo → ingest ${answer.statusCode}: ${body.trigger} at step ${detail.step.index}, expected canary ${detail.expected.canaryWeight} / stable ${detail.expected.stableWeight}`
+        : `Argo → ingest ${answer.statusCode}: ${String(answer.body.error ?? answer.body.reason ?? 'not published')}`,
+    );
+    return answer;
+  }
+
+  const cluster = new SimulatedCluster({ kube, elb, cluster: DEMO_CLUSTER, notify, note });
+
+  const world: World = {
+    elb,
+    bus,
+    kube,
+    eks,
+    dynamodb,
+    cluster,
+    timeline,
+    metrics: emf.records,
+    network,
+    note,
+    notify,
+    async settle() {
+      for (;;) {
+        await bus.drain();
+        if (!(await cluster.reconcile())) break;
+      }
+      await bus.drain();
+    },
     verdictsFor: (rollout) =>
       verdicts.filter((verdict) => `${verdict.rollout.namespace}/${verdict.rollout.name}` === rollout),
+    callbacksFor: (rollout) => callbacks.filter((record) => record.rollout === rollout),
+    deliverVerdictsTwice: (rollout) => {
+      twice.add(rollout);
+    },
+    canaryRollout: (options) => cluster.canary(options),
+    blueGreenRollout: (options) => cluster.blueGreen(options),
     async close() {
-      await Promise.all([elb.close(), bus.close(), secrets.close()]);
+      emf.stop();
+      network.stop();
+      await Promise.all([
+        elb.close(),
+        bus.close(),
+        secrets.close(),
+        kube.close(),
+        eks.close(),
+        dynamodb.close(),
+      ]);
       for (const [key, value] of Object.entries(previousEnvironment)) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
     },
   };
+  return world;
+}
+
+function describeAction(
+  rollout: string,
+  outcome: CallbackOutcome,
+  patches: CallbackRecord['patches'],
+): string {
+  const writes = patches.flatMap(({ patch }) => leaves(patch)).join(', ');
+  switch (outcome.action) {
+    case 'aborted':
+      return `aborted ${rollout} (${writes || 'no write'})`;
+    case 'promoted':
+      return `promoted ${rollout} (${writes || 'no write'})`;
+    case 'rollout-gone':
+      return `${rollout} is gone: ${outcome.reason}`;
+    default:
+      return `no action on ${rollout}: ${outcome.reason}`;
+  }
+}
+
+/** `{"status":{"abort":true}}` → `status.abort=true` */
+function leaves(value: unknown, path = ''): string[] {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    return Object.entries(value).flatMap(([key, inner]) => leaves(inner, path ? `${path}.${key}` : key));
+  }
+  return [`${path}=${JSON.stringify(value)}`];
 }
 
 function describe(detail: unknown): string {
@@ -150,10 +545,16 @@ function describe(detail: unknown): string {
   return `${rollout?.namespace ?? '?'}/${rollout?.name ?? '?'}`;
 }
 
-function lambdaContext(timeoutSeconds: number): Context {
+function clip(text: string, length: number): string {
+  return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function lambdaContext(functionName: string, timeoutSeconds: number): Context {
   const deadline = Date.now() + timeoutSeconds * 1000;
   return {
-    functionName: 'rollout-verifier-verify',
+    functionName,
     awsRequestId: crypto.randomUUID(),
     getRemainingTimeInMillis: () => deadline - Date.now(),
   } as Context;

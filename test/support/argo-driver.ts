@@ -38,6 +38,15 @@ export interface NotificationBody {
   rollout: Record<string, unknown>;
 }
 
+/**
+ * The body a notification template sends for a Rollout as the controller holds it: the trigger
+ * name hard-coded in the template, and `{{toJson .rollout}}` — the whole object (here: as stored
+ * in kube-sim, so the body and the cluster agree by construction).
+ */
+export function notificationOf(trigger: RolloutTrigger, rollout: object): NotificationBody {
+  return { trigger, rollout: structuredClone(rollout) as Record<string, unknown> };
+}
+
 let resourceVersion = 48_000_000;
 
 function metadata(spec: { namespace: string; name: string; revision?: number }, uid: string, extra = {}) {
