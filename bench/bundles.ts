@@ -31,13 +31,14 @@ export function existingHandlers(): Array<{ name: LambdaName; entry: string }> {
 }
 
 /** The issue's target for every bundle, in bytes. */
-export const BUNDLE_BUDGET_BYTES = 600_000;
+/** Issue 6's 600 KB, read as esbuild prints sizes (1 kb = 1024 bytes). */
+export const BUNDLE_BUDGET_BYTES = 600 * 1024;
 
 /**
  * Functions that do not meet the target yet get their measured size plus about 4 % instead, so
  * growth still fails test/infra/bundling.test.ts; lower these as they shrink (bench/README.md).
  */
-const OVER_TARGET: Partial<Record<LambdaName, number>> = { verify: 740_000, callback: 655_000 };
+const OVER_TARGET: Partial<Record<LambdaName, number>> = {};
 
 export function bundleBudget(name: LambdaName): number {
   return OVER_TARGET[name] ?? BUNDLE_BUDGET_BYTES;

@@ -21,6 +21,10 @@ const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  *   re-exported, which esbuild cannot shake: every bundle carried all 50+ zod locales (≈ 255 KiB)
  *   and every zod feature. The stand-in exports zod's named exports unchanged and a `z` holding
  *   the members the bundled code reads.
+ * - `@aws-sdk/credential-provider-node`: the default credential chain reduced to its first link,
+ *   the environment, which is where Lambda puts the role's credentials; the other links (SSO, INI,
+ *   process, web identity, metadata services) and their nested STS/SSO clients, ≈ 95 KB, never run
+ *   in Lambda.
  * - `@aws-lambda-powertools/parser/envelopes/eventbridge`: the envelope imports the parser's
  *   schema barrel, which keeps every AWS event schema (SQS, S3, Cognito…, ≈ 27 KB); the stand-in
  *   is the same envelope over the EventBridge schema alone.
@@ -31,6 +35,7 @@ export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
     PROJECT_ROOT,
     'lib/bundle-shims/eventbridge-envelope.mjs',
   ),
+  '@aws-sdk/credential-provider-node': join(PROJECT_ROOT, 'lib/bundle-shims/credential-provider-node.mjs'),
 };
 
 /**

@@ -151,6 +151,43 @@ describe('bundle-time stand-ins (lib/bundle-shims) behave as the packages they r
     expect(realpathSync(join(PROJECT_ROOT, 'node_modules/zod'))).toBe(zodPackage);
   });
 
+  test('credential chain: the same exports, and in Lambda (credentials in the environment) the same credentials', async () => {
+    const standIn = (await import(
+      pathToFileURL(BUNDLE_SUBSTITUTES['@aws-sdk/credential-provider-node'] ?? '').href
+    )) as typeof import('@aws-sdk/credential-provider-node');
+    const packaged = await import('@aws-sdk/credential-provider-node');
+    // The package loads as CommonJS here: its interop keys are not exports esbuild would resolve.
+    const named = (module: object) =>
+      Object.keys(module)
+        .filter((key) => key !== 'default' && key !== 'module.exports')
+        .sort();
+    expect(named(standIn)).toEqual(named(packaged));
+    const lambdaEnvironment = {
+      AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEEXAMPLE00',
+      AWS_SECRET_ACCESS_KEY: 'secret/example',
+      AWS_SESSION_TOKEN: 'session-token-example',
+    };
+    const previous = Object.fromEntries(Object.keys(lambdaEnvironment).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, lambdaEnvironment);
+    try {
+      const ours = await standIn.defaultProvider()();
+      const theirs = await packaged.defaultProvider()();
+      expect(ours).toEqual(theirs);
+      expect(ours).toMatchObject({
+        accessKeyId: 'ASIAEXAMPLEEXAMPLE00',
+        sessionToken: 'session-token-example',
+      });
+    } finally {
+      for (const [key, value] of Object.entries(previous)) {
+        if (value === undefined) delete process.env[key];
+        else process.env[key] = value;
+      }
+    }
+    const soon = { accessKeyId: 'a', secretAccessKey: 's', expiration: new Date(Date.now() + 60_000) };
+    expect(standIn.credentialsTreatedAsExpired(soon)).toBe(packaged.credentialsTreatedAsExpired(soon));
+    expect(standIn.credentialsWillNeedRefresh(soon)).toBe(packaged.credentialsWillNeedRefresh(soon));
+  });
+
   test('EventBridge envelope: mirrors the installed Powertools envelope', () => {
     const packaged = readFileSync(
       fileURLToPath(import.meta.resolve('@aws-lambda-powertools/parser/envelopes/eventbridge')),
