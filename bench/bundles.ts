@@ -31,6 +31,15 @@ export function existingHandlers(): Array<{ name: LambdaName; entry: string }> {
 }
 
 /** The issue's target for every bundle, in bytes. */
+/** The environment the stack gives the functions: enough for each to initialise on import. */
+export const FUNCTION_ENV = {
+  AWS_REGION: 'eu-west-1',
+  EVENT_BUS_NAME: 'rollout-verifier',
+  WEBHOOK_TOKEN_SECRET_ARN:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+};
+
 /** Issue 6's 600 KB, read as esbuild prints sizes (1 kb = 1024 bytes). */
 export const BUNDLE_BUDGET_BYTES = 600 * 1024;
 

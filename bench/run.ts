@@ -6,6 +6,7 @@ import { formatTable } from '../cli/table.js';
 import {
   BUNDLE_BUDGET_BYTES,
   buildBundles,
+  FUNCTION_ENV,
   type LambdaName,
   measureColdImports,
   PROJECT_ROOT,
@@ -34,15 +35,6 @@ const { values: flags } = parseArgs({
 });
 const quick = flags.quick ?? false;
 const out = flags.out ?? (quick ? undefined : join(PROJECT_ROOT, 'bench/results.json'));
-
-/** The environment the stack gives the functions: enough for each to initialise on import. */
-const FUNCTION_ENV = {
-  AWS_REGION: 'eu-west-1',
-  EVENT_BUS_NAME: 'rollout-verifier',
-  WEBHOOK_TOKEN_SECRET_ARN:
-    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-};
 
 const CONVERGENCE: ConvergenceOptions = {
   samples: quick ? 24 : 80,

@@ -13,6 +13,7 @@ import {
   BUNDLE_BUDGET_BYTES,
   bundleBudget,
   existingHandlers,
+  FUNCTION_ENV,
   type LambdaName,
   lambdaBuildOptions,
   zodMembersReadBy,
@@ -29,15 +30,6 @@ import { cleanup, testApp } from './helpers.js';
  * what is deployed), be one ESM file that starts on Node 24, stay within its size budget, and
  * read no zod member the zod stand-in lacks.
  */
-
-/** The environment the stack gives the functions (enough for each to initialise). */
-const FUNCTION_ENV = {
-  AWS_REGION: 'eu-west-1',
-  EVENT_BUS_NAME: 'rollout-verifier',
-  WEBHOOK_TOKEN_SECRET_ARN:
-    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
-  POWERTOOLS_LOG_LEVEL: 'SILENT',
-};
 
 interface Bundle {
   name: LambdaName;

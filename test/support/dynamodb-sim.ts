@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { isDeepStrictEqual } from 'node:util';
+import { listenOnLoopback } from './loopback-server.js';
 import { verifyAuthorizationHeader } from './sigv4-verify.js';
 
 /**
@@ -195,19 +195,13 @@ export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<Dyn
   const server = createServer((request, response) => {
     void handle(request, response);
   });
-  server.on('connection', (socket) => socket.unref());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
+  const { port } = listener;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     calls,
     items: (table) => [...(tables.get(table)?.items.values() ?? [])].map((item) => structuredClone(item)),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listener.close,
   };
 }
 

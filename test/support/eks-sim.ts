@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { KubeUser } from './kube-sim/index.js';
+import { listenOnLoopback } from './loopback-server.js';
 import {
   authenticatorProblems,
   credentialScope,
@@ -175,18 +175,12 @@ export async function startEksSim(options: {
       reply(response, 500, { message: String(error) }, 'ServerException'),
     );
   });
-  server.on('connection', (socket) => socket.unref());
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
+  const { port } = listener;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listener.close,
   };
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenOnLoopback } from './loopback-server.js';
 
 export interface SecretsManagerSim {
   endpoint: string;
@@ -58,17 +58,12 @@ export async function startSecretsManagerSim(
       CreatedDate: version.createdAt.getTime() / 1000,
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
+  const { port } = listener;
   return {
     endpoint: `http://127.0.0.1:${port}`,
     secretArn,
     putSecretValue: (value) => versions.push({ id: randomUUID(), value, createdAt: new Date() }),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: listener.close,
   };
 }

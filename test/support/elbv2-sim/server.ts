@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { listenOnLoopback } from '../loopback-server.js';
 import { IdSource, type Now } from './clock.js';
 import { SimError } from './errors.js';
 import { HANDLERS, isDescribeAction, isSupportedAction, type SimAction } from './handlers.js';
@@ -265,20 +265,13 @@ export async function startElbv2Sim(options: Elbv2SimOptions = {}): Promise<Elbv
     }
   };
 
-  const server: Server = createServer({ keepAliveTimeout: 1000 }, (req, res) => {
+  // Node's default keep-alive (5 s): below the client agent's 1 s safety margin, every request
+  // would open a new connection.
+  const server: Server = createServer((req, res) => {
     void handle(req, res);
   });
-  // neither the listening socket nor a client's idle keep-alive connection holds the process open
-  server.on('connection', (socket) => socket.unref());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
+  const { port } = listener;
 
   const sim: Elbv2Sim = {
     endpoint: `http://127.0.0.1:${port}`,
@@ -387,11 +380,7 @@ export async function startElbv2Sim(options: Elbv2SimOptions = {}): Promise<Elbv
       peakCallsPerSecond: peakPerSecond,
     }),
 
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: listener.close,
   };
   return sim;
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import { parse as parseYaml } from 'yaml';
+import { listenOnLoopback } from '../loopback-server.js';
 import { type ClusterCertificates, generateClusterCertificates } from './certificates.js';
 import { type CustomResourceType, loadCrds, ROLLOUT_CRD_PATH } from './crd-validation.js';
 import { Faults, type Injection, injectedFailure, type RbacDenial, type RequestFacts } from './faults.js';
@@ -363,16 +363,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     response.end(JSON.stringify(body));
   }
 
-  server.on('connection', (socket: Socket) => socket.unref());
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  server.unref();
-  const { port } = server.address() as AddressInfo;
+  const listener = await listenOnLoopback(server);
+  const { port } = listener;
 
   return {
     url: `https://127.0.0.1:${port}`,
@@ -396,11 +388,9 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       faults.clear();
       requests.length = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const release of pendingDelays) release();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    close: () => {
+      for (const release of pendingDelays) release();
+      return listener.close();
+    },
   };
 }
