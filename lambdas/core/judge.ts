@@ -201,12 +201,12 @@ function layerNote(expected: Expected, observed: TrafficState | undefined): stri
   const applied = expected.controllerApplied;
   switch (divergingLayer(expected, observed)) {
     case 'argo-controller':
-      return ` — the load balancer matches what Argo applied (canary ${applied?.canaryWeight}); the Argo controller has not applied the step's weight`;
+      return ` — the route matches what Argo applied (canary ${applied?.canaryWeight}); the Argo controller has not applied the step's weight`;
     case 'both':
-      return ` — Argo believes it applied canary ${applied?.canaryWeight}, and the load balancer matches neither`;
+      return ` — Argo believes it applied canary ${applied?.canaryWeight}, and the route matches neither`;
     default:
       return applied
-        ? ` — Argo applied canary ${applied.canaryWeight}; the load balancer has not caught up`
+        ? ` — Argo applied canary ${applied.canaryWeight}; the route (load balancer or mesh) has not caught up`
         : '';
   }
 }

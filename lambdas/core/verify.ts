@@ -82,7 +82,8 @@ export async function verifyRollout(
     verdictId: verdictIdOf(event.eventId),
     eventId: event.eventId,
     verdict: result.judgement.verdict,
-    cluster: event.cluster,
+    // Absent, never `undefined`: the verdict is stored by idempotency (DynamoDB marshalling refuses undefined).
+    ...(event.cluster === undefined ? {} : { cluster: event.cluster }),
     rollout: event.rollout,
     step: { index: event.step.index },
     expected: { canaryWeight: event.expected.canaryWeight, stableWeight: event.expected.stableWeight },
@@ -92,7 +93,7 @@ export async function verifyRollout(
     durationMs: result.durationMs,
     deadlineSeconds,
     decidedAt: new Date().toISOString(),
-    evidence: result.observation ? evidenceOf(result.observation) : undefined,
+    ...(result.observation ? { evidence: evidenceOf(result.observation) } : {}),
   };
 }
 
@@ -130,7 +131,7 @@ export function verdictIdOf(eventId: string): string {
 
 function evidenceOf(observation: Observation): Evidence {
   return {
-    region: observation.region,
+    ...(observation.region === undefined ? {} : { region: observation.region }),
     routes: observation.routes.map((route) => ({
       resource: route.resource,
       description: route.description,

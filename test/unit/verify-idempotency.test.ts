@@ -4,7 +4,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mockCheckoutAlb } from '../support/alb-mock.js';
+import { CHECKOUT_CANARY_TG, CHECKOUT_LB, CHECKOUT_STABLE_TG, mockCheckoutAlb } from '../support/alb-mock.js';
 import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
@@ -83,6 +83,34 @@ describe('verify handler: one verification per eventId', () => {
     await expect(first).resolves.toMatchObject({ outcome: 'verified' });
     await expect(handler({ ...delivery, id: 'late-duplicate' })).resolves.toEqual(await first);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+  });
+
+  it('stores a verdict without optional parts (no cluster, no region): nothing undefined reaches DynamoDB', async () => {
+    const table = inMemoryIdempotencyTable(dynamo);
+    const { cluster: _cluster, ...withoutCluster } = rolloutEvent({
+      eventId: 'no-cluster-1',
+      rollout: { ...rolloutEvent().rollout, name: 'clusterless' },
+      // Without a cluster the load balancer is found from the ARNs Argo recorded.
+      traffic: {
+        router: 'alb',
+        ingresses: [
+          {
+            ingress: 'checkout',
+            loadBalancerArn: CHECKOUT_LB,
+            stableTargetGroupArn: CHECKOUT_STABLE_TG,
+            canaryTargetGroupArn: CHECKOUT_CANARY_TG,
+          },
+        ],
+        stableService: 'checkout',
+        canaryService: 'checkout-canary',
+        servicePort: 80,
+      },
+      deadlineSeconds: 2,
+    });
+    await expect(handler(eventBridgeEnvelope(withoutCluster))).resolves.toMatchObject({
+      outcome: 'verified',
+    });
+    expect([...table.values()]).toMatchObject([{ status: 'COMPLETED' }]);
   });
 
   it('forgets a failed attempt so the retry verifies again', async () => {
