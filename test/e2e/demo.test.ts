@@ -77,10 +77,59 @@ describe('npm run demo', () => {
         ok: true,
         problem: undefined,
       },
+      {
+        name: 'Istio: healthy host-split canary 20, promoted by the verifier',
+        got: ['Succeeded', 'Succeeded'],
+        actions: ['promoted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Istio #3884: the only HTTP route is named, the rollout names none → aborted',
+        got: ['Failed', 'Succeeded'],
+        actions: ['aborted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Istio: a second HTTP route, none named → "ambiguous: name the routes", abort stuck',
+        got: ['Failed'],
+        actions: ['aborted'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Istio mesh bypass: VirtualService bound only to the ingress gateway → aborted',
+        got: ['Failed', 'Failed'],
+        actions: ['aborted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Ambassador: healthy canary Mapping (scheme, namespace, port kept), promoted',
+        got: ['Succeeded', 'Succeeded'],
+        actions: ['promoted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Ambassador #3593: the canary Mapping lost scheme and namespace → aborted',
+        got: ['Failed', 'Succeeded'],
+        actions: ['aborted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'Ambassador: the base Mapping does not name the stable Service → aborted',
+        got: ['Failed', 'Failed'],
+        actions: ['aborted', 'none'],
+        ok: true,
+        problem: undefined,
+      },
     ]);
     expect(result.ok).toBe(true);
     expect(renderDemo(result)).toContain(
-      '8 of 8 scenarios reached the expected verdicts and cluster actions',
+      '15 of 15 scenarios reached the expected verdicts and cluster actions',
     );
   });
 
@@ -89,6 +138,95 @@ describe('npm run demo', () => {
     expect(scenario('shop/search').findings).toContain('UnhealthyTargets');
     expect(scenario('shop/inventory').findings).toContain('TargetNotRegistered');
     expect(scenario('shop/payments').findings).toEqual(['AccessDenied']);
+  });
+
+  describe('Istio and Ambassador field cases (issue 7)', () => {
+    /** The timeline's line per finding: `  finding <code>: <message>`. */
+    const findingLines = (rollout: string) =>
+      result.timeline
+        .filter((entry) => entry.rollout === rollout && entry.what.startsWith('  finding '))
+        .map((entry) => entry.what.slice('  finding '.length));
+
+    it('catches each case with the finding that explains it, in the timeline', () => {
+      expect(scenario('shop/ratings').findings).toEqual(['WeightMismatch']);
+      expect(findingLines('shop/ratings')).toEqual([
+        expect.stringMatching(
+          /^WeightMismatch: HTTP route "primary" of VirtualService shop\/ratings: canary 0 \/ stable 100, expected canary 20 \/ stable 80 .*the rollout names no routes and "primary" is the VirtualService's only HTTP route: Argo Rollouts before v1\.9 skips a single route that has a name \(argo-rollouts #3884\)/,
+        ),
+      ]);
+      expect(scenario('shop/details').findings).toEqual(['AmbiguousRoutes']);
+      expect(findingLines('shop/details')).toEqual([
+        expect.stringMatching(
+          /^AmbiguousRoutes: ambiguous: name the routes — virtualservice\/shop\/details has 2 HTTP routes/,
+        ),
+      ]);
+      // the in-mesh split next to the weight, at the step and again once aborted (the canary pod stays ready)
+      expect(scenario('shop/pricing').findings).toEqual(['MeshBypass']);
+      expect(findingLines('shop/pricing')).toEqual([
+        expect.stringContaining(
+          'bound only to gateway(s) istio-system/public-gateway, not to "mesh": in-cluster callers bypass its weights and split by ready pods — canary 1 of 5 (20 %) — while the step expects canary 10 / stable 90',
+        ),
+        expect.stringContaining('canary 1 of 5 (20 %) — while the step expects canary 0 / stable 100'),
+      ]);
+      expect(scenario('shop/shipping').findings).toEqual(['CanaryMappingServiceMismatch']);
+      expect(findingLines('shop/shipping')).toEqual([
+        expect.stringContaining(
+          'routes to "shipping-canary:8443", expected "https://shipping-canary.shop:8443" — the base Mapping\'s service with only the stable Service name replaced: the scheme https:// is lost, the namespace part "shop" is lost (argo-rollouts #3593',
+        ),
+      ]);
+      expect(scenario('shop/invoices').findings).toEqual(['StableServiceNotInMapping']);
+      expect(findingLines('shop/invoices')).toEqual([
+        expect.stringContaining(
+          '"https://billing.shop:8443", which does not name the stable Service invoices',
+        ),
+        expect.stringContaining(
+          '"https://billing.shop:8443", which does not name the stable Service invoices',
+        ),
+      ]);
+      expect(findingLines('shop/reviews')).toEqual([]);
+      expect(findingLines('shop/quote')).toEqual([]);
+    });
+
+    it('aborts each caught rollout through the status subresource, with an Event per finding', () => {
+      for (const [rollout, reason] of [
+        ['shop/ratings', 'WeightMismatch'],
+        ['shop/details', 'AmbiguousRoutes'],
+        ['shop/pricing', 'MeshBypass'],
+        ['shop/shipping', 'CanaryMappingServiceMismatch'],
+        ['shop/invoices', 'StableServiceNotInMapping'],
+      ] as const) {
+        const [failed] = scenario(rollout).callbacks;
+        expect(failed?.patches).toEqual([{ subresource: 'status', patch: { status: { abort: true } } }]);
+        expect(failed?.events.map((event) => `${event.type} ${event.reason}`)).toEqual([
+          `Warning ${reason}`,
+          'Warning AbortedByVerifier',
+        ]);
+        expect(result.rollouts.find((state) => state.rollout === rollout)).toMatchObject({
+          phase: 'Degraded',
+          abort: true,
+        });
+        expect(scenario(rollout).alarms).toEqual(['VerificationFailed']);
+      }
+      // Argo cannot reconcile the abort of a Rollout whose VirtualService became ambiguous: still paused
+      expect(result.rollouts.find((state) => state.rollout === 'shop/details')?.pauseConditions).toEqual([
+        'CanaryPauseStep',
+      ]);
+      // a Failed verdict about an aborted Rollout aborts nothing again
+      expect(scenario('shop/pricing').callbacks[1]?.patches).toEqual([]);
+    });
+
+    it('promotes healthy mesh canaries, which Argo carries through to fully promoted', () => {
+      for (const rollout of ['shop/reviews', 'shop/quote']) {
+        expect(scenario(rollout).callbacks.map((record) => record.patches)).toEqual([
+          [{ subresource: 'status', patch: { status: { pauseConditions: null } } }],
+          [],
+        ]);
+        const state = result.rollouts.find((candidate) => candidate.rollout === rollout);
+        expect(state).toMatchObject({ phase: 'Healthy', abort: false, currentStepIndex: 2 });
+        expect(state?.stableRS).toBe(state?.currentPodHash);
+        expect(scenario(rollout).alarms).toEqual([]);
+      }
+    });
   });
 
   it('aborts with a merge patch on the status subresource and says why in Events on the Rollout', () => {
@@ -159,8 +297,14 @@ describe('npm run demo', () => {
   it('reaches the cluster as EKS does: DescribeCluster, then each function with its own token and rights', () => {
     const { kubernetes, eks } = result.calls;
     expect(Object.keys(kubernetes).sort()).toEqual(['rollout-verifier-callback', 'rollout-verifier-verify']);
-    // the observer only reads EndpointSlices; the callback only reads and patches Rollouts and creates Events
-    expect(Object.keys(kubernetes['rollout-verifier-verify'] ?? {})).toEqual(['list endpointslices']);
+    // the observer only reads EndpointSlices, VirtualServices and Mappings (a deleted canary Mapping
+    // answers 404); the callback only reads and patches Rollouts and creates Events
+    expect(Object.keys(kubernetes['rollout-verifier-verify'] ?? {}).sort()).toEqual([
+      'get mappings',
+      'get mappings (404)',
+      'get virtualservices',
+      'list endpointslices',
+    ]);
     expect(Object.keys(kubernetes['rollout-verifier-callback'] ?? {}).sort()).toEqual([
       'create events',
       'get rollouts',

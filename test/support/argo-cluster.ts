@@ -23,6 +23,11 @@ import { type KubeObject, type KubeSim, type RolloutObject, rolloutObject } from
  *
  * Argo's other notifications (on-rollout-updated, -paused, -resumed) are not sent: the steps,
  * the abort and the completion are what the demo verifies.
+ *
+ * With `istio` or `ambassador` options a canary Rollout routes through a mesh instead of an ALB:
+ * there is no load balancer controller, Argo itself writes the weights into the VirtualService's
+ * HTTP routes or the `<mapping>-canary` Mapping it clones (see MeshRoutes below), and the pods
+ * are only the Services' EndpointSlices.
  */
 
 export interface ClusterPorts {
@@ -56,6 +61,45 @@ export interface CanaryRolloutOptions {
   canaryPodsFailingHealthChecks?: number;
   /** Argo's webhook client times out on every POST and sends the same notification again. */
   argoPostsTwice?: boolean;
+  /** Istio host-level traffic routing instead of the ALB (`controller` and the target options do not apply). */
+  istio?: IstioRoutingOptions;
+  /** Ambassador traffic routing instead of the ALB (`controller` and the target options do not apply). */
+  ambassador?: AmbassadorRoutingOptions;
+}
+
+/**
+ * A VirtualService `<rollout>` (networking.istio.io/v1) whose HTTP routes send the stable and
+ * canary Services their weights; Argo writes the weights into the routes it selects.
+ */
+export interface IstioRoutingOptions {
+  /** The VirtualService's HTTP routes by name (`undefined`: unnamed). Default: one unnamed route. */
+  httpRoutes?: Array<string | undefined>;
+  /** `virtualService.routes` in the Rollout; absent: the Rollout names none. */
+  routes?: string[];
+  /** The VirtualService's `spec.gateways`; absent: none, i.e. the sidecars (`mesh`) only. */
+  gateways?: string[];
+  /**
+   * Argo Rollouts before v1.9: with no routes named it updates the first UNNAMED route only, so a
+   * VirtualService whose one route has a name is never updated (argo-rollouts #3884). v1.9 uses
+   * the only route, named or not, and refuses several.
+   */
+  controllerBeforeV19?: boolean;
+  /**
+   * Right after Argo applied this step's weights, a GitOps sync puts a second (unnamed) HTTP route
+   * into the VirtualService, ahead of the one Argo manages.
+   */
+  routeAddedAfterStep?: number;
+}
+
+/** A base Mapping `<rollout>-mapping` (getambassador.io/v2); Argo clones `<name>-canary` from it. */
+export interface AmbassadorRoutingOptions {
+  /** The base Mapping's `spec.service`. Default `https://<stable Service>.<namespace>:8443`. */
+  baseService?: string;
+  /**
+   * Argo before the argo-rollouts #3593 fix: the canary Mapping's service is `<canary Service>:<port>`,
+   * dropping the scheme and the namespace. Fixed: the base service with the stable Service name replaced.
+   */
+  controllerDropsSchemeAndNamespace?: boolean;
 }
 
 export interface BlueGreenRolloutOptions {
@@ -189,7 +233,8 @@ abstract class RolloutBase implements SimulatedRollout {
       const n = pods.length;
       pods.push({
         name: `${this.name}-${hash}-${suffix(`${hash}/${n}`)}`,
-        ip: `10.1.${this.network}.${n + 11}`,
+        // Stable pods get their own range: the ALB rollouts take theirs from the target group.
+        ip: `10.${kind === 'stable' ? 2 : 1}.${this.network}.${n + 11}`,
       });
     }
     return pods;
@@ -269,6 +314,8 @@ abstract class RolloutBase implements SimulatedRollout {
 export class CanaryRollout extends RolloutBase {
   private aborted = false;
   private completed = false;
+  /** Istio or Ambassador routing: Argo writes the weights itself, no ALB. */
+  private mesh?: MeshRoutes;
 
   constructor(
     ports: ClusterPorts,
@@ -296,6 +343,10 @@ export class CanaryRollout extends RolloutBase {
   }
 
   private create(): void {
+    if (this.options.istio || this.options.ambassador) {
+      this.createMeshRouted();
+      return;
+    }
     const { replicas } = this.options;
     this.alb = this.ports.elb.addIngressAlb({
       cluster: this.ports.cluster,
@@ -314,6 +365,31 @@ export class CanaryRollout extends RolloutBase {
     }));
     this.endpointSlice(this.stableService, this.stablePods);
     this.endpointSlice(this.canaryService, []);
+    this.writeNewRollout({ alb: { ingress: this.name, servicePort: 80 } }, 'behind the ALB');
+  }
+
+  /** The stable pods (EndpointSlices only) and the mesh objects, then the Rollout. */
+  private createMeshRouted(): void {
+    const { replicas, istio, ambassador } = this.options;
+    this.stablePods = this.pods('stable', replicas, []);
+    this.endpointSlice(this.stableService, this.stablePods);
+    this.endpointSlice(this.canaryService, []);
+    const rollout = {
+      namespace: this.namespace,
+      name: this.name,
+      stableService: this.stableService,
+      canaryService: this.canaryService,
+    };
+    const note = (what: string) => this.note(what);
+    this.mesh = istio
+      ? new IstioRoutes(this.ports.kube, rollout, istio, note)
+      : new AmbassadorRoutes(this.ports.kube, rollout, ambassador ?? {}, note);
+    this.writeNewRollout(this.mesh.trafficRouting, this.mesh.description);
+  }
+
+  /** Argo's first write of the new revision: the Rollout in kube-sim (validated against the CRD). */
+  private writeNewRollout(trafficRouting: Record<string, unknown>, behind: string): void {
+    const { replicas } = this.options;
     const object = rolloutObject({
       metadata: {
         name: this.name,
@@ -347,7 +423,8 @@ export class CanaryRollout extends RolloutBase {
           canary: {
             canaryService: this.canaryService,
             stableService: this.stableService,
-            trafficRouting: { alb: { ingress: this.name, servicePort: 80 } },
+            // A merge patch on the fixture: its `alb` goes unless this Rollout routes through the ALB.
+            trafficRouting: { alb: null, ...trafficRouting },
             steps: this.options.steps,
           },
         },
@@ -359,7 +436,7 @@ export class CanaryRollout extends RolloutBase {
       .map((step) => ('setWeight' in step ? `setWeight ${step.setWeight}` : 'pause'))
       .join(' → ');
     this.note(
-      `Argo: revision ${this.revision} (${this.canaryHash}) of a ${replicas}-replica canary, steps ${steps}; ${replicas} stable pods behind the ALB`,
+      `Argo: revision ${this.revision} (${this.canaryHash}) of a ${replicas}-replica canary, steps ${steps}; ${replicas} stable pods ${behind}`,
     );
   }
 
@@ -468,6 +545,40 @@ export class CanaryRollout extends RolloutBase {
     return true;
   }
 
+  /** The load balancer controller registers new canary pods (unless it lags); some may fail the ALB health check. */
+  private registerCanaryTargets(added: Pod[]): void {
+    const { controller = {} } = this.options;
+    const lag = Math.min(controller.unregisteredCanaryPods ?? 0, added.length);
+    const registering = added.slice(0, added.length - lag);
+    if (registering.length > 0) {
+      this.ports.elb.registerHealthyTargets(
+        this.alb.canaryTargetGroupArn,
+        registering.map((pod) => pod.ip),
+      );
+      this.note(
+        `load balancer controller: registered ${registering.map((pod) => pod.ip).join(', ')} in the canary target group`,
+      );
+    }
+    if (lag > 0) {
+      this.note(
+        `load balancer controller: lagging, ${added
+          .slice(added.length - lag)
+          .map((pod) => pod.ip)
+          .join(', ')} not registered in the canary target group`,
+      );
+    }
+    const failing = added.slice(0, this.options.canaryPodsFailingHealthChecks ?? 0);
+    for (const pod of failing) {
+      this.ports.elb.failHealthChecks(
+        this.alb.canaryTargetGroupArn,
+        pod.ip,
+        'Target.ResponseCodeMismatch',
+        '503',
+      );
+      this.note(`canary pod ${pod.ip} passes its readiness probe but answers the ALB health check with 503`);
+    }
+  }
+
   /** One setWeight step: scale the canary, register it, shift the traffic, notify, move on. */
   private async setWeightStep(index: number, live: RolloutObject): Promise<void> {
     const { replicas, controller = {} } = this.options;
@@ -480,43 +591,16 @@ export class CanaryRollout extends RolloutBase {
       this.note(
         `Argo: step ${index} setWeight ${weight}: canary ReplicaSet ${this.canaryHash} at ${wanted} pod(s); ready in EndpointSlice ${this.canaryService}: ${this.newPods.map((pod) => pod.ip).join(', ')}`,
       );
-      const lag = Math.min(controller.unregisteredCanaryPods ?? 0, added.length);
-      const registering = added.slice(0, added.length - lag);
-      if (registering.length > 0) {
-        this.ports.elb.registerHealthyTargets(
-          this.alb.canaryTargetGroupArn,
-          registering.map((pod) => pod.ip),
-        );
-        this.note(
-          `load balancer controller: registered ${registering.map((pod) => pod.ip).join(', ')} in the canary target group`,
-        );
-      }
-      if (lag > 0) {
-        this.note(
-          `load balancer controller: lagging, ${added
-            .slice(added.length - lag)
-            .map((pod) => pod.ip)
-            .join(', ')} not registered in the canary target group`,
-        );
-      }
-      const failing = added.slice(0, this.options.canaryPodsFailingHealthChecks ?? 0);
-      for (const pod of failing) {
-        this.ports.elb.failHealthChecks(
-          this.alb.canaryTargetGroupArn,
-          pod.ip,
-          'Target.ResponseCodeMismatch',
-          '503',
-        );
-        this.note(
-          `canary pod ${pod.ip} passes its readiness probe but answers the ALB health check with 503`,
-        );
-      }
+      if (!this.mesh) this.registerCanaryTargets(added);
     } else {
       this.note(`Argo: step ${index} setWeight ${weight}`);
     }
     live.status = this.status({ stepIndex: index, canaryWeight: weight, phase: 'Progressing' });
     const snapshot = this.write(live);
-    this.applyWeights(weight, { throttled: controller.throttled });
+    if (this.mesh) {
+      this.mesh.setWeight(weight);
+      this.mesh.afterStep?.(index);
+    } else this.applyWeights(weight, { throttled: controller.throttled });
 
     // The step is done: the notification carries the Rollout as it is now, then Argo moves on.
     const next = index + 1;
@@ -539,11 +623,38 @@ export class CanaryRollout extends RolloutBase {
     this.aborted = true;
     const by = this.lastStatusWriter((status) => status.abort === true);
     const index = live.status?.currentStepIndex ?? 0;
+    // Argo validates the resources a Rollout references before it reconciles anything else.
+    const invalid = this.mesh?.invalidReference();
+    if (invalid) {
+      this.note(
+        `Argo: status.abort set by ${by}, but the Rollout no longer validates (InvalidSpec: "${invalid}"): the abort is not reconciled — the weights stay as they are, no on-rollout-aborted is sent`,
+      );
+      const at = now();
+      live.status = {
+        ...live.status,
+        phase: 'Degraded',
+        message: `InvalidSpec: ${invalid}`,
+        conditions: [
+          ...(live.status?.conditions ?? []),
+          {
+            type: 'InvalidSpec',
+            status: 'True',
+            reason: 'InvalidSpec',
+            message: invalid,
+            lastTransitionTime: at,
+            lastUpdateTime: at,
+          },
+        ],
+      };
+      this.write(live);
+      return;
+    }
     this.note(
       `Argo: status.abort set by ${by}: aborting revision ${this.revision}, canary weight back to 0 / stable 100`,
     );
     const snapshot = structuredClone(live);
     const status = this.status({ stepIndex: index, canaryWeight: 0, phase: 'Degraded' });
+    this.mesh?.setWeight(0);
     live.status = {
       ...status,
       abort: true,
@@ -552,7 +663,7 @@ export class CanaryRollout extends RolloutBase {
     };
     this.write(live);
     // The controller's earlier trouble was transient: Argo's abort weights go through.
-    this.applyWeights(0);
+    if (!this.mesh) this.applyWeights(0);
     await this.send('on-rollout-aborted', snapshot, this.options.argoPostsTwice);
     this.note(
       `Argo: canary pods kept for abortScaleDownDelaySeconds (30 s), then scaled down; the rollout stays Degraded until retried`,
@@ -568,12 +679,14 @@ export class CanaryRollout extends RolloutBase {
       const added = this.pods('new', replicas, this.newPods).slice(this.newPods.length);
       this.newPods = [...this.newPods, ...added];
       this.endpointSlice(this.canaryService, this.newPods);
-      this.ports.elb.registerHealthyTargets(
-        this.alb.canaryTargetGroupArn,
-        added.map((pod) => pod.ip),
-      );
+      if (!this.mesh) {
+        this.ports.elb.registerHealthyTargets(
+          this.alb.canaryTargetGroupArn,
+          added.map((pod) => pod.ip),
+        );
+      }
       this.note(
-        `Argo: all steps done: canary ReplicaSet ${this.canaryHash} scaled to ${replicas} pods, registered`,
+        `Argo: all steps done: canary ReplicaSet ${this.canaryHash} scaled to ${replicas} pods${this.mesh ? ', ready' : ', registered'}`,
       );
       live.status = this.status({
         stepIndex: this.options.steps.length,
@@ -589,6 +702,19 @@ export class CanaryRollout extends RolloutBase {
     const old = this.stablePods;
     this.stablePods = this.newPods;
     this.endpointSlice(this.stableService, this.stablePods);
+    if (this.mesh) {
+      live.status = this.status({
+        stepIndex: this.options.steps.length,
+        canaryWeight: 0,
+        phase: 'Healthy',
+        promoted: true,
+      });
+      this.write(live);
+      this.mesh.setWeight(0);
+      this.note(`Argo: the old stable pods ${old.map((pod) => pod.ip).join(', ')} scale down`);
+      await this.send('on-rollout-completed', snapshot, this.options.argoPostsTwice);
+      return;
+    }
     this.ports.elb.registerHealthyTargets(
       this.alb.stableTargetGroupArn,
       this.stablePods.map((pod) => pod.ip),
@@ -776,5 +902,235 @@ export class BlueGreenRollout extends RolloutBase {
     this.write(live);
     await this.send('on-rollout-completed', snapshot);
     return true;
+  }
+}
+
+// ── Mesh routing: Argo itself writes the weights (rollout/trafficrouting/istio, …/ambassador) ──────
+
+interface MeshRollout {
+  namespace: string;
+  name: string;
+  stableService: string;
+  canaryService: string;
+}
+
+/** Argo's traffic router for a mesh: the weights go into the mesh's own objects in kube-sim. */
+interface MeshRoutes {
+  /** The Rollout's `spec.strategy.canary.trafficRouting`. */
+  readonly trafficRouting: Record<string, unknown>;
+  /** Where the stable pods get their traffic from, for the creation note. */
+  readonly description: string;
+  /** Argo's SetWeight for the canary (the stable side gets the rest of 100). */
+  setWeight(canaryWeight: number): void;
+  /** What happens to the routing objects right after step `index`, outside Argo. */
+  afterStep?(index: number): void;
+  /** Argo's validation of the referenced objects: the error that makes the Rollout InvalidSpec. */
+  invalidReference(): string | undefined;
+}
+
+const ISTIO_API = 'networking.istio.io/v1';
+const AMBASSADOR_API = 'getambassador.io/v2';
+/** Argo v1.9's words (rollout/trafficrouting/istio: ValidateHTTPRoutes, getHttpRouteIndexesToPatch). */
+const ISTIO_AMBIGUOUS =
+  'spec.http[] should be set in VirtualService and it must have exactly one route when omitting spec.strategy.canary.trafficRouting.istio.virtualService.routes';
+
+interface HttpRouteObject {
+  name?: string;
+  match?: unknown[];
+  route: Array<{ destination: { host: string; port?: { number: number } }; weight?: number }>;
+}
+
+/** Host-level splitting: one VirtualService named after the Rollout, routing to its two Services. */
+class IstioRoutes implements MeshRoutes {
+  readonly trafficRouting: Record<string, unknown>;
+  readonly description: string;
+  private readonly resource: string;
+
+  constructor(
+    private readonly kube: KubeSim,
+    private readonly rollout: MeshRollout,
+    private readonly options: IstioRoutingOptions,
+    private readonly note: (what: string) => void,
+  ) {
+    const { namespace, name, stableService, canaryService } = rollout;
+    this.resource = `${namespace}/${name}`;
+    const names = options.httpRoutes ?? [undefined];
+    const http: HttpRouteObject[] = names.map((routeName) => ({
+      ...(routeName ? { name: routeName } : {}),
+      route: [
+        { destination: { host: stableService, port: { number: 80 } }, weight: 100 },
+        { destination: { host: canaryService, port: { number: 80 } }, weight: 0 },
+      ],
+    }));
+    kube.put({
+      apiVersion: ISTIO_API,
+      kind: 'VirtualService',
+      metadata: { name, namespace },
+      spec: {
+        hosts: [`${name}.example.com`, name],
+        ...(options.gateways ? { gateways: options.gateways } : {}),
+        http,
+      },
+    });
+    this.trafficRouting = {
+      istio: { virtualService: { name, ...(options.routes ? { routes: options.routes } : {}) } },
+    };
+    const gateways = options.gateways ? `gateways ${options.gateways.join(', ')}` : 'no gateways: mesh only';
+    this.description = `behind VirtualService ${this.resource} (HTTP route ${http.map(label).join(', ')}; ${gateways})`;
+  }
+
+  private read(): { object: KubeObject; http: HttpRouteObject[] } {
+    const object = this.kube.object(ISTIO_API, 'virtualservices', this.rollout.namespace, this.rollout.name);
+    if (!object) throw new Error(`the VirtualService ${this.resource} is gone`);
+    return { object, http: (object.spec as { http: HttpRouteObject[] }).http };
+  }
+
+  invalidReference(): string | undefined {
+    const { http } = this.read();
+    return (this.options.routes ?? []).length === 0 && http.length > 1 ? ISTIO_AMBIGUOUS : undefined;
+  }
+
+  setWeight(canaryWeight: number): void {
+    const { object, http } = this.read();
+    const { routes = [], controllerBeforeV19 } = this.options;
+    let indexes: number[];
+    if (routes.length > 0) {
+      indexes = routes.map((routeName) => http.findIndex((route) => route.name === routeName));
+    } else if (controllerBeforeV19) {
+      // Argo < v1.9: "find index of the first empty named route"
+      const unnamed = http.findIndex((route) => !route.name);
+      indexes = unnamed < 0 ? [] : [unnamed];
+    } else if (http.length === 1) {
+      indexes = [0];
+    } else {
+      this.note(`Argo: cannot set the weights of VirtualService ${this.resource}: ${ISTIO_AMBIGUOUS}`);
+      return;
+    }
+    if (indexes.length === 0) {
+      this.note(
+        `Argo (< v1.9): the rollout names no routes, so Argo updates the first unnamed HTTP route; VirtualService ${this.resource} has only ${http.map(label).join(', ')}: nothing is updated (argo-rollouts #3884), and Argo records canary ${canaryWeight} as set`,
+      );
+      return;
+    }
+    for (const index of indexes) {
+      for (const entry of http[index]?.route ?? []) {
+        if (entry.destination.host === this.rollout.canaryService) entry.weight = canaryWeight;
+        if (entry.destination.host === this.rollout.stableService) entry.weight = 100 - canaryWeight;
+      }
+    }
+    this.kube.put(object);
+    this.note(
+      `Argo: VirtualService ${this.resource}: HTTP route ${indexes.map((index) => label(http[index], index)).join(', ')} set to canary ${canaryWeight} / stable ${100 - canaryWeight}`,
+    );
+  }
+
+  afterStep(index: number): void {
+    if (this.options.routeAddedAfterStep !== index) return;
+    const { object, http } = this.read();
+    http.unshift({
+      match: [{ uri: { prefix: '/v2/' } }],
+      route: [{ destination: { host: this.rollout.stableService, port: { number: 80 } }, weight: 100 }],
+    });
+    this.kube.put(object);
+    this.note(
+      `GitOps sync: VirtualService ${this.resource} gains an unnamed HTTP route for /v2/ (to ${this.rollout.stableService}) ahead of Argo's: ${http.length} HTTP routes now, and the rollout names none`,
+    );
+  }
+}
+
+function label(route: HttpRouteObject | undefined, index: number): string {
+  return route?.name ? `"${route.name}"` : `http[${index}] (unnamed)`;
+}
+
+/** A base Mapping `<rollout>-mapping`; Argo clones `<mapping>-canary` with the canary weight. */
+class AmbassadorRoutes implements MeshRoutes {
+  readonly trafficRouting: Record<string, unknown>;
+  readonly description: string;
+  private readonly base: string;
+  private readonly canary: string;
+  private readonly baseService: string;
+  /** While the canary Mapping is deleted: kube-sim answers its GETs with 404 (it has no delete of its own). */
+  private deleted?: () => void;
+  private exists = false;
+
+  constructor(
+    private readonly kube: KubeSim,
+    private readonly rollout: MeshRollout,
+    private readonly options: AmbassadorRoutingOptions,
+    private readonly note: (what: string) => void,
+  ) {
+    const { namespace, name, stableService } = rollout;
+    this.base = `${name}-mapping`;
+    this.canary = `${this.base}-canary`;
+    this.baseService = options.baseService ?? `https://${stableService}.${namespace}:8443`;
+    kube.put(this.mapping(this.base, this.baseService));
+    this.trafficRouting = { ambassador: { mappings: [this.base] } };
+    this.description = `behind Mapping ${namespace}/${this.base} (prefix /${name}/ → ${this.baseService})`;
+  }
+
+  private mapping(name: string, service: string, weight?: number): KubeObject {
+    return {
+      apiVersion: AMBASSADOR_API,
+      kind: 'Mapping',
+      metadata: { name, namespace: this.rollout.namespace },
+      spec: {
+        prefix: `/${this.rollout.name}/`,
+        service,
+        ...(weight === undefined ? {} : { weight }),
+      },
+    };
+  }
+
+  invalidReference(): string | undefined {
+    return undefined;
+  }
+
+  /** The canary Mapping's service as Argo builds it from the base Mapping's. */
+  private canaryService(): { service: string; why: string } {
+    const { stableService, canaryService } = this.rollout;
+    if (this.options.controllerDropsSchemeAndNamespace) {
+      // Argo before the fix: `<canary>:<port>` when the service ends in a port, else `<canary>`.
+      const port = this.baseService.split(':').at(-1) ?? '';
+      return {
+        service: /^\d+$/.test(port) ? `${canaryService}:${port}` : canaryService,
+        why: ' (argo-rollouts #3593: the scheme and the namespace are dropped)',
+      };
+    }
+    const host = new RegExp(`^([a-z][a-z0-9+.-]*://)?${stableService}(?=[.:/]|$)`, 'i');
+    if (!host.test(this.baseService)) {
+      return {
+        service: this.baseService,
+        why: ` (the base service does not name ${stableService}: nothing to replace)`,
+      };
+    }
+    return { service: this.baseService.replace(host, `$1${canaryService}`), why: '' };
+  }
+
+  setWeight(canaryWeight: number): void {
+    const where = `${this.rollout.namespace}/${this.canary}`;
+    if (canaryWeight === 0) {
+      if (!this.exists) return;
+      this.exists = false;
+      this.deleted = this.kube.inject({
+        method: 'GET',
+        path: new RegExp(
+          `^/apis/getambassador\\.io/[^/]+/namespaces/${this.rollout.namespace}/mappings/${this.canary}$`,
+        ),
+        status: 404,
+        times: Number.POSITIVE_INFINITY,
+      });
+      this.note(`Argo: canary Mapping ${where} deleted (canary weight 0)`);
+      return;
+    }
+    const { service, why } = this.canaryService();
+    this.deleted?.();
+    this.deleted = undefined;
+    this.kube.put(this.mapping(this.canary, service, canaryWeight));
+    this.note(
+      this.exists
+        ? `Argo: canary Mapping ${where} set to weight ${canaryWeight}`
+        : `Argo: canary Mapping ${where} cloned from ${this.base}: weight ${canaryWeight}, service "${service}"${why}`,
+    );
+    this.exists = true;
   }
 }
