@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ClusterEndpoint } from '../lambdas/core/cluster/kube-client.js';
+import { tryParseJson } from '../lambdas/core/try-parse-json.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -175,7 +176,7 @@ function tokenSource(
           `the kubeconfig's credential plugin "${exec.command}" failed: ${(error as Error).message}`,
         );
       }
-      const credential = ExecCredential.safeParse(safeJson(output));
+      const credential = ExecCredential.safeParse(tryParseJson(output));
       if (!credential.success) {
         throw new UsageError(
           `the kubeconfig's credential plugin "${exec.command}" printed no ExecCredential with a token`,
@@ -192,12 +193,4 @@ function tokenSource(
   }
   // Certificate-only users send no bearer token.
   return async () => '';
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
+import { ClusterName } from '../lambdas/core/contracts/cluster-name.js';
 import { NotificationValidationError, normalizeNotification } from '../lambdas/core/normalize/index.js';
 import { MAX_BODY_BYTES } from '../lambdas/ingest/request.js';
-import { ClusterName } from '../lambdas/ingest/settings.js';
 import { classifyTrigger } from '../lambdas/ingest/triggers.js';
 import { UsageError } from './usage-error.js';
 

@@ -10,7 +10,7 @@ import { type CallbackOutcome, respondToVerdict } from '../core/callback/respond
 import { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { createClusterApis } from '../shared/clusters.js';
 import { onceBy } from '../shared/idempotency.js';
-import { logger, metrics } from '../shared/powertools.js';
+import { invalidEvent, logger, metrics } from '../shared/powertools.js';
 import { readSettings } from './settings.js';
 
 // Built once per container: cluster endpoints, tokens and HTTPS connections outlive invocations.
@@ -37,12 +37,7 @@ export const lambdaHandler = async (
   parsed: ParsedResult<unknown, VerdictEventDetail>,
   _context: Context,
 ): Promise<CallbackOutcome> => {
-  if (!parsed.success) {
-    metrics.addMetric('InvalidVerdictEvents', MetricUnit.Count, 1);
-    logger.error('verdict event failed validation', { issues: parsed.error.message });
-    // Thrown so the event lands in the dead-letter queue instead of vanishing; nothing was touched.
-    throw new Error(`invalid verdict event: ${parsed.error.message}`);
-  }
+  if (!parsed.success) throw invalidEvent('InvalidVerdictEvents', 'verdict event', parsed.error.message);
   const verdict = parsed.data;
   logger.appendKeys({
     rollout: `${verdict.rollout.namespace}/${verdict.rollout.name}`,

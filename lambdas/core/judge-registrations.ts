@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { Finding } from './contracts/verdict-event.js';
 import type { Observation, ObservedBackend, ObservedServiceEndpoints } from './observation.js';
 
@@ -22,12 +23,7 @@ export function judgeRegistrations(
 
 /** Instance-mode groups register nodes, not pods: only groups whose every target is an IP are compared. */
 function isIpTargetGroup(backend: ObservedBackend): boolean {
-  return backend.targets.length > 0 && backend.targets.every((target) => isIpAddress(target.id));
-}
-
-const IPV4 = /^(\d{1,3}\.){3}\d{1,3}$/;
-function isIpAddress(id: string): boolean {
-  return IPV4.test(id) || (id.includes(':') && /^[0-9a-f:.]+$/i.test(id));
+  return backend.targets.length > 0 && backend.targets.every((target) => isIP(target.id) !== 0);
 }
 
 function compare(backend: ObservedBackend, endpoints: ObservedServiceEndpoints): Finding[] {

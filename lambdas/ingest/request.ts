@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ClusterName } from './settings.js';
+import { ClusterName } from '../core/contracts/cluster-name.js';
 
 /** The largest notification body accepted, in decoded bytes (a Rollout is a few KiB). */
 export const MAX_BODY_BYTES = 256 * 1024;

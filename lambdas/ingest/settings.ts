@@ -1,17 +1,6 @@
 import { z } from 'zod';
-import { emptyIsUnset, optionalSetting, readEnvironment } from '../shared/environment.js';
-
-/**
- * EKS cluster names: 1–100 characters, alphanumerics, `-` and `_`, starting with an alphanumeric
- * (the `eks:CreateCluster` rule). Used for `CLUSTER_NAME` and the `?cluster=` query parameter.
- */
-export const ClusterName = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(100, 'must be at most 100 characters')
-  .regex(/^[0-9A-Za-z][0-9A-Za-z_-]*$/, 'must be an EKS cluster name (letters, digits, "-" and "_")');
-
-const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+import { ClusterName } from '../core/contracts/cluster-name.js';
+import { emptyIsUnset, optionalSetting, readEnvironment, SECRET_ARN } from '../shared/environment.js';
 
 const wholeNumber = (fallback: number, max: number) =>
   z.preprocess(

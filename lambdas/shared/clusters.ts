@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { ClusterApis } from '../core/cluster/cluster-apis.js';
 import { ClusterConnections } from '../core/cluster/connections.js';
 import type { HttpsKubeApiOptions } from '../core/cluster/kube-client.js';
+import { ClusterName } from '../core/contracts/cluster-name.js';
+import { SECRET_ARN } from './environment.js';
 
 /** The cluster settings both cluster-reading functions (verify, callback) share. */
 export const ClusterSettings = z.object({
@@ -14,7 +16,7 @@ export const ClusterSettings = z.object({
             .map((item) => item.trim())
             .filter(Boolean)
         : value,
-    z.array(z.string()).default([]),
+    z.array(ClusterName).default([]),
   ),
   /** Non-EKS clusters: JSON `{"<cluster>": "<secret ARN>"}`, each secret `{server, certificateAuthorityData, token}`. */
   CLUSTER_SECRET_ARNS: z.preprocess(
@@ -28,7 +30,7 @@ export const ClusterSettings = z.object({
     },
     z.record(
       z.string(),
-      z.string().startsWith('arn:', 'must be a Secrets Manager secret ARN'),
+      z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'),
       'must be a JSON object of cluster name to secret ARN',
     ),
   ),

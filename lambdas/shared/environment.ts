@@ -3,6 +3,9 @@ import { z } from 'zod';
 /** An unset variable and an empty one mean the same: CloudFormation cannot remove a key per stage. */
 export const emptyIsUnset = (value: unknown) => (value === '' ? undefined : value);
 
+/** The ARN of a Secrets Manager secret, as the functions' settings name them. */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+$/;
+
 /** A setting that may be absent (or empty). */
 export const optionalSetting = <T extends z.ZodType>(schema: T) =>
   z.preprocess(emptyIsUnset, schema.optional());

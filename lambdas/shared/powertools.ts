@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 
 /**
  * One Logger and one Metrics per function, configured from the environment
@@ -14,3 +14,13 @@ export const metrics = new Metrics({
 
 /** Metric dimension naming the workload: the Rollout, never one of its ReplicaSets. */
 export const ROLLOUT_DIMENSION = 'Rollout';
+
+/**
+ * An event that failed its schema: counted, logged, and returned as the error to throw, so the
+ * event lands in the dead-letter queue instead of vanishing. Nothing was acted on.
+ */
+export function invalidEvent(metricName: string, what: string, issues: string): Error {
+  metrics.addMetric(metricName, MetricUnit.Count, 1);
+  logger.error(`${what} failed validation`, { issues });
+  return new Error(`invalid ${what}: ${issues}`);
+}

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type EventBridgeClient,
   PutEventsCommand,
@@ -41,6 +42,6 @@ export async function putEventsReliably(
       .filter(({ result }) => result.ErrorCode || !result.EventId);
     if (round >= maxRounds) throw new PutEventsError(failed);
     pending = failed.map(({ entry }) => entry);
-    await new Promise((resolve) => setTimeout(resolve, baseDelayMs * 2 ** (round - 1)));
+    await sleep(baseDelayMs * 2 ** (round - 1));
   }
 }

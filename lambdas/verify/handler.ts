@@ -19,7 +19,7 @@ import { IstioRouter } from '../core/routers/istio/router.js';
 import { unverifiableReason, verifyRollout } from '../core/verify.js';
 import { configuredClusters, createClusterApis } from '../shared/clusters.js';
 import { onceBy } from '../shared/idempotency.js';
-import { logger, metrics } from '../shared/powertools.js';
+import { invalidEvent, logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { readSettings } from './settings.js';
 import { recordVerdictMetrics } from './verdict-metrics.js';
@@ -53,12 +53,7 @@ export const lambdaHandler = async (
   parsed: ParsedResult<unknown, RolloutEventDetail>,
   context: Context,
 ): Promise<VerifyResult> => {
-  if (!parsed.success) {
-    metrics.addMetric('InvalidRolloutEvents', MetricUnit.Count, 1);
-    logger.error('rollout event failed validation', { issues: parsed.error.message });
-    // Thrown so the event lands in the dead-letter queue instead of vanishing.
-    throw new Error(`invalid rollout event: ${parsed.error.message}`);
-  }
+  if (!parsed.success) throw invalidEvent('InvalidRolloutEvents', 'rollout event', parsed.error.message);
   const event = parsed.data;
   logger.appendKeys({ rollout: `${event.rollout.namespace}/${event.rollout.name}`, eventId: event.eventId });
 

@@ -2,6 +2,7 @@ import { X509Certificate } from 'node:crypto';
 import { type Cluster, DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { ClusterName } from '../contracts/cluster-name.js';
 import { awsPartitionOf, EksTokenSource } from './eks-token.js';
 
 /** Everything needed to call one cluster's Kubernetes API. */
@@ -61,12 +62,6 @@ export interface ClusterConnectionsOptions {
 export const EKS_CLUSTER_TTL_MS = 10 * 60_000;
 /** Short enough that a rotated token in a secret is picked up before the old one is revoked, typically. */
 export const SECRET_CLUSTER_TTL_MS = 5 * 60_000;
-
-/**
- * EKS's own rule for cluster names. Checked before any call, so a name from an event can never
- * reach an ARN, a URL or a log line in a shape we did not expect.
- */
-const CLUSTER_NAME = /^[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$/;
 
 /** An UPDATING cluster (a version upgrade, a config change) keeps serving its API. */
 const USABLE_STATUSES = new Set(['ACTIVE', 'UPDATING']);
@@ -288,7 +283,7 @@ const ConnectionSecret = z.object({
 });
 
 export function checkClusterName(name: string): void {
-  if (typeof name === 'string' && CLUSTER_NAME.test(name)) return;
+  if (ClusterName.safeParse(name).success) return;
   const shown = typeof name === 'string' ? JSON.stringify(name.slice(0, 120)) : String(name);
   throw new ClusterAccessError(
     'InvalidConfiguration',

@@ -1,4 +1,6 @@
 import https from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { tryParseJson } from '../try-parse-json.js';
 import type { KubeApi, KubeRequest } from './kube-api.js';
 import { KubeApiError, type KubeStatus, resourceOf, verbOf } from './kube-errors.js';
 
@@ -78,7 +80,7 @@ export class HttpsKubeApi implements KubeApi {
           continue;
         }
         if (!error.retryable || attempt >= maxAttempts) throw error;
-        await sleep(this.retryDelayMs(attempt, error), request.signal);
+        await sleep(this.retryDelayMs(attempt, error), undefined, { signal: request.signal });
       }
     }
   }
@@ -136,7 +138,7 @@ export class HttpsKubeApi implements KubeApi {
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = response.statusCode ?? 0;
-          const parsed = parseJson(text);
+          const parsed = tryParseJson(text);
           if (status >= 200 && status < 300) {
             if (parsed === undefined && text.length > 0)
               fail(`${request.method} ${request.path}: the answer is not JSON`);
@@ -175,28 +177,4 @@ export class HttpsKubeApi implements KubeApi {
       retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined,
     });
   }
-}
-
-function parseJson(text: string): unknown {
-  if (text.length === 0) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
