@@ -390,43 +390,20 @@ export class CanaryRollout extends RolloutBase {
   /** Argo's first write of the new revision: the Rollout in kube-sim (validated against the CRD). */
   private writeNewRollout(trafficRouting: Record<string, unknown>, behind: string): void {
     const { replicas } = this.options;
-    const object = rolloutObject({
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        uid: null,
-        resourceVersion: null,
-        creationTimestamp: null,
-        labels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/part-of': this.namespace },
-        annotations: {
-          'rollout.argoproj.io/revision': String(this.revision),
-          ...this.options.annotations,
-        },
-      },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: this.name } },
-        template: {
-          metadata: { labels: { app: this.name } },
-          spec: {
-            containers: [
-              {
-                name: this.name,
-                image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${this.name}:1.${this.revision}.0`,
-                ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-                readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5 },
-              },
-            ],
-          },
-        },
-        strategy: {
-          canary: {
-            canaryService: this.canaryService,
-            stableService: this.stableService,
-            // A merge patch on the fixture: its `alb` goes unless this Rollout routes through the ALB.
-            trafficRouting: { alb: null, ...trafficRouting },
-            steps: this.options.steps,
-          },
+    const object = revisionObject({
+      name: this.name,
+      namespace: this.namespace,
+      revision: this.revision,
+      replicas,
+      annotations: this.options.annotations,
+      readinessProbe: true,
+      strategy: {
+        canary: {
+          canaryService: this.canaryService,
+          stableService: this.stableService,
+          // A merge patch on the fixture: its `alb` goes unless this Rollout routes through the ALB.
+          trafficRouting: { alb: null, ...trafficRouting },
+          steps: this.options.steps,
         },
       },
     });
@@ -785,42 +762,19 @@ export class BlueGreenRollout extends RolloutBase {
       this.alb.canaryTargetGroupArn,
       this.newPods.map((pod) => pod.ip),
     );
-    const object = rolloutObject({
-      metadata: {
-        name: this.name,
-        namespace: this.namespace,
-        uid: null,
-        resourceVersion: null,
-        creationTimestamp: null,
-        labels: { 'app.kubernetes.io/name': this.name, 'app.kubernetes.io/part-of': this.namespace },
-        annotations: {
-          'rollout.argoproj.io/revision': String(this.revision),
-          'rollout-verifier.io/alb-ingresses': this.name,
-          ...this.options.annotations,
-        },
-      },
-      spec: {
-        replicas,
-        selector: { matchLabels: { app: this.name } },
-        template: {
-          metadata: { labels: { app: this.name } },
-          spec: {
-            containers: [
-              {
-                name: this.name,
-                image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${this.name}:1.${this.revision}.0`,
-                ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
-              },
-            ],
-          },
-        },
-        strategy: {
-          canary: null,
-          blueGreen: {
-            activeService: this.activeService,
-            previewService: this.previewService,
-            autoPromotionEnabled: false,
-          },
+    const object = revisionObject({
+      name: this.name,
+      namespace: this.namespace,
+      revision: this.revision,
+      replicas,
+      annotations: { 'rollout-verifier.io/alb-ingresses': this.name, ...this.options.annotations },
+      readinessProbe: false,
+      strategy: {
+        canary: null,
+        blueGreen: {
+          activeService: this.activeService,
+          previewService: this.previewService,
+          autoPromotionEnabled: false,
         },
       },
     });
@@ -1133,4 +1087,53 @@ class AmbassadorRoutes implements MeshRoutes {
     );
     this.exists = true;
   }
+}
+
+/**
+ * A new revision of a Rollout as Argo's user applies it: the kube-sim fixture with this name,
+ * namespace, revision, replica count and strategy (a merge patch: `null` removes the fixture's
+ * own). The server fills uid, resourceVersion and creationTimestamp.
+ */
+function revisionObject(spec: {
+  name: string;
+  namespace: string;
+  revision: number;
+  replicas: number;
+  annotations: Record<string, string> | undefined;
+  readinessProbe: boolean;
+  strategy: Record<string, unknown>;
+}): RolloutObject {
+  const { name, namespace, revision } = spec;
+  return rolloutObject({
+    metadata: {
+      name,
+      namespace,
+      uid: null,
+      resourceVersion: null,
+      creationTimestamp: null,
+      labels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': namespace },
+      annotations: { 'rollout.argoproj.io/revision': String(revision), ...spec.annotations },
+    },
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels: { app: name } },
+        spec: {
+          containers: [
+            {
+              name,
+              image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/${name}:1.${revision}.0`,
+              ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+              // Inside an array a merge patch replaces, not merges: absent means absent.
+              ...(spec.readinessProbe
+                ? { readinessProbe: { httpGet: { path: '/healthz', port: 'http' }, periodSeconds: 5 } }
+                : {}),
+            },
+          ],
+        },
+      },
+      strategy: spec.strategy,
+    },
+  });
 }
