@@ -1,5 +1,5 @@
 import type { Finding, ObservationRef } from './contracts/verdict-event.js';
-import type { Judgement } from './judge.js';
+import { isObservationGap, type Judgement } from './judge.js';
 import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {
@@ -90,35 +90,43 @@ export async function converge(
 /**
  * The verdict of a series of attempts: the last one decides. When it could not see everything,
  * the verdict is Inconclusive, whatever an earlier observation showed — a mismatch seen before
- * the reads started failing may have resolved since. Its findings say why; the last complete
- * observation's findings follow as evidence, marked with the observation they come from, and
- * throttling met on the way is named even when the deadline cut the last call short.
+ * the reads started failing may have resolved since. Its findings say why: the last attempt's,
+ * then every other gap met since the last complete observation (so throttling that preceded a
+ * call the deadline cut short is still named `Throttled`), then the last complete observation's
+ * findings as evidence. Findings from earlier attempts carry `earlierObservation`.
  */
 export function settle(history: readonly AttemptRecord[]): Pick<Converged, 'judgement' | 'evidence'> {
   const latest = history.at(-1);
   if (!latest) throw new Error('settle: no attempt was made');
   if (latest.judgement.complete) return { judgement: latest.judgement, evidence: latest };
-  const evidence = history.findLast((record) => sawAnything(record.observation));
 
   const lastComplete = history.findLast((record) => record.judgement.complete);
   const failedSince = history.slice(lastComplete ? lastComplete.attempt : 0, -1);
-  const hasThrottled = (record: AttemptRecord) =>
-    record.judgement.findings.some((finding) => finding.code === 'Throttled');
-  const throttled = hasThrottled(latest) ? undefined : failedSince.findLast(hasThrottled);
-  const earlier = [
-    ...(throttled ? fromEarlier(throttled, (finding) => finding.code === 'Throttled') : []),
-    ...(lastComplete ? fromEarlier(lastComplete, () => true) : []),
-  ];
+  const named = new Set(latest.judgement.findings.map(gapKey));
+  const otherGaps = failedSince.toReversed().flatMap((record) =>
+    fromEarlier(record, (finding) => {
+      const key = gapKey(finding);
+      if (!isObservationGap(finding) || named.has(key)) return false;
+      named.add(key);
+      return true;
+    }),
+  );
   return {
     judgement: {
       verdict: 'Inconclusive',
-      findings: [...latest.judgement.findings, ...earlier],
+      findings: [
+        ...latest.judgement.findings,
+        ...otherGaps,
+        ...(lastComplete ? fromEarlier(lastComplete, () => true) : []),
+      ],
       final: latest.judgement.final,
       complete: false,
     },
-    evidence,
+    evidence: history.findLast((record) => sawAnything(record.observation)),
   };
 }
+
+const gapKey = (finding: Finding) => `${finding.code} ${finding.resource}`;
 
 function fromEarlier(record: AttemptRecord, keep: (finding: Finding) => boolean): Finding[] {
   const earlierObservation: ObservationRef = { attempt: record.attempt, observedAt: record.observedAt };

@@ -148,6 +148,21 @@ describe('converge', () => {
     ]);
   });
 
+  it('names each gap met since the mismatch once, from its most recent attempt', async () => {
+    const malformed: Judgement = { ...throttled, findings: [finding('MalformedResponse')] };
+    const result = await run(
+      converge(hangsAfter(failed, throttled, malformed, throttled), { deadlineMs: 10_000, random: () => 1 }),
+    );
+    expect(
+      result.judgement.findings.map((item) => [item.code, item.earlierObservation?.attempt ?? 'last']),
+    ).toEqual([
+      ['ObservationError', 'last'],
+      ['Throttled', 4],
+      ['MalformedResponse', 3],
+      ['WeightMismatch', 1],
+    ]);
+  });
+
   it('a mismatch followed by throttling until the deadline is Inconclusive Throttled', async () => {
     const { attempt } = scripted(failed, throttled);
     const result = await run(converge(attempt, { deadlineMs: 5_000, random: () => 1 }));
