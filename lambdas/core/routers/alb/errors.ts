@@ -1,4 +1,5 @@
 import type { Finding } from '../../contracts/verdict-event.js';
+import { MalformedResponseError, malformedResponseFinding } from '../../malformed-response.js';
 import { THROTTLING_ERRORS } from './elb-api.js';
 
 const NOT_FOUND = /NotFound/;
@@ -28,6 +29,7 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
 
+  if (error instanceof MalformedResponseError) return malformedResponseFinding(error, context.resource);
   if (ACCESS_DENIED.has(name) || status === 403) {
     const permission =
       /not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(message)?.[1] ??
@@ -70,11 +72,13 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
       message: `the deadline passed while ELBv2 ${action ?? ''} was still in flight in ${context.region}`,
     };
   }
+  // A 5xx from a proxy has no AWS error code: the SDK calls it "Unknown", the status says more.
+  const http = status !== undefined && status >= 500 ? `HTTP ${status} ` : '';
   return {
     code: 'ObservationError',
     resource: context.resource,
     expected: 'an answer',
-    observed: name,
-    message: `ELBv2 ${action ?? ''} failed in ${context.region}: ${message}`,
+    observed: `${http}${name}`,
+    message: `ELBv2 ${action ?? ''} failed in ${context.region}: ${http}${message}`,
   };
 }

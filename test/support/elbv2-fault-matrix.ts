@@ -1,0 +1,314 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { beforeAll, describe, type ExpectStatic, it } from 'vitest';
+import { EXIT, runCli } from '../../cli/program.js';
+import { type Finding, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
+import { isObservationGap } from '../../lambdas/core/judge.js';
+import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
+import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
+import { verifyRollout } from '../../lambdas/core/verify.js';
+import { captureCliIo } from './cli-io.js';
+import { type Elbv2Sim, type IngressAlb, type IngressAlbSpec, startElbv2Sim } from './elbv2-sim/index.js';
+import {
+  ELBV2_WIRE_FAULTS,
+  type Elbv2Call,
+  type Elbv2WireFault,
+  elbv2WireFault,
+  expectedFindingCode,
+  VERIFIER_ELBV2_CALLS,
+} from './elbv2-sim/wire-faults.js';
+import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
+import { rolloutEvent } from './rollout-events.js';
+
+/**
+ * Issue 11 §1: faults on the wire never become verdicts. Every ELBv2 call the verifier makes ×
+ * every fault × three moments, through the real SDK over HTTP — a fault-injecting proxy in front
+ * of the ELBv2 simulator — on one path: the verify handler's (`verifyRollout` with the production
+ * converge settings scaled down) or the CLI's. The faults last until the deadline, so no complete
+ * observation follows them: the verdict must be Inconclusive, name the fault, and keep what the
+ * last complete observation saw as evidence from an earlier observation. Next to them, genuine
+ * failures through the same proxy must still fail.
+ */
+
+export const TIMINGS = ['before the first look', 'after a lagging first look', 'after convergence'] as const;
+type Timing = (typeof TIMINGS)[number];
+export type VerifierPath = 'verify handler' | 'CLI';
+
+const CHECKOUT: IngressAlbSpec = {
+  cluster: 'prod',
+  namespace: 'shop',
+  ingress: 'checkout',
+  stableService: 'checkout',
+  canaryService: 'checkout-canary',
+  servicePort: 80,
+  listeners: ['HTTP:80', 'HTTPS:443'],
+  targets: { stable: 3, canary: 1 },
+};
+/** A first look: discovery by name (load balancer, its target groups, their tags, listeners, rules ×2), then rules by ARN and target health ×2. */
+const FIRST_LOOK_REQUESTS = 9;
+/**
+ * Whole seconds only. Two leave a first look room to finish while two dozen cases share one CPU,
+ * and the faulted looks after it a second of their own.
+ */
+const DEADLINE_SECONDS = 2;
+/** Spread the first batch of concurrent cases over one deadline, so their first looks do not all compete for the CPU. */
+const STAGGERED_CASES = 56;
+const STAGGER_MS = (DEADLINE_SECONDS * 1000) / STAGGERED_CASES;
+/** The verify handler's converge settings (1 s doubling to 5 s), 5× faster. */
+const HANDLER_SETTINGS = { initialDelayMs: 200, maxDelayMs: 1_000 };
+
+function setWeights(sim: Elbv2Sim, alb: IngressAlb, canary: number): void {
+  for (const ruleArn of alb.ruleArns) {
+    sim.setRuleWeights(ruleArn, {
+      [alb.canaryTargetGroupArn]: canary,
+      [alb.stableTargetGroupArn]: 100 - canary,
+    });
+  }
+}
+
+/** The controller re-creates the rules (new ARNs): the cached topology goes stale and discovery runs again. */
+function recreateRules(sim: Elbv2Sim, alb: IngressAlb, canary: number): void {
+  for (const listener of alb.listeners) {
+    sim.deleteRule(listener.ruleArn);
+    sim.addRule(listener.listenerArn, {
+      priority: 1,
+      conditions: [{ field: 'path-pattern', values: ['/*'] }],
+      actions: [
+        {
+          type: 'forward',
+          targetGroups: [
+            { targetGroupArn: alb.stableTargetGroupArn, weight: 100 - canary },
+            { targetGroupArn: alb.canaryTargetGroupArn, weight: canary },
+          ],
+        },
+      ],
+    });
+  }
+}
+
+/** The verdict for shop/checkout at canary 20, through the proxy; the CLI's exit code must agree with it. */
+async function verdictVia(path: VerifierPath, endpoint: string): Promise<VerdictEventDetail> {
+  if (path === 'verify handler') {
+    const alb = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint }));
+    return await verifyRollout(
+      rolloutEvent({ deadlineSeconds: DEADLINE_SECONDS }),
+      { alb },
+      HANDLER_SETTINGS,
+    );
+  }
+  const run = captureCliIo();
+  const code = await runCli(
+    [
+      'verify',
+      '--rollout',
+      'shop/checkout',
+      '--canary-weight',
+      '20',
+      '--cluster',
+      'prod',
+      '--region',
+      'eu-west-1',
+      '--endpoint-url',
+      endpoint,
+      '--timeout',
+      `${DEADLINE_SECONDS}s`,
+      '--json',
+    ],
+    run.io,
+  );
+  const verdict = VerdictEventDetail.parse(JSON.parse(run.stdout()));
+  if (code !== EXIT[verdict.verdict]) throw new Error(`exit ${code} for a ${verdict.verdict} verdict`);
+  return verdict;
+}
+
+/** A simulator seeded with shop/checkout's ALB, behind a fault proxy; both closed after `use`. */
+async function withProxiedAlb<T>(
+  spec: Partial<IngressAlbSpec>,
+  use: (sim: Elbv2Sim, alb: IngressAlb, proxy: FaultProxy) => Promise<T>,
+): Promise<T> {
+  const sim = await startElbv2Sim({ rateLimit: false });
+  const alb = sim.addIngressAlb({ ...CHECKOUT, ...spec });
+  const proxy = await startFaultProxy({ upstream: sim.endpoint });
+  try {
+    return await use(sim, alb, proxy);
+  } finally {
+    await proxy.close();
+    await sim.close();
+  }
+}
+
+/**
+ * One case: the ALB at the step's weights (before the first look) or lagging at 0 — and, after
+ * convergence, at the step's weights once the first look is done. The fault is armed from the
+ * start or right after the first look's requests; on a discovery call, the rules are re-created
+ * then so that discovery runs again, through the fault.
+ */
+function runCase(
+  path: VerifierPath,
+  call: Elbv2Call,
+  fault: Elbv2WireFault,
+  timing: Timing,
+): Promise<Outcome> {
+  const lagging = timing !== 'before the first look';
+  return withProxiedAlb({ canaryWeight: lagging ? 0 : 20 }, async (sim, alb, proxy) => {
+    const arm = () => {
+      proxy.inject({ match: call.match, fault: elbv2WireFault(fault, call.action) });
+      const canary = timing === 'after convergence' ? 20 : 0;
+      setWeights(sim, alb, canary);
+      if (call.discovery) recreateRules(sim, alb, canary);
+    };
+    if (lagging) {
+      proxy.tap((_, index) => {
+        if (index === FIRST_LOOK_REQUESTS) arm();
+      });
+    } else arm();
+    return { verdict: await verdictVia(path, proxy.url), proxy };
+  });
+}
+
+const describeFinding = (finding: Finding) =>
+  `${finding.code}${finding.earlierObservation ? ` (observation ${finding.earlierObservation.attempt})` : ''}: ${finding.message}`;
+
+interface Outcome {
+  verdict: VerdictEventDetail;
+  proxy: FaultProxy;
+}
+
+/**
+ * Why a run says nothing about the fault: the machine (shared, two cores) stalled it so long that
+ * the faulted look never happened or its answer came after the deadline. Timing, not verdicts,
+ * decides this, so such a run is repeated rather than judged; every verdict it produced is sound.
+ */
+function starvation({ verdict, proxy }: Outcome, fault: Elbv2WireFault): string | undefined {
+  if (!proxy.requests.some((request) => request.fault !== undefined)) {
+    return `the fault was never reached before the deadline (${proxy.requests.length} requests)`;
+  }
+  const gaps = verdict.findings.filter(isObservationGap);
+  const expected = expectedFindingCode(fault);
+  if (!gaps.some((gap) => gap.code === expected) && gaps.every((gap) => gap.observed === 'deadline')) {
+    return 'the faulted answer arrived after the deadline';
+  }
+  return undefined;
+}
+
+const MAX_RUNS = 3;
+
+async function runUnstarved(
+  path: VerifierPath,
+  call: Elbv2Call,
+  fault: Elbv2WireFault,
+  timing: Timing,
+): Promise<Outcome & { starved?: string }> {
+  for (let run = 1; ; run++) {
+    const outcome = await runCase(path, call, fault, timing);
+    const starved = starvation(outcome, fault);
+    if (!starved) return outcome;
+    if (run === MAX_RUNS) return { ...outcome, starved: `${starved}, ${MAX_RUNS} runs in a row` };
+  }
+}
+
+function expectFaultIsNotAVerdict(
+  expect: ExpectStatic,
+  { verdict, starved }: Outcome & { starved?: string },
+  fault: Elbv2WireFault,
+  timing: Timing,
+): void {
+  const findings = verdict.findings.map(describeFinding).join(', ');
+  expect(starved, findings).toBeUndefined();
+  expect(verdict.verdict, findings).toBe('Inconclusive');
+
+  // Why: gaps only, the fault's among them. A definite finding appears only as earlier evidence.
+  const reasons = verdict.findings.filter(
+    (finding) => finding.earlierObservation === undefined || isObservationGap(finding),
+  );
+  expect(reasons.every(isObservationGap), findings).toBe(true);
+  expect(
+    reasons.map((finding) => finding.code),
+    findings,
+  ).toContain(expectedFindingCode(fault));
+
+  const mismatches = verdict.findings.filter((finding) => finding.code === 'WeightMismatch');
+  if (timing === 'before the first look') {
+    expect(mismatches, findings).toEqual([]);
+    expect(verdict.evidence, 'nothing was seen').toBeUndefined();
+  } else {
+    // The lagging first look was complete: its mismatch on both listeners is kept, marked as such.
+    expect(
+      mismatches.map((finding) => finding.earlierObservation?.attempt),
+      findings,
+    ).toEqual([1, 1]);
+    expect(verdict.evidence).toMatchObject({ attempt: 1, complete: true });
+  }
+}
+
+/**
+ * The matrix on one path, at the given timings. Before it, one clean verification on that path:
+ * the SDK loads parts of itself on first use, which would otherwise slow the first cases' looks.
+ */
+export function describeElbv2FaultMatrix(path: VerifierPath, timings: readonly Timing[] = TIMINGS): void {
+  describe(`${path}: ELBv2 faults on the wire never become verdicts`, () => {
+    const cases = VERIFIER_ELBV2_CALLS.flatMap((call) =>
+      ELBV2_WIRE_FAULTS.flatMap((fault) => timings.map((timing) => ({ call, fault, timing }))),
+    );
+
+    beforeAll(async () => {
+      await withProxiedAlb({ canaryWeight: 20 }, (_, __, proxy) => verdictVia(path, proxy.url));
+    });
+
+    it('covers every call the verifier makes × every fault × each timing', ({ expect }) => {
+      expect(cases).toHaveLength(7 * 8 * timings.length);
+    });
+
+    describe.concurrent('Inconclusive, naming the fault, the last complete observation kept as earlier evidence', () => {
+      cases.forEach(({ call, fault, timing }, index) => {
+        it(`${call.name}, ${fault}, ${timing}`, async ({ expect }) => {
+          // The first cases would all start (and look) at once; later ones start as others end.
+          await sleep(index < STAGGERED_CASES ? index * STAGGER_MS : 0);
+          expectFaultIsNotAVerdict(expect, await runUnstarved(path, call, fault, timing), fault, timing);
+        });
+      });
+    });
+  });
+
+  describe.concurrent(`${path}: genuine failures through the same proxy still fail`, () => {
+    it('a wrong split in a complete last observation is Failed', async ({ expect }) => {
+      const verdict = await withProxiedAlb({ canaryWeight: 0 }, (_, __, proxy) =>
+        verdictVia(path, proxy.url),
+      );
+      expect(verdict.verdict).toBe('Failed');
+      expect(verdict.findings.map((finding) => [finding.code, finding.earlierObservation])).toEqual([
+        ['WeightMismatch', undefined],
+        ['WeightMismatch', undefined],
+      ]);
+      expect(verdict.evidence).toMatchObject({ attempt: verdict.attempts, complete: true });
+    });
+
+    it('an empty target group carrying weight (<TargetHealthDescriptions/>) is Failed', async ({
+      expect,
+    }) => {
+      const verdict = await withProxiedAlb(
+        { canaryWeight: 20, targets: { stable: 3, canary: 0 } },
+        (_, __, proxy) => verdictVia(path, proxy.url),
+      );
+      expect(verdict.verdict).toBe('Failed');
+      expect(verdict.findings).toMatchObject([
+        {
+          code: 'InsufficientHealthyTargets',
+          expected: 1,
+          observed: 0,
+          message: expect.stringContaining('no registered targets'),
+        },
+      ]);
+    });
+
+    it('the same ALB without a fault is Succeeded', async ({ expect }) => {
+      const verdict = await withProxiedAlb({ canaryWeight: 20 }, (_, __, proxy) =>
+        verdictVia(path, proxy.url),
+      );
+      expect(verdict).toMatchObject({
+        verdict: 'Succeeded',
+        findings: [],
+        evidence: { attempt: 1, complete: true },
+      });
+    });
+  });
+}
