@@ -96,8 +96,8 @@ export async function converge(
  * findings as evidence. Findings from earlier attempts carry `earlierObservation`.
  */
 export function settle(history: readonly AttemptRecord[]): Pick<Converged, 'judgement' | 'evidence'> {
-  const latest = history.at(-1);
-  if (!latest) throw new Error('settle: no attempt was made');
+  // Never empty: converge makes at least one attempt.
+  const latest = history[history.length - 1] as AttemptRecord;
   if (latest.judgement.complete) return { judgement: latest.judgement, evidence: latest };
 
   const lastComplete = history.findLast((record) => record.judgement.complete);

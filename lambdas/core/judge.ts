@@ -112,9 +112,9 @@ function unobservedParts(observation: Observation): Finding[] {
       {
         code: 'ObservationError',
         resource: `${observation.router} routes`,
-        expected: "at least one route carrying the rollout's traffic",
+        expected: 'a route',
         observed: 'none',
-        message: `the ${observation.router} observation saw no route carrying the rollout's traffic and reported no reason: nothing was verified`,
+        message: `the ${observation.router} observation saw no route and gave no reason: nothing was verified`,
       },
     ];
   }
@@ -132,7 +132,7 @@ function unobservedParts(observation: Observation): Finding[] {
     resource,
     expected: 'its target health',
     observed: 'not read',
-    message: `${resource} carries weight but its target health was not observed`,
+    message: `${resource} carries weight, its target health was not read`,
   }));
 }
 

@@ -24,8 +24,8 @@ export function malformedResponseFinding(error: MalformedResponseError, resource
   return {
     code: 'MalformedResponse',
     resource,
-    expected: `a well-formed answer to ${error.call}`,
+    expected: 'a well-formed answer',
     observed: error.problem,
-    message: `${error.call} answered with something that is not an answer (${error.problem}): nothing was observed, and nothing is concluded from it`,
+    message: `${error.call}: ${error.problem} — not an answer, so nothing is concluded from it`,
   };
 }

@@ -104,7 +104,7 @@ describe('ElbApi: an answer or not', () => {
       fault: { kind: 'respond', status: 200, contentType: 'text/xml', body: onlyTheFirst },
       times: 1,
     });
-    await expect(api.rulesByArn(asked)).rejects.toThrow(/answered without 1 of the 2 rule ARNs/);
+    await expect(api.rulesByArn(asked)).rejects.toThrow(/answered without 1 of the 2 asked for/);
     remove();
     await expect(api.rulesByArn(asked)).resolves.toHaveLength(2);
   });

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/program.js';
 import { type Finding, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
@@ -16,6 +15,7 @@ import {
   expectedFindingCode,
   VERIFIER_ELBV2_CALLS,
 } from './elbv2-sim/wire-faults.js';
+import { type FaultOutcome, runUnstarved, staggeredStart, TIMINGS, type Timing } from './fault-matrix.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { rolloutEvent } from './rollout-events.js';
 
@@ -29,8 +29,6 @@ import { rolloutEvent } from './rollout-events.js';
  * failures through the same proxy must still fail.
  */
 
-export const TIMINGS = ['before the first look', 'after a lagging first look', 'after convergence'] as const;
-type Timing = (typeof TIMINGS)[number];
 export type VerifierPath = 'verify handler' | 'CLI';
 
 const CHECKOUT: IngressAlbSpec = {
@@ -50,9 +48,8 @@ const FIRST_LOOK_REQUESTS = 9;
  * and the faulted looks after it a second of their own.
  */
 const DEADLINE_SECONDS = 2;
-/** Spread the first batch of concurrent cases over one deadline, so their first looks do not all compete for the CPU. */
-const STAGGERED_CASES = 56;
-const STAGGER_MS = (DEADLINE_SECONDS * 1000) / STAGGERED_CASES;
+/** Cases in flight at once: they mostly wait for their deadline, each with its own simulator and proxy. */
+export const CONCURRENCY = 56;
 /** The verify handler's converge settings (1 s doubling to 5 s), 5× faster. */
 const HANDLER_SETTINGS = { initialDelayMs: 200, maxDelayMs: 1_000 };
 
@@ -147,7 +144,7 @@ function runCase(
   call: Elbv2Call,
   fault: Elbv2WireFault,
   timing: Timing,
-): Promise<Outcome> {
+): Promise<FaultOutcome> {
   const lagging = timing !== 'before the first look';
   return withProxiedAlb({ canaryWeight: lagging ? 0 : 20 }, async (sim, alb, proxy) => {
     const arm = () => {
@@ -168,47 +165,13 @@ function runCase(
 const describeFinding = (finding: Finding) =>
   `${finding.code}${finding.earlierObservation ? ` (observation ${finding.earlierObservation.attempt})` : ''}: ${finding.message}`;
 
-interface Outcome {
-  verdict: VerdictEventDetail;
-  proxy: FaultProxy;
-}
-
-/**
- * Why a run says nothing about the fault: the machine (shared, two cores) stalled it so long that
- * the faulted look never happened or its answer came after the deadline. Timing, not verdicts,
- * decides this, so such a run is repeated rather than judged; every verdict it produced is sound.
- */
-function starvation({ verdict, proxy }: Outcome, fault: Elbv2WireFault): string | undefined {
-  if (!proxy.requests.some((request) => request.fault !== undefined)) {
-    return `the fault was never reached before the deadline (${proxy.requests.length} requests)`;
-  }
-  const gaps = verdict.findings.filter(isObservationGap);
-  const expected = expectedFindingCode(fault);
-  if (!gaps.some((gap) => gap.code === expected) && gaps.every((gap) => gap.observed === 'deadline')) {
-    return 'the faulted answer arrived after the deadline';
-  }
-  return undefined;
-}
-
-const MAX_RUNS = 3;
-
-async function runUnstarved(
-  path: VerifierPath,
-  call: Elbv2Call,
-  fault: Elbv2WireFault,
-  timing: Timing,
-): Promise<Outcome & { starved?: string }> {
-  for (let run = 1; ; run++) {
-    const outcome = await runCase(path, call, fault, timing);
-    const starved = starvation(outcome, fault);
-    if (!starved) return outcome;
-    if (run === MAX_RUNS) return { ...outcome, starved: `${starved}, ${MAX_RUNS} runs in a row` };
-  }
+async function runUnstarvedCase(path: VerifierPath, call: Elbv2Call, fault: Elbv2WireFault, timing: Timing) {
+  return await runUnstarved(() => runCase(path, call, fault, timing), expectedFindingCode(fault));
 }
 
 function expectFaultIsNotAVerdict(
   expect: ExpectStatic,
-  { verdict, starved }: Outcome & { starved?: string },
+  { verdict, starved }: FaultOutcome & { starved?: string },
   fault: Elbv2WireFault,
   timing: Timing,
 ): void {
@@ -261,9 +224,8 @@ export function describeElbv2FaultMatrix(path: VerifierPath, timings: readonly T
     describe.concurrent('Inconclusive, naming the fault, the last complete observation kept as earlier evidence', () => {
       cases.forEach(({ call, fault, timing }, index) => {
         it(`${call.name}, ${fault}, ${timing}`, async ({ expect }) => {
-          // The first cases would all start (and look) at once; later ones start as others end.
-          await sleep(index < STAGGERED_CASES ? index * STAGGER_MS : 0);
-          expectFaultIsNotAVerdict(expect, await runUnstarved(path, call, fault, timing), fault, timing);
+          await staggeredStart(index, CONCURRENCY, DEADLINE_SECONDS * 1000);
+          expectFaultIsNotAVerdict(expect, await runUnstarvedCase(path, call, fault, timing), fault, timing);
         });
       });
     });

@@ -37,8 +37,11 @@ export type Fault =
   | { kind: 'hang' }
   /** Reset the connection without forwarding the request. */
   | { kind: 'reset' }
-  /** Forward the request (the service applies it), then reset the connection: the answer is lost. */
-  | { kind: 'lose-answer' }
+  /**
+   * Forward the request (the service applies it), then lose the answer: reset the connection
+   * (default), or keep it open in silence until the client's timeout gives up.
+   */
+  | { kind: 'lose-answer'; then?: 'reset' | 'silence' }
   /** Answer in the service's place. */
   | { kind: 'respond'; status: number; contentType?: string; headers?: Record<string, string>; body: string }
   /** Forward, then change the service's answer body (status and content type kept). */
@@ -184,10 +187,13 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const fault = faultFor(request);
     entry.fault = fault?.kind;
 
+    const hang = () => {
+      hanging.add(response);
+      response.on('close', () => hanging.delete(response));
+    };
     switch (fault?.kind) {
       case 'hang':
-        hanging.add(response);
-        response.on('close', () => hanging.delete(response));
+        hang();
         return;
       case 'reset':
         reset(incoming.socket);
@@ -203,7 +209,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       default: {
         const answer = await forward(request);
         if (fault?.kind === 'lose-answer') {
-          reset(incoming.socket);
+          if (fault.then === 'silence') hang();
+          else reset(incoming.socket);
           return;
         }
         const body = fault?.kind === 'rewrite' ? fault.body(answer.body.toString('utf8')) : answer.body;

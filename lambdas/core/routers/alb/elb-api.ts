@@ -13,6 +13,7 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { markThrottledCall } from '../../cut-short.js';
 import { MalformedResponseError } from '../../malformed-response.js';
 
 export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
@@ -119,7 +120,7 @@ export class ElbApi {
       this.client.send(new DescribeLoadBalancersCommand({ Names: names }), { abortSignal }),
     );
     const loadBalancers = out.LoadBalancers ?? [];
-    answeredFor('DescribeLoadBalancers', 'names', names, loadBalancers, (lb) => lb.LoadBalancerName);
+    answeredFor('DescribeLoadBalancers', names, loadBalancers, (lb) => lb.LoadBalancerName);
     return loadBalancers;
   }
 
@@ -192,7 +193,7 @@ export class ElbApi {
       this.client.send(new DescribeRulesCommand({ RuleArns: ruleArns }), { abortSignal }),
     );
     const rules = out.Rules ?? [];
-    answeredFor('DescribeRules', 'rule ARNs', ruleArns, rules, (rule) => rule.RuleArn);
+    answeredFor('DescribeRules', ruleArns, rules, (rule) => rule.RuleArn);
     return rules;
   }
 
@@ -206,13 +207,7 @@ export class ElbApi {
   /** Every ARN asked for is answered (AWS fails the whole call with TargetGroupNotFound otherwise). */
   async targetGroupsByArn(targetGroupArns: string[], abortSignal?: AbortSignal): Promise<TargetGroup[]> {
     const groups = await this.collectTargetGroups({ TargetGroupArns: targetGroupArns }, abortSignal);
-    answeredFor(
-      'DescribeTargetGroups',
-      'target group ARNs',
-      targetGroupArns,
-      groups,
-      (group) => group.TargetGroupArn,
-    );
+    answeredFor('DescribeTargetGroups', targetGroupArns, groups, (group) => group.TargetGroupArn);
     return groups;
   }
 
@@ -249,13 +244,7 @@ export class ElbApi {
     );
     const descriptions = results.flatMap((result) => result.TagDescriptions ?? []);
     // One description per resource, tagged or not (AWS fails the call for an unknown ARN).
-    answeredFor(
-      'DescribeTags',
-      'resource ARNs',
-      resourceArns,
-      descriptions,
-      (description) => description.ResourceArn,
-    );
+    answeredFor('DescribeTags', resourceArns, descriptions, (description) => description.ResourceArn);
     const tags = new Map<string, Record<string, string>>();
     for (const description of descriptions) {
       if (description.ResourceArn) tags.set(description.ResourceArn, tagRecord(description));
@@ -326,14 +315,13 @@ function actionOf(context: { commandName?: string }): string {
 
 /** Names the failed call's action on the error (findings must name the IAM action to grant). */
 function labelledError(error: unknown, action: string, throttledDuringCall = false): unknown {
-  if (error instanceof Error) Object.assign(error, { elbAction: action, throttledDuringCall });
-  return error;
+  if (error instanceof Error) Object.assign(error, { elbAction: action });
+  return markThrottledCall(error, throttledDuringCall);
 }
 
 /** Throws when a by-name or by-ARN answer leaves out some of what was asked for. */
 function answeredFor<T>(
   action: string,
-  what: string,
   asked: readonly string[],
   answered: readonly T[],
   keyOf: (item: T) => string | undefined,
@@ -344,7 +332,7 @@ function answeredFor<T>(
   throw labelledError(
     new MalformedResponseError(
       `ELBv2 ${action}`,
-      `answered without ${missing.length} of the ${asked.length} ${what} asked for (${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''})`,
+      `answered without ${missing.length} of the ${asked.length} asked for (${missing[0]}${missing.length > 1 ? ', …' : ''})`,
     ),
     action,
   );
@@ -374,6 +362,6 @@ function describeHttp(response: unknown): string {
     statusCode?: number;
     headers?: Record<string, string>;
   };
-  const type = headers?.['content-type'] ?? headers?.['Content-Type'];
+  const type = headers?.['content-type'];
   return `HTTP ${statusCode ?? '?'}${type ? ` (${type})` : ''}`;
 }

@@ -1,0 +1,56 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { FindingCode, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
+import { isObservationGap } from '../../lambdas/core/judge.js';
+import type { FaultProxy } from './fault-proxy.js';
+
+/**
+ * What the fault matrices (ELBv2, Kubernetes) share: the moments a fault starts, how a case that the
+ * machine starved of time is told apart from a wrong verdict, and how the first cases are spread.
+ */
+
+export const TIMINGS = ['before the first look', 'after a lagging first look', 'after convergence'] as const;
+export type Timing = (typeof TIMINGS)[number];
+
+export interface FaultOutcome {
+  verdict: VerdictEventDetail;
+  proxy: FaultProxy;
+}
+
+/**
+ * Why a run says nothing about the fault: the machine (shared, two cores) stalled it so long that
+ * the faulted look never happened or its answer came after the deadline. Timing, not verdicts,
+ * decides this, so such a run is repeated rather than judged.
+ */
+export function starvation({ verdict, proxy }: FaultOutcome, expected: FindingCode): string | undefined {
+  if (!proxy.requests.some((request) => request.fault !== undefined)) {
+    return `the fault was never reached before the deadline (${proxy.requests.length} requests)`;
+  }
+  const gaps = verdict.findings.filter(isObservationGap);
+  if (!gaps.some((gap) => gap.code === expected) && gaps.every((gap) => gap.observed === 'deadline')) {
+    return 'the faulted answer arrived after the deadline';
+  }
+  return undefined;
+}
+
+const MAX_RUNS = 3;
+
+/** Runs a case until it is not starved (at most three times); `starved` says why when it always was. */
+export async function runUnstarved(
+  run: () => Promise<FaultOutcome>,
+  expected: FindingCode,
+): Promise<FaultOutcome & { starved?: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await run();
+    const starved = starvation(outcome, expected);
+    if (!starved) return outcome;
+    if (attempt === MAX_RUNS) return { ...outcome, starved: `${starved}, ${MAX_RUNS} runs in a row` };
+  }
+}
+
+/**
+ * The first `concurrency` cases of a concurrent describe would all start, and look, at once; spread
+ * them over one deadline (later ones start as others end).
+ */
+export async function staggeredStart(index: number, concurrency: number, deadlineMs: number): Promise<void> {
+  if (index < concurrency) await sleep((index * deadlineMs) / concurrency);
+}
