@@ -86,6 +86,18 @@ const storedRollout = () =>
   sim.object('argoproj.io/v1alpha1', 'rollouts', 'shop', 'checkout') as StoredRollout | undefined;
 const rv = () => String(storedRollout()?.metadata.resourceVersion);
 
+/** The API, with the stored Rollout replaced by `rollout` right after the callback's first GET. */
+function changedAfterFirstGet(rollout: Record<string, unknown>): KubeApi {
+  let reads = 0;
+  return {
+    async request(request) {
+      const answer = await api.request(request);
+      if (request.method === 'GET' && ++reads === 1) sim.put(rolloutObject(rollout));
+      return answer as never;
+    },
+  };
+}
+
 describe('callback against the Kubernetes API fake: abort', () => {
   it('aborts a Failed step with one conditional status merge patch, then records the finding and the abort', async () => {
     await cluster();
@@ -142,16 +154,9 @@ describe('callback against the Kubernetes API fake: abort', () => {
   it('never aborts a revision that appears between its GET and its PATCH (409 Conflict → re-read → skip)', async () => {
     await cluster();
     // Argo starts revision 4 right after the callback read revision 3.
-    let reads = 0;
-    const racing: KubeApi = {
-      async request(request) {
-        const answer = await api.request(request);
-        if (request.method === 'GET' && ++reads === 1) {
-          sim.put(rolloutObject({ metadata: { annotations: { 'rollout.argoproj.io/revision': '4' } } }));
-        }
-        return answer as never;
-      },
-    };
+    const racing = changedAfterFirstGet({
+      metadata: { annotations: { 'rollout.argoproj.io/revision': '4' } },
+    });
     const outcome = await respond(verdictDetail({ verdict: 'Failed' }), DEFAULT_POLICY, racing);
 
     expect(outcome.action).toBe('none');
@@ -446,17 +451,8 @@ describe('callback against the Kubernetes API fake: a write whose answer was los
 
   it("a 409 with no lost answer is someone else's change: another party's abort stays theirs", async () => {
     await cluster();
-    let reads = 0;
-    const racing: KubeApi = {
-      async request(request) {
-        const answer = await api.request(request);
-        if (request.method === 'GET' && ++reads === 1) {
-          // Someone aborts by hand right after the callback's GET.
-          sim.put(rolloutObject({ status: { abort: true } }));
-        }
-        return answer as never;
-      },
-    };
+    // Someone aborts by hand right after the callback's GET.
+    const racing = changedAfterFirstGet({ status: { abort: true } });
     const outcome = await respond(verdictDetail({ verdict: 'Failed' }), DEFAULT_POLICY, racing);
     expect(outcome).toMatchObject({ action: 'none', reason: 'the Rollout is already aborted' });
   });

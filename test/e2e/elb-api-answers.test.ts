@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../lambdas/core/malformed-response.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import type { ElbApi } from '../../lambdas/core/routers/alb/elb-api.js';
+import { CHECKOUT_INGRESS } from '../support/elbv2-sim/checkout.js';
 import { ELBV2_XMLNS, type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-sim/index.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 
@@ -19,16 +20,7 @@ let api: ElbApi;
 
 beforeAll(async () => {
   sim = await startElbv2Sim({ rateLimit: false });
-  alb = sim.addIngressAlb({
-    cluster: 'prod',
-    namespace: 'shop',
-    ingress: 'checkout',
-    stableService: 'checkout',
-    canaryService: 'checkout-canary',
-    servicePort: 80,
-    canaryWeight: 20,
-    targets: { stable: 2, canary: 0 },
-  });
+  alb = sim.addIngressAlb({ ...CHECKOUT_INGRESS, canaryWeight: 20, targets: { stable: 2, canary: 0 } });
   proxy = await startFaultProxy({ upstream: sim.endpoint });
   api = createElbApi({ region: 'eu-west-1', endpoint: proxy.url, maxAttempts: 1 });
 });

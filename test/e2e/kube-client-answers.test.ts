@@ -91,7 +91,7 @@ describe('Kubernetes client: an answer or not', () => {
       getObject(api, ROLLOUT),
     );
     expect(error).toBeInstanceOf(MalformedResponseError);
-    expect((error as Error).message).toContain('HTTP 404 (text/html; charset=utf-8)');
+    expect((error as Error).message).toContain('HTTP 404 (text/html)');
     expect(isKubeStatus(error, 404)).toBe(false);
     expect(findingFromKubeError(error, 'rollout/shop/checkout').code).toBe('MalformedResponse');
   });

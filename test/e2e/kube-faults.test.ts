@@ -11,7 +11,9 @@ import { IstioRouter } from '../../lambdas/core/routers/istio/router.js';
 import { type Routers, verifyRollout } from '../../lambdas/core/verify.js';
 import { type Elbv2Sim, startElbv2Sim } from '../support/elbv2-sim/index.js';
 import {
+  CASE_TIMEOUT_MS,
   type FaultOutcome,
+  FIRST_DEADLINE_SECONDS,
   runUnstarved,
   staggeredStart,
   TIMINGS,
@@ -25,13 +27,9 @@ import {
   type KubeSim,
   startKubeSim,
 } from '../support/kube-sim/index.js';
-import {
-  expectedKubeFindingCode,
-  KUBE_WIRE_FAULTS,
-  type KubeWireFault,
-  kubeWireFault,
-} from '../support/kube-sim/wire-faults.js';
+import { KUBE_WIRE_FAULTS, type KubeWireFault, kubeWireFault } from '../support/kube-sim/wire-faults.js';
 import { rolloutEvent } from '../support/rollout-events.js';
+import { expectedFindingCode } from '../support/wire-faults.js';
 
 /**
  * Issue 11 §1 for the Kubernetes reads: every read of the mesh routers (Istio VirtualService,
@@ -45,7 +43,6 @@ const CONCURRENCY = 48;
 vi.setConfig({ maxConcurrency: CONCURRENCY });
 
 const NS = 'shop';
-const DEADLINE_SECONDS = 2;
 /** The verify handler's converge settings (1 s doubling to 5 s), 5× faster. */
 const CONVERGE = { initialDelayMs: 200, maxDelayMs: 1_000 };
 /** The verify function's Kubernetes client (5 s per attempt, 4 attempts, 200 ms doubling to 3 s), 5× faster. */
@@ -118,7 +115,6 @@ const mapping = (name: string, service: string, weight?: number) =>
 
 const istioEvent = (traffic: Partial<Extract<RolloutEventDetail['traffic'], { router: 'istio' }>>) =>
   rolloutEvent({
-    deadlineSeconds: DEADLINE_SECONDS,
     traffic: { router: 'istio', virtualServices: [{ name: 'reviews', routes: ['primary'] }], ...traffic },
   });
 
@@ -197,7 +193,6 @@ const SCENARIOS: Scenario[] = [
       kind: 'get',
       match: getOf(`/mappings/${name}`),
       event: rolloutEvent({
-        deadlineSeconds: DEADLINE_SECONDS,
         traffic: {
           router: 'ambassador',
           mappings: ['checkout'],
@@ -218,7 +213,7 @@ const SCENARIOS: Scenario[] = [
     read: "ALB: list the Services' EndpointSlices (registrations)",
     kind: 'list',
     match: getOf('/endpointslices'),
-    event: rolloutEvent({ deadlineSeconds: DEADLINE_SECONDS }),
+    event: rolloutEvent(),
     async stage(kube, api, canary) {
       const elb: Elbv2Sim = await startElbv2Sim({ rateLimit: false });
       const alb = elb.addIngressAlb({
@@ -281,7 +276,12 @@ async function proxiedCluster(objects: KubeObject[] = []) {
  * after convergence, at the step's weights once the first look is done; the fault armed from the
  * start or right after the first look.
  */
-async function runCase(scenario: Scenario, fault: KubeWireFault, timing: Timing): Promise<FaultOutcome> {
+async function runCase(
+  scenario: Scenario,
+  fault: KubeWireFault,
+  timing: Timing,
+  deadlineSeconds: number,
+): Promise<FaultOutcome> {
   const cluster = await proxiedCluster();
   const lagging = timing !== 'before the first look';
   const stage = await scenario.stage(cluster.kube, cluster.api, lagging ? 0 : 20);
@@ -291,7 +291,7 @@ async function runCase(scenario: Scenario, fault: KubeWireFault, timing: Timing)
   };
   if (!lagging) arm();
   try {
-    const verdict = await verifyRollout(scenario.event, stage.routers, {
+    const verdict = await verifyRollout({ ...scenario.event, deadlineSeconds }, stage.routers, {
       ...CONVERGE,
       onAttempt: ({ attempt }) => {
         if (lagging && attempt === 1) arm();
@@ -321,7 +321,7 @@ function expectFaultIsNotAVerdict(
   expect(
     verdict.findings.filter(isObservationGap).map((finding) => finding.code),
     findings,
-  ).toContain(expectedKubeFindingCode(fault));
+  ).toContain(expectedFindingCode(fault));
   const definite = verdict.findings.filter((finding) => !isUnobservable(finding));
   if (timing === 'before the first look') {
     // The cluster is right: nothing definite can be seen, whatever the fault hides.
@@ -348,11 +348,11 @@ describe('Kubernetes faults on the wire never become verdicts', () => {
 
   describe.concurrent('Inconclusive, naming the fault, the last complete observation kept as earlier evidence', () => {
     cases.forEach(({ scenario, fault, timing }, index) => {
-      it(`${scenario.read}, ${fault}, ${timing}`, async ({ expect }) => {
-        await staggeredStart(index, CONCURRENCY, DEADLINE_SECONDS * 1000);
+      it(`${scenario.read}, ${fault}, ${timing}`, { timeout: CASE_TIMEOUT_MS }, async ({ expect }) => {
+        await staggeredStart(index, CONCURRENCY, FIRST_DEADLINE_SECONDS * 1000);
         const outcome = await runUnstarved(
-          () => runCase(scenario, fault, timing),
-          expectedKubeFindingCode(fault),
+          (deadlineSeconds) => runCase(scenario, fault, timing, deadlineSeconds),
+          expectedFindingCode(fault),
         );
         expectFaultIsNotAVerdict(expect, outcome, fault, timing);
       });
@@ -370,7 +370,11 @@ describe.concurrent('genuine answers through the same proxy still decide', () =>
     const stage = await scenario.stage(cluster.kube, cluster.api, canary);
     seed(cluster.kube);
     try {
-      return await verifyRollout(scenario.event, stage.routers, CONVERGE);
+      return await verifyRollout(
+        { ...scenario.event, deadlineSeconds: FIRST_DEADLINE_SECONDS },
+        stage.routers,
+        CONVERGE,
+      );
     } finally {
       await stage.close();
       await cluster.close();
@@ -398,7 +402,11 @@ describe.concurrent('genuine answers through the same proxy still decide', () =>
   }) => {
     const cluster = await proxiedCluster([mapping('checkout', 'checkout:80')]);
     try {
-      const verdict = await verifyRollout(canaryMappingRead.event, ambassador(cluster.api), CONVERGE);
+      const verdict = await verifyRollout(
+        { ...canaryMappingRead.event, deadlineSeconds: FIRST_DEADLINE_SECONDS },
+        ambassador(cluster.api),
+        CONVERGE,
+      );
       expect(verdict.verdict).toBe('Failed');
       expect(verdict.findings.map((finding) => finding.code)).toEqual([
         'WeightMismatch',

@@ -6,18 +6,27 @@ import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
 import { verifyRollout } from '../../lambdas/core/verify.js';
 import { captureCliIo } from './cli-io.js';
+import { CHECKOUT_INGRESS, checkoutVerifyArgs } from './elbv2-sim/checkout.js';
 import { type Elbv2Sim, type IngressAlb, type IngressAlbSpec, startElbv2Sim } from './elbv2-sim/index.js';
 import {
   ELBV2_WIRE_FAULTS,
   type Elbv2Call,
   type Elbv2WireFault,
   elbv2WireFault,
-  expectedFindingCode,
   VERIFIER_ELBV2_CALLS,
 } from './elbv2-sim/wire-faults.js';
-import { type FaultOutcome, runUnstarved, staggeredStart, TIMINGS, type Timing } from './fault-matrix.js';
+import {
+  CASE_TIMEOUT_MS,
+  type FaultOutcome,
+  FIRST_DEADLINE_SECONDS,
+  runUnstarved,
+  staggeredStart,
+  TIMINGS,
+  type Timing,
+} from './fault-matrix.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import { rolloutEvent } from './rollout-events.js';
+import { expectedFindingCode } from './wire-faults.js';
 
 /**
  * Issue 11 §1: faults on the wire never become verdicts. Every ELBv2 call the verifier makes ×
@@ -31,23 +40,8 @@ import { rolloutEvent } from './rollout-events.js';
 
 export type VerifierPath = 'verify handler' | 'CLI';
 
-const CHECKOUT: IngressAlbSpec = {
-  cluster: 'prod',
-  namespace: 'shop',
-  ingress: 'checkout',
-  stableService: 'checkout',
-  canaryService: 'checkout-canary',
-  servicePort: 80,
-  listeners: ['HTTP:80', 'HTTPS:443'],
-  targets: { stable: 3, canary: 1 },
-};
 /** A first look: discovery by name (load balancer, its target groups, their tags, listeners, rules ×2), then rules by ARN and target health ×2. */
 const FIRST_LOOK_REQUESTS = 9;
-/**
- * Whole seconds only. Two leave a first look room to finish while two dozen cases share one CPU,
- * and the faulted looks after it a second of their own.
- */
-const DEADLINE_SECONDS = 2;
 /** Cases in flight at once: they mostly wait for their deadline, each with its own simulator and proxy. */
 export const CONCURRENCY = 56;
 /** The verify handler's converge settings (1 s doubling to 5 s), 5× faster. */
@@ -83,33 +77,18 @@ function recreateRules(sim: Elbv2Sim, alb: IngressAlb, canary: number): void {
 }
 
 /** The verdict for shop/checkout at canary 20, through the proxy; the CLI's exit code must agree with it. */
-async function verdictVia(path: VerifierPath, endpoint: string): Promise<VerdictEventDetail> {
+async function verdictVia(
+  path: VerifierPath,
+  endpoint: string,
+  deadlineSeconds: number = FIRST_DEADLINE_SECONDS,
+): Promise<VerdictEventDetail> {
   if (path === 'verify handler') {
     const alb = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint }));
-    return await verifyRollout(
-      rolloutEvent({ deadlineSeconds: DEADLINE_SECONDS }),
-      { alb },
-      HANDLER_SETTINGS,
-    );
+    return await verifyRollout(rolloutEvent({ deadlineSeconds }), { alb }, HANDLER_SETTINGS);
   }
   const run = captureCliIo();
   const code = await runCli(
-    [
-      'verify',
-      '--rollout',
-      'shop/checkout',
-      '--canary-weight',
-      '20',
-      '--cluster',
-      'prod',
-      '--region',
-      'eu-west-1',
-      '--endpoint-url',
-      endpoint,
-      '--timeout',
-      `${DEADLINE_SECONDS}s`,
-      '--json',
-    ],
+    checkoutVerifyArgs(endpoint, 20, '--timeout', `${deadlineSeconds}s`, '--json'),
     run.io,
   );
   const verdict = VerdictEventDetail.parse(JSON.parse(run.stdout()));
@@ -123,7 +102,7 @@ async function withProxiedAlb<T>(
   use: (sim: Elbv2Sim, alb: IngressAlb, proxy: FaultProxy) => Promise<T>,
 ): Promise<T> {
   const sim = await startElbv2Sim({ rateLimit: false });
-  const alb = sim.addIngressAlb({ ...CHECKOUT, ...spec });
+  const alb = sim.addIngressAlb({ ...CHECKOUT_INGRESS, ...spec });
   const proxy = await startFaultProxy({ upstream: sim.endpoint });
   try {
     return await use(sim, alb, proxy);
@@ -144,6 +123,7 @@ function runCase(
   call: Elbv2Call,
   fault: Elbv2WireFault,
   timing: Timing,
+  deadlineSeconds: number,
 ): Promise<FaultOutcome> {
   const lagging = timing !== 'before the first look';
   return withProxiedAlb({ canaryWeight: lagging ? 0 : 20 }, async (sim, alb, proxy) => {
@@ -158,16 +138,12 @@ function runCase(
         if (index === FIRST_LOOK_REQUESTS) arm();
       });
     } else arm();
-    return { verdict: await verdictVia(path, proxy.url), proxy };
+    return { verdict: await verdictVia(path, proxy.url, deadlineSeconds), proxy };
   });
 }
 
 const describeFinding = (finding: Finding) =>
   `${finding.code}${finding.earlierObservation ? ` (observation ${finding.earlierObservation.attempt})` : ''}: ${finding.message}`;
-
-async function runUnstarvedCase(path: VerifierPath, call: Elbv2Call, fault: Elbv2WireFault, timing: Timing) {
-  return await runUnstarved(() => runCase(path, call, fault, timing), expectedFindingCode(fault));
-}
 
 function expectFaultIsNotAVerdict(
   expect: ExpectStatic,
@@ -223,9 +199,13 @@ export function describeElbv2FaultMatrix(path: VerifierPath, timings: readonly T
 
     describe.concurrent('Inconclusive, naming the fault, the last complete observation kept as earlier evidence', () => {
       cases.forEach(({ call, fault, timing }, index) => {
-        it(`${call.name}, ${fault}, ${timing}`, async ({ expect }) => {
-          await staggeredStart(index, CONCURRENCY, DEADLINE_SECONDS * 1000);
-          expectFaultIsNotAVerdict(expect, await runUnstarvedCase(path, call, fault, timing), fault, timing);
+        it(`${call.name}, ${fault}, ${timing}`, { timeout: CASE_TIMEOUT_MS }, async ({ expect }) => {
+          await staggeredStart(index, CONCURRENCY, FIRST_DEADLINE_SECONDS * 1000);
+          const outcome = await runUnstarved(
+            (deadlineSeconds) => runCase(path, call, fault, timing, deadlineSeconds),
+            expectedFindingCode(fault),
+          );
+          expectFaultIsNotAVerdict(expect, outcome, fault, timing);
         });
       });
     });

@@ -1,4 +1,6 @@
+import { RESULT_LIST } from '../../../lambdas/core/routers/alb/elb-api.js';
 import type { Fault, ProxiedRequest } from '../fault-proxy.js';
+import { isTransportFault, TRANSPORT_FAULTS, transportFault } from '../wire-faults.js';
 import { ELBV2_XMLNS } from './xml.js';
 
 /**
@@ -47,42 +49,20 @@ export const VERIFIER_ELBV2_CALLS: readonly Elbv2Call[] = [
 ];
 
 export const ELBV2_WIRE_FAULTS = [
-  'hang',
-  'connection reset',
-  'HTTP 503 page',
+  ...TRANSPORT_FAULTS,
   'throttling',
-  'HTML 200',
   'result without its list',
   'result element absent',
   'truncated XML',
 ] as const;
 export type Elbv2WireFault = (typeof ELBV2_WIRE_FAULTS)[number];
 
-/** The list element each action's result always carries (`<Rules/>` when empty). */
-const RESULT_LIST: Readonly<Record<string, string>> = {
-  DescribeLoadBalancers: 'LoadBalancers',
-  DescribeListeners: 'Listeners',
-  DescribeRules: 'Rules',
-  DescribeTargetGroups: 'TargetGroups',
-  DescribeTags: 'TagDescriptions',
-  DescribeTargetHealth: 'TargetHealthDescriptions',
-};
-
 const element = (name: string) => new RegExp(`<${name}(?:\\s*/>|>[\\s\\S]*?</${name}>)`);
 
 /** The fault for one action; `rewrite` faults change ELBv2's real answer. */
 export function elbv2WireFault(fault: Elbv2WireFault, action: string): Fault {
+  if (isTransportFault(fault)) return transportFault(fault);
   switch (fault) {
-    case 'hang':
-      return { kind: 'hang' };
-    case 'connection reset':
-      return { kind: 'reset' };
-    case 'HTTP 503 page':
-      return {
-        kind: 'respond',
-        status: 503,
-        body: '<html><head><title>503 Service Temporarily Unavailable</title></head><body><center><h1>503 Service Temporarily Unavailable</h1></center></body></html>',
-      };
     case 'throttling':
       return {
         kind: 'respond',
@@ -90,33 +70,11 @@ export function elbv2WireFault(fault: Elbv2WireFault, action: string): Fault {
         contentType: 'text/xml',
         body: `<ErrorResponse xmlns="${ELBV2_XMLNS}"><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>0b5a2f8e-throttled</RequestId></ErrorResponse>`,
       };
-    case 'HTML 200':
-      return {
-        kind: 'respond',
-        status: 200,
-        body: '<!DOCTYPE html><html><head><title>Sign in</title></head><body><form action="/login"></form></body></html>',
-      };
     case 'result without its list':
       return { kind: 'rewrite', body: (body) => body.replace(element(RESULT_LIST[action] ?? '-'), '') };
     case 'result element absent':
       return { kind: 'rewrite', body: (body) => body.replace(element(`${action}Result`), '') };
     case 'truncated XML':
       return { kind: 'rewrite', body: (body) => body.slice(0, Math.floor(body.length / 2)) };
-  }
-}
-
-/** The finding code each fault must end as, when it lasts until the deadline. */
-export function expectedFindingCode(
-  fault: Elbv2WireFault,
-): 'ObservationError' | 'Throttled' | 'MalformedResponse' {
-  switch (fault) {
-    case 'hang':
-    case 'connection reset':
-    case 'HTTP 503 page':
-      return 'ObservationError';
-    case 'throttling':
-      return 'Throttled';
-    default:
-      return 'MalformedResponse';
   }
 }

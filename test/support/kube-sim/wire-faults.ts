@@ -1,5 +1,6 @@
-import type { FindingCode } from '../../../lambdas/core/contracts/verdict-event.js';
 import type { Fault } from '../fault-proxy.js';
+import { isTransportFault, TRANSPORT_FAULTS, transportFault } from '../wire-faults.js';
+import { tooManyRequests } from './status.js';
 
 /**
  * What can go wrong on the wire between the verifier and a Kubernetes API server — or whatever
@@ -7,11 +8,8 @@ import type { Fault } from '../fault-proxy.js';
  */
 
 export const KUBE_WIRE_FAULTS = [
-  'hang',
-  'connection reset',
-  'HTTP 503 page',
+  ...TRANSPORT_FAULTS,
   'throttling',
-  'HTML 200',
   'truncated JSON',
   'JSON that is not an object',
   /** For a GET: a proxy's 404 page, which is no Kubernetes Status; for a list: a List without `items`. */
@@ -19,45 +17,19 @@ export const KUBE_WIRE_FAULTS = [
 ] as const;
 export type KubeWireFault = (typeof KUBE_WIRE_FAULTS)[number];
 
-const HTML = 'text/html; charset=utf-8';
-
 export function kubeWireFault(fault: KubeWireFault, read: 'get' | 'list'): Fault {
+  if (isTransportFault(fault)) return transportFault(fault);
   switch (fault) {
-    case 'hang':
-      return { kind: 'hang' };
-    case 'connection reset':
-      return { kind: 'reset' };
-    case 'HTTP 503 page':
-      return {
-        kind: 'respond',
-        status: 503,
-        contentType: HTML,
-        body: '<html><body><h1>503 Service Unavailable</h1>No server is available to handle this request.</body></html>',
-      };
-    case 'throttling':
+    case 'throttling': {
+      const { status } = tooManyRequests('Too many requests, please try again later.', 1);
       return {
         kind: 'respond',
         status: 429,
         contentType: 'application/json',
         headers: { 'retry-after': '1' },
-        body: JSON.stringify({
-          kind: 'Status',
-          apiVersion: 'v1',
-          metadata: {},
-          status: 'Failure',
-          message: 'Too many requests, please try again later.',
-          reason: 'TooManyRequests',
-          details: { retryAfterSeconds: 1 },
-          code: 429,
-        }),
+        body: JSON.stringify(status),
       };
-    case 'HTML 200':
-      return {
-        kind: 'respond',
-        status: 200,
-        contentType: HTML,
-        body: '<!DOCTYPE html><html><body>Please sign in</body></html>',
-      };
+    }
     case 'truncated JSON':
       return { kind: 'rewrite', body: (body) => body.slice(0, Math.floor(body.length / 2)) };
     case 'JSON that is not an object':
@@ -67,7 +39,7 @@ export function kubeWireFault(fault: KubeWireFault, read: 'get' | 'list'): Fault
         ? {
             kind: 'respond',
             status: 404,
-            contentType: HTML,
+            contentType: 'text/html',
             body: '<html><body><h1>404 Not Found</h1>nginx</body></html>',
           }
         : {
@@ -77,19 +49,5 @@ export function kubeWireFault(fault: KubeWireFault, read: 'get' | 'list'): Fault
               return JSON.stringify(list);
             },
           };
-  }
-}
-
-/** The finding code each fault must end as, when it lasts until the deadline. */
-export function expectedKubeFindingCode(fault: KubeWireFault): FindingCode {
-  switch (fault) {
-    case 'hang':
-    case 'connection reset':
-    case 'HTTP 503 page':
-      return 'ObservationError';
-    case 'throttling':
-      return 'Throttled';
-    default:
-      return 'MalformedResponse';
   }
 }

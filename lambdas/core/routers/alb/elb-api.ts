@@ -29,7 +29,7 @@ export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
  * action's answer and a result without its list all as `{}`, and only an empty element as `[]`:
  * the list's presence is what tells an answer from a non-answer.
  */
-const RESULT_LIST: Readonly<Record<string, string>> = {
+export const RESULT_LIST: Readonly<Record<string, string>> = {
   DescribeLoadBalancers: 'LoadBalancers',
   DescribeListeners: 'Listeners',
   DescribeRules: 'Rules',
