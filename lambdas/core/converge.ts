@@ -1,5 +1,5 @@
 import type { Finding } from './contracts/verdict-event.js';
-import type { Judgement } from './judge.js';
+import type { Judgement } from './judge/index.js';
 import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {

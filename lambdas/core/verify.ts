@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
 import { type AttemptProgress, converge } from './converge.js';
-import { judge } from './judge.js';
+import { judge } from './judge/index.js';
 import type { Observation, Router } from './observation.js';
 import type { AlbObservationTarget } from './routers/alb/router.js';
 import type { AmbassadorObservationTarget } from './routers/ambassador/router.js';
