@@ -2,13 +2,18 @@ import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { ROLLOUT_DETAIL_TYPES } from '../contract/event-catalog.js';
 import { type AlbIngressRef, RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
-import { NotificationValidationError, normalizeNotification } from '../lambdas/core/normalize/index.js';
+import {
+  NotificationValidationError,
+  normalizeLiveRollout,
+  normalizeNotification,
+} from '../lambdas/core/normalize/index.js';
 import { issuesText, UsageError } from './usage-error.js';
 
 /**
  * `--event` accepts what an operator has at hand: the notification body Argo posts
- * (`{"trigger": …, "rollout": …}`), the normalized event detail (as in `docs/events/`), or the
- * whole EventBridge event around it.
+ * (`{"trigger": …, "rollout": …}`), the normalized event detail (as in `docs/events/`), the
+ * whole EventBridge event around it, or a Rollout itself (`kubectl get rollout -o json`), which
+ * is verified as it is now (its persisted status, not a notification's pre-transition snapshot).
  */
 export async function readEventFile(
   path: string,
@@ -29,7 +34,8 @@ export async function readEventFile(
       `--event: ${path === '-' ? 'standard input' : path} is not JSON: ${(error as Error).message}`,
     );
   }
-  if (isNotificationBody(json)) return normalizeBody(json, cluster);
+  if (isRollout(json)) return normalizeWith(normalizeLiveRollout, json, cluster);
+  if (isNotificationBody(json)) return normalizeWith(normalizeNotification, json, cluster);
   const detail = isEnvelope(json) ? json.detail : json;
   const parsed = RolloutEventDetail.safeParse(detail);
   if (!parsed.success)
@@ -47,9 +53,20 @@ function isNotificationBody(json: unknown): boolean {
   );
 }
 
-function normalizeBody(body: unknown, cluster?: string): RolloutEventDetail {
+/** What `kubectl get rollout -o json` prints: the object itself, no trigger around it. */
+function isRollout(json: unknown): boolean {
+  if (typeof json !== 'object' || json === null || 'trigger' in json || 'schemaVersion' in json) return false;
+  const { kind } = json as { kind?: unknown };
+  return kind === 'Rollout' || (kind === undefined && 'metadata' in json && 'spec' in json);
+}
+
+function normalizeWith(
+  normalize: typeof normalizeNotification | typeof normalizeLiveRollout,
+  body: unknown,
+  cluster?: string,
+): RolloutEventDetail {
   try {
-    return normalizeNotification(body, { receivedAt: new Date(), cluster });
+    return normalize(body, { receivedAt: new Date(), cluster });
   } catch (error) {
     if (error instanceof NotificationValidationError) throw new UsageError(`--event: ${error.message}`);
     throw error;

@@ -13,6 +13,7 @@ import { type Routers, unverifiableReason, verifyRollout } from '../lambdas/core
 import { parseDurationSeconds } from './duration.js';
 import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
 import { endpointFromKubeconfig } from './kubeconfig.js';
+import { LiveRolloutUnreadable, readLiveRollout } from './live-rollout.js';
 import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
 import { progressLine, renderVerdict } from './render.js';
 import { UsageError } from './usage-error.js';
@@ -56,7 +57,10 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
       '--event <file|->',
       'an Argo notification body, a normalized rollout event, or the whole EventBridge event',
     )
-    .option('--rollout <namespace/name>', 'the rollout, when giving the expected state as flags')
+    .option(
+      '--rollout <namespace/name>',
+      'the rollout: alone, read from the cluster (kubeconfig or --eks-auth) and verified as it is now; with --canary-weight, the flags form',
+    )
     .option('--canary-weight <n>', 'expected canary weight')
     .option('--stable-weight <n>', 'expected stable weight (default: max weight − canary weight)')
     .option('--max-weight <n>', 'trafficRouting.maxTrafficWeight', '100')
@@ -126,7 +130,22 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
 }
 
 async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number> {
-  const event = await eventOf(options, io);
+  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  // --rollout without an expected weight: the Rollout is read from the cluster, as it is now.
+  const live =
+    options.event === undefined && options.rollout !== undefined && options.canaryWeight === undefined;
+  const liveAccess = live ? connectCluster(options, options.cluster, region) : undefined;
+  let event: RolloutEventDetail;
+  try {
+    event = liveAccess
+      ? await readLiveRollout(liveAccess.forCluster, options.cluster, options.rollout ?? '')
+      : await eventOf(options, io);
+  } catch (error) {
+    liveAccess?.close();
+    if (!(error instanceof LiveRolloutUnreadable)) throw error;
+    io.stderr.write(`rollout-verifier: ${error.message}\n`);
+    return EXIT.Inconclusive;
+  }
   const timeoutSeconds = options.timeout === undefined ? undefined : parseDurationSeconds(options.timeout);
   if (
     options.timeout !== undefined &&
@@ -136,8 +155,7 @@ async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number>
       `--timeout: "${options.timeout}" is not a duration between 1s and 15m (e.g. 45, 30s, 2m)`,
     );
   }
-  const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  const cluster = clusterAccess(options, event, region);
+  const cluster = liveAccess ?? clusterAccess(options, event, region);
   try {
     const routers = await routersFor(event, options, region, cluster?.forCluster);
     const unverifiable = unverifiableReason(event, routers);
@@ -167,12 +185,26 @@ function clusterAccess(
   options: VerifyOptions,
   event: RolloutEventDetail,
   region: string | undefined,
-): { forCluster: KubeApiForCluster; close(): void } | undefined {
+): ClusterAccess | undefined {
   const asked = options.kubeconfig !== undefined || options.context !== undefined || options.eksAuth === true;
   if (!asked && event.traffic.router !== 'istio' && event.traffic.router !== 'ambassador') return undefined;
+  return connectCluster(options, event.cluster, region);
+}
+
+interface ClusterAccess {
+  forCluster: KubeApiForCluster;
+  close(): void;
+}
+
+/** Through EKS (--eks-auth: eks:DescribeCluster and a signed token) or the kubeconfig. */
+function connectCluster(
+  options: VerifyOptions,
+  cluster: string | undefined,
+  region: string | undefined,
+): ClusterAccess {
   if (options.eksAuth) {
-    if (!event.cluster) throw new UsageError('--eks-auth needs --cluster <EKS cluster name>');
-    const apis = new ClusterApis(new ClusterConnections({ region }), [event.cluster]);
+    if (!cluster) throw new UsageError('--eks-auth needs --cluster <EKS cluster name>');
+    const apis = new ClusterApis(new ClusterConnections({ region }), [cluster]);
     return { forCluster: apis.forCluster, close: () => apis.close() };
   }
   let api: Promise<HttpsKubeApi> | undefined;

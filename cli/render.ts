@@ -12,10 +12,19 @@ const VERDICT_MARK: Record<VerdictEventDetail['verdict'], string> = {
 /** Canary first, as in every expected/observed pair the verifier prints. */
 const ROLE_ORDER = ['canary', 'stable', 'unknown'];
 
+function describeExpected(expected: VerdictEventDetail['expected']): string {
+  const experiments = (expected.additional ?? []).map((destination) => destination.weight);
+  const split = `canary ${expected.canaryWeight} / stable ${expected.stableWeight}${experiments.length > 0 ? ` / experiment ${experiments.join(' + ')}` : ''}`;
+  const transition = expected.transition;
+  return transition
+    ? `${split} (canary ${transition.minCanaryWeight}–${transition.maxCanaryWeight} on the way: ${transition.reason})`
+    : split;
+}
+
 /** The human report: verdict line, a findings table, then what was observed. */
 export function renderVerdict(verdict: VerdictEventDetail): string {
   const lines = [
-    `${VERDICT_MARK[verdict.verdict]}  ${verdict.rollout.namespace}/${verdict.rollout.name} step ${verdict.step.index}: expected canary ${verdict.expected.canaryWeight} / stable ${verdict.expected.stableWeight}`,
+    `${VERDICT_MARK[verdict.verdict]}  ${verdict.rollout.namespace}/${verdict.rollout.name} step ${verdict.step.index}: expected ${describeExpected(verdict.expected)}`,
     `  ${verdict.attempts} observation(s) in ${(verdict.durationMs / 1000).toFixed(1)}s (deadline ${verdict.deadlineSeconds}s)${verdict.evidence?.region ? `, region ${verdict.evidence.region}` : ''}`,
   ];
   if (verdict.findings.length > 0) {

@@ -20,6 +20,14 @@ export const ROLLOUT_DETAIL_TYPES = {
 export type RolloutTrigger = keyof typeof ROLLOUT_DETAIL_TYPES;
 export type RolloutDetailType = (typeof ROLLOUT_DETAIL_TYPES)[RolloutTrigger];
 
+/**
+ * Not a notification: the Rollout as the API server holds it now (`kubectl get rollout -o json`,
+ * `verify --rollout`). Its status is persisted, not the pre-transition snapshot a notification
+ * carries, so the expected state is derived without the snapshot quirks. Never put on the bus.
+ */
+export const LIVE_TRIGGER = 'live';
+export type EventTrigger = RolloutTrigger | typeof LIVE_TRIGGER;
+
 export const VERDICTS = ['Succeeded', 'Failed', 'Inconclusive'] as const;
 export type VerdictName = (typeof VERDICTS)[number];
 

@@ -1,5 +1,5 @@
 import type { Finding, ObservationRef } from './contracts/verdict-event.js';
-import { isObservationGap, type Judgement } from './judge.js';
+import { isObservationGap, type Judgement } from './judge/index.js';
 import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {

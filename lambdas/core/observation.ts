@@ -5,7 +5,13 @@ import type { Finding } from './contracts/verdict-event.js';
  * Routers only observe: they never decide whether what they saw is right.
  */
 
-export type DestinationRole = 'canary' | 'stable' | 'unknown';
+/**
+ * `unmanaged`: a destination Argo deliberately leaves at its weight (Istio
+ * `destinationRule.additionalSubsetNames`): out of the split, its weight out of the stable share.
+ * `unknown`: neither side as the router can tell; an experiment's Service is one (the judge
+ * matches those against the experiment weights the rollout expects).
+ */
+export type DestinationRole = 'canary' | 'stable' | 'unmanaged' | 'unknown';
 
 /** A place that splits traffic: an ALB listener rule, an Istio HTTP route, an Ambassador Mapping pair. */
 export interface ObservedRoute {
@@ -29,6 +35,8 @@ export interface ObservedDestination {
   resource: string;
   role: DestinationRole;
   weight: number;
+  /** The Kubernetes Service it reaches, when the router can tell (mesh hosts). */
+  service?: string;
 }
 
 /** ELBv2 TargetHealth.State values. */
@@ -45,17 +53,24 @@ export interface ObservedTarget {
 /** The members behind one destination, when the router can see them (ALB target groups). */
 export interface ObservedBackend {
   resource: string;
-  role: Exclude<DestinationRole, 'unknown'>;
+  role: 'canary' | 'stable';
   targets: ObservedTarget[];
+}
+
+/** One pod address of a Service, with the port the Service's target port resolves to on it. */
+export interface ObservedEndpoint {
+  address: string;
+  /** Absent when the EndpointSlice names no port for the rollout's Service port. */
+  port?: number;
 }
 
 /** The pods behind a Service, from its EndpointSlices: what the load balancer controller registers. */
 export interface ObservedServiceEndpoints {
   /** `service/<namespace>/<name>`. */
   resource: string;
-  role: Exclude<DestinationRole, 'unknown'>;
-  ready: string[];
-  notReady: string[];
+  role: 'canary' | 'stable';
+  ready: ObservedEndpoint[];
+  notReady: ObservedEndpoint[];
 }
 
 export interface Observation {
@@ -109,7 +124,7 @@ export interface ObservedMeshBypass {
 export interface ObservedSubset {
   /** `destinationrule/<namespace>/<name>#<subset>`. */
   resource: string;
-  role: Exclude<DestinationRole, 'unknown'>;
+  role: 'canary' | 'stable';
   /** The DestinationRule has a subset of that name. */
   present: boolean;
   /** Its `rollouts-pod-template-hash` label, which Argo keeps on the ReplicaSet of that side. */

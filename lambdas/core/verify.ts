@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
 import { type AttemptProgress, type AttemptRecord, converge } from './converge.js';
-import { judge } from './judge.js';
+import { judge } from './judge/index.js';
 import type { Observation, Router } from './observation.js';
 import type { AlbObservationTarget } from './routers/alb/router.js';
 import type { AmbassadorObservationTarget } from './routers/ambassador/router.js';
@@ -86,7 +86,7 @@ export async function verifyRollout(
     ...(event.cluster === undefined ? {} : { cluster: event.cluster }),
     rollout: event.rollout,
     step: { index: event.step.index },
-    expected: { canaryWeight: event.expected.canaryWeight, stableWeight: event.expected.stableWeight },
+    expected: expectedSplit(event.expected),
     traffic: { router: traffic.router },
     findings: result.judgement.findings,
     attempts: result.attempts,
@@ -124,6 +124,17 @@ function observerOf(
     default:
       return undefined;
   }
+}
+
+/** The split part of the expectation, absent members left out (the verdict is stored by idempotency). */
+function expectedSplit(expected: RolloutEventDetail['expected']): VerdictEventDetail['expected'] {
+  const { canaryWeight, stableWeight, additional, transition } = expected;
+  return {
+    canaryWeight,
+    stableWeight,
+    ...(additional ? { additional } : {}),
+    ...(transition ? { transition } : {}),
+  };
 }
 
 /** Deterministic per rollout event, so a redelivered event yields the same idempotency key downstream. */

@@ -5,8 +5,11 @@ import type { EventBridgeClient, PutEventsRequestEntry } from '@aws-sdk/client-e
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../../contract/event-catalog.js';
-import type { RolloutEventDetail } from '../core/contracts/rollout-event.js';
-import { NotificationValidationError, normalizeNotification } from '../core/normalize/index.js';
+import {
+  type NotificationEvent,
+  NotificationValidationError,
+  normalizeNotification,
+} from '../core/normalize/index.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type PutEventsOptions, putEventsReliably } from '../shared/put-events.js';
 import { bearerTokenOf, matchToken } from './auth.js';
@@ -107,7 +110,7 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
       return finish('ignored', respond.ignored(trigger.reason), { trigger: trigger.trigger });
     }
 
-    let detail: RolloutEventDetail;
+    let detail: NotificationEvent;
     try {
       detail = normalizeNotification(json.value, { receivedAt: now(), cluster: cluster.cluster });
     } catch (error) {

@@ -6,6 +6,7 @@ import { stringify } from 'yaml';
 import { endpointFromKubeconfig } from '../../cli/kubeconfig.js';
 import { EXIT, runCli } from '../../cli/program.js';
 import { captureCliIo } from '../support/cli-io.js';
+import { rolloutObject } from '../support/kube-sim/fixtures.js';
 import { generateClusterCertificates, type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 import { rolloutEvent } from '../support/rollout-events.js';
 
@@ -113,6 +114,79 @@ describe('rollout-verifier verify for Istio, through a kubeconfig', () => {
         resource: expect.stringContaining('virtualservice/shop/reviews'),
       }),
     ]);
+  });
+});
+
+/**
+ * The Rollout as the API server holds it now, Istio-routed so no AWS is involved: paused at step 1
+ * (pause 1m) after setWeight 20, or already at step 2 (setWeight 50) while its canary scales up.
+ */
+const liveRollout = (step: 'paused' | 'scaling') =>
+  rolloutObject({
+    spec: {
+      strategy: {
+        canary: {
+          canaryService: 'reviews-canary',
+          stableService: 'reviews',
+          trafficRouting: { alb: null, istio: { virtualService: { name: 'reviews', routes: ['primary'] } } },
+        },
+      },
+    },
+    status:
+      step === 'paused'
+        ? { currentStepIndex: 1 }
+        : {
+            currentStepIndex: 2,
+            pauseConditions: null,
+            controllerPause: null,
+            phase: 'Progressing',
+            // setWeight 50 wants 3 of 6 replicas; the canary has 1.
+            updatedReplicas: 1,
+            replicas: 7,
+            availableReplicas: 6,
+          },
+  });
+
+async function run(args: string[], stdinText?: string) {
+  const cli = captureCliIo(stdinText);
+  const code = await runCli(['verify', ...args, '--timeout', '2s', '--json'], cli.io);
+  return { code, verdict: cli.stdout() ? JSON.parse(cli.stdout()) : undefined, stderr: cli.stderr() };
+}
+
+describe('rollout-verifier verify on the live Rollout (--rollout ns/name, or kubectl get rollout -o json)', () => {
+  it('reads the Rollout from the cluster and verifies where it is now: paused after setWeight 20', async () => {
+    sim.put(liveRollout('paused'));
+    sim.put(virtualService(20));
+    const { code, verdict } = await run(['--rollout', 'shop/checkout', '--kubeconfig', kubeconfig]);
+    expect(verdict).toMatchObject({
+      verdict: 'Succeeded',
+      expected: { canaryWeight: 20 },
+      step: { index: 1 },
+    });
+    expect(code).toBe(EXIT.Succeeded);
+    expect(sim.requests.map((request) => request.path)).toContain(
+      '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout',
+    );
+  });
+
+  it('a step whose canary is still scaling up: the previous weight, not the step’s (as Argo holds it)', async () => {
+    sim.put(liveRollout('scaling'));
+    sim.put(virtualService(20));
+    const live = await run(['--rollout', 'shop/checkout', '--kubeconfig', kubeconfig]);
+    expect(live.verdict).toMatchObject({ verdict: 'Succeeded', expected: { canaryWeight: 20 } });
+
+    // kubectl get rollout -o json piped in: the same live reading.
+    const piped = await run(
+      ['--event', '-', '--kubeconfig', kubeconfig],
+      JSON.stringify(liveRollout('scaling')),
+    );
+    expect(piped.verdict).toMatchObject({ verdict: 'Succeeded', expected: { canaryWeight: 20 } });
+  });
+
+  it('a Rollout that does not exist is a usage error naming it (exit 64)', async () => {
+    const { code, stderr } = await run(['--rollout', 'shop/nope', '--kubeconfig', kubeconfig]);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('rollout shop/nope does not exist in the cluster');
   });
 });
 

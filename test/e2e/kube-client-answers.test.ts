@@ -35,7 +35,7 @@ beforeAll(async () => {
   });
   api = new HttpsKubeApi(
     { server: proxy.url, caPem: sim.caPem, token: async () => sim.token },
-    { requestTimeoutMs: 200, maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50 },
+    { requestTimeoutMs: 2_000, maxAttempts: 3, baseDelayMs: 5, maxDelayMs: 50 },
   );
 });
 

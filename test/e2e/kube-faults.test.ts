@@ -2,7 +2,7 @@ import { beforeAll, describe, type ExpectStatic, it, vi } from 'vitest';
 import type { KubeApi } from '../../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
 import type { RolloutEventDetail } from '../../lambdas/core/contracts/rollout-event.js';
-import { isObservationGap, isUnobservable } from '../../lambdas/core/judge.js';
+import { isObservationGap, isUnobservable } from '../../lambdas/core/judge/index.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
 import { withServiceEndpoints } from '../../lambdas/core/routers/alb/with-endpoints.js';
@@ -54,15 +54,26 @@ const pathOf = (request: ProxiedRequest) => request.path.split('?')[0] ?? '';
 const getOf = (suffix: string) => (request: ProxiedRequest) =>
   request.method === 'GET' && pathOf(request).endsWith(suffix);
 
-function endpointSlice(name: string, service: string, addresses: string[]): KubeObject {
+/** Ready pods behind a Service, on the target port its `http` port resolves to. */
+function endpointSlice(name: string, service: string, addresses: string[], targetPort = 8080): KubeObject {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
     metadata: { name, namespace: NS, labels: { 'kubernetes.io/service-name': service } },
     addressType: 'IPv4',
+    ports: [{ name: 'http', port: targetPort }],
     endpoints: addresses.map((address) => ({ addresses: [address], conditions: { ready: true } })),
   } as KubeObject;
 }
+
+/** A Service whose port 80 (`http`) the ALB forwards to. */
+const service = (name: string) =>
+  ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: NS },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+  }) as KubeObject;
 
 function virtualService(canary: number, route: 'host' | 'subset', gateways?: string[]): KubeObject {
   const destinations =
@@ -226,6 +237,8 @@ const SCENARIOS: Scenario[] = [
         canaryWeight: canary,
         targets: { stable: 3, canary: 1 },
       });
+      kube.put(service('checkout'));
+      kube.put(service('checkout-canary'));
       kube.put(endpointSlice('checkout-a', 'checkout', alb.stableTargetIds));
       kube.put(endpointSlice('checkout-canary-a', 'checkout-canary', alb.canaryTargetIds));
       const router = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint: elb.endpoint }));
@@ -353,6 +366,7 @@ describe('Kubernetes faults on the wire never become verdicts', () => {
         const outcome = await runUnstarved(
           (deadlineSeconds) => runCase(scenario, fault, timing, deadlineSeconds),
           expectedFindingCode(fault),
+          timing,
         );
         expectFaultIsNotAVerdict(expect, outcome, fault, timing);
       });

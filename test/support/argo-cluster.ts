@@ -240,8 +240,26 @@ abstract class RolloutBase implements SimulatedRollout {
     return pods;
   }
 
+  /**
+   * The Service itself, once: port `servicePort` named `http`, targeting the pods' `http` port
+   * (8080), the way the EndpointSlices below resolve it.
+   */
+  protected service(name: string, servicePort = 80): void {
+    if (this.services.has(name)) return;
+    this.services.add(name);
+    this.ports.kube.put({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: this.namespace },
+      spec: { ports: [{ name: 'http', port: servicePort, targetPort: 'http', protocol: 'TCP' }] },
+    });
+  }
+
+  private readonly services = new Set<string>();
+
   /** The EndpointSlice the EndpointSlice controller keeps for a Service: these pods, ready. */
   protected endpointSlice(service: string, pods: Pod[]): void {
+    this.service(service);
     const slice: KubeObject = {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',

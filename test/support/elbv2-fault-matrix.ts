@@ -1,7 +1,7 @@
 import { beforeAll, describe, type ExpectStatic, it } from 'vitest';
 import { EXIT, runCli } from '../../cli/program.js';
 import { type Finding, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
-import { isObservationGap } from '../../lambdas/core/judge.js';
+import { isObservationGap } from '../../lambdas/core/judge/index.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
 import { verifyRollout } from '../../lambdas/core/verify.js';
@@ -204,6 +204,7 @@ export function describeElbv2FaultMatrix(path: VerifierPath, timings: readonly T
           const outcome = await runUnstarved(
             (deadlineSeconds) => runCase(path, call, fault, timing, deadlineSeconds),
             expectedFindingCode(fault),
+            timing,
           );
           expectFaultIsNotAVerdict(expect, outcome, fault, timing);
         });

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FindingCode, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
-import { isObservationGap } from '../../lambdas/core/judge.js';
+import { isObservationGap } from '../../lambdas/core/judge/index.js';
 import type { FaultProxy } from './fault-proxy.js';
 
 /**
@@ -21,9 +21,19 @@ export interface FaultOutcome {
  * the faulted look never happened or its answer came after the deadline. Timing, not verdicts,
  * decides this, so such a run is repeated rather than judged.
  */
-export function starvation({ verdict, proxy }: FaultOutcome, expected: FindingCode): string | undefined {
+export function starvation(
+  { verdict, proxy }: FaultOutcome,
+  expected: FindingCode,
+  timing: Timing,
+): string | undefined {
   if (!proxy.requests.some((request) => request.fault !== undefined)) {
     return `the fault was never reached before the deadline (${proxy.requests.length} requests)`;
+  }
+  const earlierEvidence = verdict.findings.some(
+    (finding) => finding.earlierObservation !== undefined && !isObservationGap(finding),
+  );
+  if (timing !== 'before the first look' && !earlierEvidence) {
+    return 'the first look did not complete before the fault was armed';
   }
   const gaps = verdict.findings.filter(isObservationGap);
   if (!gaps.some((gap) => gap.code === expected) && gaps.every((gap) => gap.observed === 'deadline')) {
@@ -45,12 +55,13 @@ export const CASE_TIMEOUT_MS = 20_000 + DEADLINES_SECONDS.reduce((sum, seconds) 
 export async function runUnstarved(
   run: (deadlineSeconds: number) => Promise<FaultOutcome>,
   expected: FindingCode,
+  timing: Timing,
 ): Promise<FaultOutcome & { starved?: string }> {
   let outcome: FaultOutcome | undefined;
   const reasons: string[] = [];
   for (const deadlineSeconds of DEADLINES_SECONDS) {
     outcome = await run(deadlineSeconds);
-    const starved = starvation(outcome, expected);
+    const starved = starvation(outcome, expected, timing);
     if (!starved) return outcome;
     reasons.push(`${deadlineSeconds} s: ${starved}`);
   }

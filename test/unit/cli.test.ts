@@ -88,7 +88,18 @@ describe('rollout-verifier verify (flags form)', () => {
   });
 
   it.each([
-    [['verify', '--rollout', 'shop/checkout', '--cluster', 'prod'], '--canary-weight: required'],
+    [
+      [
+        'verify',
+        '--rollout',
+        'shop/checkout',
+        '--cluster',
+        'prod',
+        '--kubeconfig',
+        '/nonexistent/kubeconfig',
+      ],
+      '--rollout without --canary-weight reads the Rollout from the cluster, but cannot read the kubeconfig',
+    ],
     [
       ['verify', '--rollout', 'checkout', '--canary-weight', '20', '--cluster', 'prod'],
       '--rollout: must be namespace/name',

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../lambdas/core/contracts/verdict-event.js';
 import { converge, type Step, settle } from '../../lambdas/core/converge.js';
-import type { Judgement } from '../../lambdas/core/judge.js';
+import type { Judgement } from '../../lambdas/core/judge/index.js';
 
 const finding = (code: Finding['code']): Finding => ({
   code,

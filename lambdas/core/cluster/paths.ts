@@ -41,6 +41,10 @@ export function eventsPath(namespace: string): string {
   return `/api/v1/namespaces/${namespaceOf(namespace)}/events`;
 }
 
+export function servicePath(namespace: string, name: string): string {
+  return `/api/v1/namespaces/${namespaceOf(namespace)}/services/${nameOf(name)}`;
+}
+
 export function endpointSlicesPath(namespace: string): string {
   return `/apis/discovery.k8s.io/v1/namespaces/${namespaceOf(namespace)}/endpointslices`;
 }

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../../contract/event-catalog.js';
+import {
+  type EventTrigger,
+  LIVE_TRIGGER,
+  ROLLOUT_DETAIL_TYPES,
+  type RolloutTrigger,
+} from '../../../contract/event-catalog.js';
 
 /**
  * The normalized rollout event: the detail of every event the ingest function puts on the bus
@@ -22,15 +27,21 @@ export const KubernetesNamespace = z
   .max(63)
   .regex(DNS_1123_LABEL, 'must be a DNS-1123 label (lowercase alphanumerics and "-")');
 
-export const Weight = z.number().int().min(0).max(1000);
+/**
+ * Traffic weights: int32 like the CRD's `maxTrafficWeight`/`setWeight`. Argo accepts any
+ * maxTrafficWeight (only the nginx and plugin routers may set one), so the contract does too.
+ */
+export const Weight = z.number().int().min(0).max(2_147_483_647);
 
 export const ElbArn = z
   .string()
   .regex(/^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:/, 'must be an Elastic Load Balancing ARN');
 
-export const RolloutTriggerSchema = z.enum(
-  Object.keys(ROLLOUT_DETAIL_TYPES) as [RolloutTrigger, ...RolloutTrigger[]],
-);
+const EVENT_TRIGGERS: [EventTrigger, ...EventTrigger[]] = [
+  LIVE_TRIGGER,
+  ...(Object.keys(ROLLOUT_DETAIL_TYPES) as RolloutTrigger[]),
+];
+export const RolloutTriggerSchema = z.enum(EVENT_TRIGGERS);
 
 export const RolloutRef = z.object({
   namespace: KubernetesNamespace,
@@ -47,11 +58,38 @@ export const RolloutRef = z.object({
 });
 export type RolloutRef = z.infer<typeof RolloutRef>;
 
+/**
+ * A destination Argo weights besides canary and stable: the Service of a weighted experiment
+ * template (`status.canary.weights.additional`). Its weight comes out of the stable side.
+ */
+export const AdditionalDestination = z.object({
+  weight: Weight,
+  /** The experiment's Service; absent before the experiment has created it (names are generated). */
+  service: KubernetesName.optional(),
+  /** The experiment template it belongs to, when known. */
+  template: z.string().max(253).optional(),
+});
+export type AdditionalDestination = z.infer<typeof AdditionalDestination>;
+
 export const TrafficState = z.object({
   canaryWeight: Weight,
   stableWeight: Weight,
+  /** Experiment destinations with their own weight; absent: none. */
+  additional: z.array(AdditionalDestination).max(20).optional(),
 });
 export type TrafficState = z.infer<typeof TrafficState>;
+
+/**
+ * The canary weights Argo passes through on its own while dynamicStableScale resizes the
+ * ReplicaSets (abort, rollback to the stable revision, a new revision, full promotion): every
+ * split between them is a state the controller sets deliberately, not a mismatch.
+ */
+export const WeightTransition = z.object({
+  minCanaryWeight: Weight,
+  maxCanaryWeight: Weight,
+  reason: z.string(),
+});
+export type WeightTransition = z.infer<typeof WeightTransition>;
 
 export const Successor = TrafficState.extend({
   /** Why the rollout may legitimately be found in this state instead of the expected one. */
@@ -72,6 +110,10 @@ export const Expected = TrafficState.extend({
   controllerApplied: TrafficState.extend({ verified: z.boolean().optional() }).optional(),
   /** States the rollout reaches on its own after this event; finding one of them means it moved on. */
   successors: z.array(Successor).default([]),
+  /** Present when Argo walks the canary weight through a range on its own (dynamicStableScale). */
+  transition: WeightTransition.optional(),
+  /** spec.replicas: 0 means nothing needs healthy targets, whatever the weights. */
+  replicas: z.number().int().nonnegative().optional(),
 });
 export type Expected = z.infer<typeof Expected>;
 
@@ -85,34 +127,59 @@ export const AlbIngressRef = z.object({
 });
 export type AlbIngressRef = z.infer<typeof AlbIngressRef>;
 
+/** `trafficRouting.managedRoutes`: header and mirror routes Argo adds beside the weighted route. */
+const ManagedRoutes = z.array(z.string().min(1).max(253)).max(100);
+
+export const PingPong = z.object({ pingService: KubernetesName, pongService: KubernetesName });
+
 export const AlbTraffic = z.object({
   router: z.literal('alb'),
   /** Every ingress of `trafficRouting.alb.ingress` and `.ingresses`, in the rollout's namespace. */
   ingresses: z.array(AlbIngressRef).min(1),
+  /** The side that is stable at the event (with ping-pong: the ping or pong Service, resolved). */
   stableService: KubernetesName,
   canaryService: KubernetesName,
+  /** `canary.pingPong`: the two Services swap roles at each promotion. */
+  pingPong: PingPong.optional(),
+  managedRoutes: ManagedRoutes.optional(),
   /** `trafficRouting.alb.rootService`: the Service name in the action annotation when it is not stableService. */
   rootService: KubernetesName.optional(),
   servicePort: z.number().int().min(1).max(65535),
 });
 export type AlbTraffic = z.infer<typeof AlbTraffic>;
 
+/** A TLS/TCP route the Rollout names: its port and (TLS) SNI hosts, as the CRD has them. */
+export const L4RouteRef = z.object({
+  port: z.number().int().min(0).max(65535).optional(),
+  sniHosts: z.array(z.string().max(253)).max(100).optional(),
+});
+export type L4RouteRef = z.infer<typeof L4RouteRef>;
+
 export const IstioTraffic = z.object({
   router: z.literal('istio'),
-  virtualServices: z.array(
-    z.object({
-      name: KubernetesName,
-      namespace: KubernetesNamespace.optional(),
-      routes: z.array(z.string()).optional(),
-      tlsRoutes: z.array(z.unknown()).optional(),
-      tcpRoutes: z.array(z.unknown()).optional(),
-    }),
-  ),
+  virtualServices: z
+    .array(
+      z.object({
+        name: KubernetesName,
+        namespace: KubernetesNamespace.optional(),
+        routes: z.array(z.string().max(253)).max(100).optional(),
+        tlsRoutes: z.array(L4RouteRef).max(100).optional(),
+        tcpRoutes: z.array(L4RouteRef).max(100).optional(),
+      }),
+    )
+    .max(50),
   destinationRule: z
-    .object({ name: KubernetesName, canarySubsetName: z.string(), stableSubsetName: z.string() })
+    .object({
+      name: KubernetesName,
+      canarySubsetName: z.string().max(253),
+      stableSubsetName: z.string().max(253),
+      /** Subsets Argo does not manage: their route weights stay as they are, out of the stable share. */
+      additionalSubsetNames: z.array(z.string().max(253)).max(100).optional(),
+    })
     .optional(),
   stableService: KubernetesName.optional(),
   canaryService: KubernetesName.optional(),
+  managedRoutes: ManagedRoutes.optional(),
 });
 
 export const AmbassadorTraffic = z.object({
@@ -142,6 +209,7 @@ export const RolloutEventDetail = z.object({
   schemaVersion: z.literal(1),
   /** Deduplication key: the same notification delivered twice carries the same id. */
   eventId: z.string().min(1),
+  /** The notification trigger, or `live` for a Rollout read from the API server as it is now. */
   trigger: RolloutTriggerSchema,
   /** When the ingest function received the notification. */
   receivedAt: z.iso.datetime(),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VERDICTS } from '../../../contract/event-catalog.js';
-import { RolloutRef, TrafficState } from './rollout-event.js';
+import { RolloutRef, TrafficState, WeightTransition } from './rollout-event.js';
 
 /**
  * The verdict event: the detail of "Rollout Verification Succeeded|Failed|Inconclusive".
@@ -105,7 +105,8 @@ export const VerdictEventDetail = z.object({
   cluster: z.string().optional(),
   rollout: RolloutRef,
   step: z.object({ index: z.number().int().nonnegative() }),
-  expected: TrafficState,
+  /** The split the step expects; `transition`: the range Argo walks the canary weight through on its own. */
+  expected: TrafficState.extend({ transition: WeightTransition.optional() }),
   traffic: z.object({ router: z.string() }),
   findings: z.array(Finding),
   /** Observations made, the first included. */

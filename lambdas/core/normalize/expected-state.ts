@@ -1,24 +1,33 @@
-import type { RolloutTrigger } from '../../../contract/event-catalog.js';
-import type { Expected, Successor, TrafficState } from '../contracts/rollout-event.js';
+import type { EventTrigger } from '../../../contract/event-catalog.js';
+import type {
+  AdditionalDestination,
+  Expected,
+  Successor,
+  TrafficState,
+  WeightTransition,
+} from '../contracts/rollout-event.js';
 import type { CanaryStep, CanaryStrategy, NotificationRollout } from './notification-body.js';
 import { unsupportedRouters } from './traffic.js';
 
 /**
  * What traffic split the rollout should be at when the notification was sent, derived the way
- * the Argo Rollouts controller picks its desired weight (rollout/trafficrouting.go,
- * utils/replicaset/canary.go), from nothing but the notification's Rollout snapshot.
+ * the Argo Rollouts controller picks its desired weight (rollout/trafficrouting.go
+ * reconcileTrafficRouting, utils/replicaset/canary.go), from nothing but the Rollout it carries.
  *
- * The snapshot is the controller's in-memory Rollout at the moment it records the event,
+ * A notification carries the controller's in-memory Rollout at the moment it records the event,
  * BEFORE it persists the status change that caused the event:
  * - on-rollout-step-completed: status.currentStepIndex is the step that JUST finished;
  * - on-rollout-updated: the revision annotation is new, but the status (currentPodHash,
- *   currentStepIndex, abort) still describes the previous revision;
- * - on-rollout-completed: status.stableRS is still the previous hash;
+ *   currentStepIndex, abort, canary.weights) still describes the previous revision;
+ * - on-rollout-completed: status.stableRS (and status.canary.stablePingPong) are still the
+ *   previous ones;
  * - on-rollout-aborted: status.abort may still be false when the controller itself aborts
  *   (failed analysis, progress deadline).
+ * A `live` Rollout (read from the API server) has none of these quirks: its status is persisted,
+ * so currentStepIndex is the step being executed.
  *
  * Weights are in units of `trafficRouting.maxTrafficWeight` (default 100): a setWeight of 5 with
- * maxTrafficWeight 1000 is 0.5 %, and stable = maxWeight − canary (− experiment weights).
+ * maxTrafficWeight 1000 is 0.5 %, and stable = maxWeight − canary − experiment weights.
  */
 
 const DEFAULT_MAX_WEIGHT = 100;
@@ -68,7 +77,7 @@ export function replicasForWeight(replicas: number, weight: number, maxWeight: n
   return Math.floor((replicas * weight + maxWeight - 1) / maxWeight);
 }
 
-export function deriveExpectedState(trigger: RolloutTrigger, rollout: NotificationRollout): DerivedState {
+export function deriveExpectedState(trigger: EventTrigger, rollout: NotificationRollout): DerivedState {
   const { canary, blueGreen } = rollout.spec.strategy;
   if (canary) return deriveCanary(trigger, rollout, canary);
   if (blueGreen) return deriveBlueGreen(trigger, rollout);
@@ -85,7 +94,7 @@ export function deriveExpectedState(trigger: RolloutTrigger, rollout: Notificati
  * Service selects, which is a target check, not a weight. The active side needs spec.replicas
  * healthy targets (Argo switches it only to a fully available ReplicaSet).
  */
-function deriveBlueGreen(trigger: RolloutTrigger, rollout: NotificationRollout): DerivedState {
+function deriveBlueGreen(trigger: EventTrigger, rollout: NotificationRollout): DerivedState {
   const replicas = rollout.spec.replicas ?? 1;
   const revision = rollout.metadata.annotations['rollout.argoproj.io/revision'];
   const aborted = isAborted(trigger, rollout);
@@ -101,6 +110,7 @@ function deriveBlueGreen(trigger: RolloutTrigger, rollout: NotificationRollout):
         'on-rollout-step-completed':
           'blue-green: the active Service takes all traffic, the preview Service none',
         'on-rollout-aborted': 'blue-green aborted: the active Service takes all traffic',
+        live: `blue-green revision ${revision} (live): the active Service takes all traffic, the preview Service none`,
       }[trigger];
   return {
     aborted: stillAborted(trigger, aborted),
@@ -113,6 +123,7 @@ function deriveBlueGreen(trigger: RolloutTrigger, rollout: NotificationRollout):
       minHealthyCanaryTargets: 0,
       minHealthyStableTargets: replicas,
       successors: [],
+      replicas,
     },
   };
 }
@@ -120,7 +131,7 @@ function deriveBlueGreen(trigger: RolloutTrigger, rollout: NotificationRollout):
 // ---- canary --------------------------------------------------------------------------------------
 
 interface CanaryContext {
-  trigger: RolloutTrigger;
+  trigger: EventTrigger;
   rollout: NotificationRollout;
   canary: CanaryStrategy;
   steps: readonly CanaryStep[];
@@ -131,27 +142,31 @@ interface CanaryContext {
   replicas: number;
   trafficRouted: boolean;
   revision: number;
+  /** status.canary.weights.canary.weight: what the controller last applied, when in range. */
+  applied?: number;
 }
 
 /** What one branch of the derivation decided, before the common fields are filled in. */
 interface Decision {
   canaryWeight: number;
   /** Experiment destinations that take weight from the stable side. */
-  additionalWeight?: number;
+  additional?: AdditionalDestination[];
   derivation: string;
   /** Canary replicas the expected weight implies (before the "0 when weight is 0" rule). */
   canaryTargets: number;
   successors: Successor[];
   stepIndex: number;
+  transition?: WeightTransition;
 }
 
 function deriveCanary(
-  trigger: RolloutTrigger,
+  trigger: EventTrigger,
   rollout: NotificationRollout,
   canary: CanaryStrategy,
 ): DerivedState {
   const steps = canary.steps ?? [];
   const status = rollout.status;
+  const controllerApplied = appliedWeights(rollout);
   const context: CanaryContext = {
     trigger,
     rollout,
@@ -163,30 +178,40 @@ function deriveCanary(
     replicas: rollout.spec.replicas ?? 1,
     trafficRouted: canary.trafficRouting != null,
     revision: rollout.metadata.annotations['rollout.argoproj.io/revision'],
+    ...(controllerApplied ? { applied: controllerApplied.canaryWeight } : {}),
   };
   const aborted = isAborted(trigger, rollout);
-  const decision = decideCanary(context, aborted);
+  const decision = withDynamicStableScale(context, decideCanary(context, aborted), aborted);
 
-  const canaryWeight = decision.canaryWeight;
-  const stableWeight = Math.max(0, context.maxWeight - canaryWeight - (decision.additionalWeight ?? 0));
-  const expectedState: TrafficState = { canaryWeight, stableWeight };
-  const controllerApplied = appliedWeights(rollout);
+  const { canaryWeight, additional = [] } = decision;
+  const expectedState = stateOf(context.maxWeight, canaryWeight, additional, '');
+  const stableWeight = expectedState.stableWeight;
+  const scaledToZero = context.replicas === 0;
   return {
     aborted: stillAborted(trigger, aborted),
     step: { index: decision.stepIndex, count: context.count },
     expected: {
-      ...expectedState,
+      canaryWeight,
+      stableWeight,
+      ...(additional.length > 0 ? { additional } : {}),
       maxWeight: context.maxWeight,
-      derivation: withSuffixes(context, decision.derivation),
-      minHealthyCanaryTargets: canaryWeight > 0 ? Math.max(1, decision.canaryTargets) : 0,
-      minHealthyStableTargets: stableWeight > 0 ? 1 : 0,
+      derivation: withSuffixes(
+        context,
+        decision.transition ? `${decision.derivation}; ${decision.transition.reason}` : decision.derivation,
+      ),
+      // A rollout scaled to 0 keeps its weights but has no pods anywhere: nothing can be healthy.
+      minHealthyCanaryTargets:
+        canaryWeight > 0 && !scaledToZero ? Math.max(1, healthyNeeded(context, decision.canaryTargets)) : 0,
+      minHealthyStableTargets: stableWeight > 0 && !scaledToZero ? 1 : 0,
       ...(controllerApplied ? { controllerApplied } : {}),
       successors: distinctSuccessors(expectedState, decision.successors),
+      ...(decision.transition ? { transition: decision.transition } : {}),
+      replicas: context.replicas,
     },
   };
 }
 
-/** The branches in the order trafficrouting.go evaluates them, plus the snapshot quirks. */
+/** The branches in the order reconcileTrafficRouting evaluates them, plus the snapshot quirks. */
 function decideCanary(context: CanaryContext, aborted: boolean): Decision {
   const { trigger, rollout, count, index, revision } = context;
   const status = rollout.status;
@@ -220,16 +245,9 @@ function decideCanary(context: CanaryContext, aborted: boolean): Decision {
   }
 
   if (aborted) {
-    // Without dynamicStableScale Argo sets canary 0 at once. With it, the canary weight steps
-    // down as the stable ReplicaSet becomes available again
-    // (100 − 100 × stableAvailable / replicas, never above the current weight); the payload
-    // does not carry the stable ReplicaSet's own availability, so only the end state (0) is
-    // expected and the deadline has to cover the stable scale-up.
     return {
       canaryWeight: 0,
-      derivation: context.canary.dynamicStableScale
-        ? 'aborted with dynamicStableScale: the canary weight steps down to 0 as the stable ReplicaSet scales back up'
-        : 'aborted: all traffic returns to the stable side',
+      derivation: 'aborted: all traffic returns to the stable side',
       canaryTargets: 0,
       successors: [],
       stepIndex: index,
@@ -259,8 +277,9 @@ function decideCanary(context: CanaryContext, aborted: boolean): Decision {
 /**
  * on-rollout-updated: the status still describes the previous revision, but the controller
  * is about to reset it (currentStepIndex 0, abort cleared) for the new ReplicaSet, which has no
- * available pods yet, and Argo gives a canary without available pods no weight. The steps then
- * restart at step 0. The first revision (no stable ReplicaSet) is promoted without steps.
+ * available pods yet, and Argo gives a canary without available pods no weight — it resets the
+ * weight before anything else. The steps then restart at step 0. The first revision (no stable
+ * ReplicaSet) is promoted without steps.
  */
 function decideNewRevision(context: CanaryContext): Decision {
   const { rollout, revision } = context;
@@ -277,7 +296,7 @@ function decideNewRevision(context: CanaryContext): Decision {
     canaryWeight: 0,
     derivation: `new revision ${revision}: the canary takes no traffic until its new ReplicaSet has available pods, then the steps restart at step 0`,
     canaryTargets: 0,
-    successors: context.count === 0 ? [] : walkSteps(context, 0),
+    successors: context.count === 0 ? [] : walkSteps(context, 0, 0),
     stepIndex: 0,
   };
 }
@@ -285,15 +304,14 @@ function decideNewRevision(context: CanaryContext): Decision {
 /**
  * status.promoteFull: Argo freezes the canary weight at what it last applied
  * (status.canary.weights) until the new ReplicaSet is fully available, then promotes (canary 0).
- * With dynamicStableScale the weight instead follows the new ReplicaSet's availability; the
- * frozen weight is still the best point estimate the payload gives.
+ * With dynamicStableScale the weight instead follows the new ReplicaSet's availability up to
+ * maxTrafficWeight (withDynamicStableScale adds that range).
  */
 function decidePromoteFull(context: CanaryContext): Decision {
-  const { rollout, steps, index, maxWeight } = context;
-  const applied = appliedWeights(rollout);
+  const { steps, index, maxWeight, applied } = context;
   const fromSteps = lastSetWeightAtOrBefore(steps, index);
-  const weight = applied?.canaryWeight ?? fromSteps?.weight ?? 0;
-  const source = applied ? 'the weight Argo last applied' : describeSetWeight(fromSteps);
+  const weight = applied ?? fromSteps?.weight ?? 0;
+  const source = applied !== undefined ? 'the weight Argo last applied' : describeSetWeight(fromSteps);
   return {
     canaryWeight: weight,
     derivation: `full promotion requested: the canary stays at ${weight} (${source}) until the new ReplicaSet is fully available, then the rollout is promoted`,
@@ -339,17 +357,19 @@ function decideAtStep(context: CanaryContext): Decision {
       ? `paused at step ${index}`
       : trigger === 'on-rollout-resumed'
         ? `resumed at step ${index}`
-        : `at step ${index}`;
+        : trigger === 'live'
+          ? `at step ${index}, as the Rollout is now`
+          : `at step ${index}`;
 
   const successors: Successor[] = [];
   let weight = current?.weight ?? 0;
   let canaryTargets = canaryReplicas(context, index, weight);
   let derivation = `${describeSetWeight(current)} (${where})`;
 
-  // trafficrouting.go: while the canary is not at the replica count the current step needs,
-  // the previous setWeight stays in force (and 0 while the canary has no available pods). A
-  // completed step was at its count by definition; otherwise this only changes anything when
-  // the current step is itself a setWeight.
+  // reconcileTrafficRouting: while the canary is not at the replica count the current step needs
+  // (replicaProgressThreshold counts), the previous setWeight stays in force (and 0 while the
+  // canary has no available pods). A completed step was at its count by definition; otherwise
+  // this only changes anything when the current step is itself a setWeight.
   if (!justCompleted && step.setWeight != null) {
     const desired = canaryReplicas(context, index, step.setWeight);
     if (!canaryAtDesiredCount(context, desired)) {
@@ -362,40 +382,99 @@ function decideAtStep(context: CanaryContext): Decision {
         ? 'canary 0: the new ReplicaSet has no available pods yet'
         : `${describeSetWeight(previous)} still holds`;
       derivation = `${holding}, while the canary scales to the ${desired} replica(s) setWeight ${step.setWeight} at step ${index} needs (${describeCounts(context)}; ${where})`;
-      successors.push({
-        canaryWeight: step.setWeight,
-        stableWeight: maxWeight - step.setWeight,
-        reason: `setWeight at step ${index}`,
-      });
+      successors.push(stateOf(maxWeight, step.setWeight, [], `setWeight at step ${index}`));
     }
   }
 
-  // Experiment destinations take their weight from the stable side while the experiment runs.
-  let additionalWeight: number | undefined;
+  // calculateWeightDestinationsFromExperiment: while the step's experiment runs, each weighted
+  // template's Service takes its weight out of the stable side.
+  let additional: AdditionalDestination[] | undefined;
   if (step.experiment && !justCompleted) {
-    const additional = (rollout.status.canary?.weights?.additional ?? []).reduce(
-      (sum, destination) => sum + Math.max(0, destination.weight),
-      0,
-    );
-    if (additional > 0) {
-      additionalWeight = additional;
-      derivation += `, experiment destinations take ${additional} from stable`;
-      successors.push({
-        canaryWeight: weight,
-        stableWeight: maxWeight - weight,
-        reason: 'experiment finished',
-      });
-    } else if ((step.experiment.templates ?? []).some((template) => (template.weight ?? 0) > 0)) {
-      derivation +=
-        ', experiment template weights are not in status.canary.weights yet and are not subtracted';
+    const running = runningExperimentDestinations(rollout);
+    const templates = experimentTemplateDestinations(step);
+    if (running.length > 0) {
+      additional = running;
+      derivation += `, experiment destinations take ${sum(running)} from stable`;
+      successors.push(stateOf(maxWeight, weight, [], 'experiment finished'));
+    } else if (templates.length > 0) {
+      derivation += `; once the experiment at step ${index} runs, its templates take ${sum(templates)} from stable`;
+      successors.push(stateOf(maxWeight, weight, templates, `experiment at step ${index} running`));
     }
   }
 
   if (!isHeld(context, step)) {
     const start = justCompleted || (trigger === 'on-rollout-resumed' && step.pause) ? index + 1 : index;
-    successors.push(...walkSteps(context, start));
+    successors.push(...walkSteps(context, start, weight));
   }
-  return { canaryWeight: weight, additionalWeight, derivation, canaryTargets, successors, stepIndex: index };
+  return {
+    canaryWeight: weight,
+    ...(additional ? { additional } : {}),
+    derivation,
+    canaryTargets,
+    successors,
+    stepIndex: index,
+  };
+}
+
+/**
+ * dynamicStableScale makes the controller walk the canary weight through a range on its own:
+ * - abort and rollback to the stable revision: calculateDesiredWeightOnAbortOrStableRollback
+ *   steps the weight down (through the setWeight steps in reverse) only as fast as the stable
+ *   ReplicaSet becomes available again, never above the weight last applied;
+ * - a new revision, or a step that lowers the weight: checkReplicasAvailable keeps the weight
+ *   last applied until the (scaled-down) stable ReplicaSet can take the rest;
+ * - full promotion: the weight rises with the new ReplicaSet's availability up to maxTrafficWeight.
+ * The payload does not carry the ReplicaSets' own availability, so the whole range is accepted.
+ */
+function withDynamicStableScale(context: CanaryContext, decision: Decision, aborted: boolean): Decision {
+  const { canary, trigger, rollout, maxWeight, steps, index } = context;
+  if (!canary.dynamicStableScale || !context.trafficRouted || trigger === 'on-rollout-completed') {
+    return decision;
+  }
+  const status = rollout.status;
+  const applied = context.applied ?? lastSetWeightAtOrBefore(steps, index)?.weight ?? 0;
+  const range = (min: number, max: number, reason: string): Decision =>
+    min === max
+      ? decision
+      : { ...decision, transition: { minCanaryWeight: min, maxCanaryWeight: max, reason } };
+
+  if (status.promoteFull && !aborted && trigger !== 'on-rollout-updated') {
+    return range(
+      decision.canaryWeight,
+      maxWeight,
+      'full promotion with dynamicStableScale: the canary weight rises with the new ReplicaSet’s availability',
+    );
+  }
+  const fullyPromoted = status.stableRS != null && status.stableRS === status.currentPodHash;
+  if (fullyPromoted) {
+    // IsDynamicallyRollingBackToStable: the pod template went back to the stable revision while a
+    // canary still had weight (status.canary.weights still names the abandoned canary's hash).
+    const weights = status.canary?.weights;
+    const rollingBack =
+      weights?.canary.podTemplateHash != null && weights.canary.podTemplateHash !== status.currentPodHash;
+    return rollingBack
+      ? range(
+          0,
+          applied,
+          'rollback to the stable revision with dynamicStableScale: the canary weight steps down as the stable ReplicaSet scales back up',
+        )
+      : decision;
+  }
+  if (aborted && trigger !== 'on-rollout-updated') {
+    return range(
+      0,
+      applied,
+      'aborted with dynamicStableScale: the canary weight steps down to 0 as the stable ReplicaSet scales back up',
+    );
+  }
+  if (applied > decision.canaryWeight) {
+    return range(
+      decision.canaryWeight,
+      applied,
+      'dynamicStableScale: the weight Argo last applied holds until the scaled-down stable ReplicaSet can take the rest',
+    );
+  }
+  return decision;
 }
 
 /**
@@ -415,27 +494,70 @@ function isHeld(context: CanaryContext, step: CanaryStep): boolean {
 }
 
 /**
- * The states the rollout reaches on its own from step `start`: each setWeight up to (not past)
- * the first pause without a duration; when the steps run out first, the end-of-steps state
- * (canary = maxWeight) and the fully promoted state (canary 0).
+ * The states the rollout reaches on its own from step `start` (with `weight` in force before it):
+ * each setWeight and each running weighted experiment up to (not past) the first pause without a
+ * duration; when the steps run out first, the end-of-steps state (canary = maxWeight) and the
+ * fully promoted state (canary 0).
  */
-function walkSteps(context: CanaryContext, start: number): Successor[] {
+function walkSteps(context: CanaryContext, start: number, weight: number): Successor[] {
   const { steps, count, maxWeight } = context;
   const successors: Successor[] = [];
+  let inForce = weight;
   for (let at = start; at < count; at++) {
     const step = steps[at];
     if (step?.setWeight != null) {
-      successors.push({
-        canaryWeight: step.setWeight,
-        stableWeight: maxWeight - step.setWeight,
-        reason: `setWeight at step ${at}`,
-      });
+      inForce = step.setWeight;
+      successors.push(stateOf(maxWeight, inForce, [], `setWeight at step ${at}`));
+    }
+    const templates = step?.experiment ? experimentTemplateDestinations(step) : [];
+    if (templates.length > 0) {
+      successors.push(stateOf(maxWeight, inForce, templates, `experiment at step ${at} running`));
     }
     if (step?.pause && step.pause.duration == null) return successors;
   }
   successors.push({ canaryWeight: maxWeight, stableWeight: 0, reason: 'all steps done' });
   successors.push({ canaryWeight: 0, stableWeight: maxWeight, reason: 'fully promoted' });
   return successors;
+}
+
+/** A split: canary, the experiment destinations, and the stable side taking what is left. */
+function stateOf(
+  maxWeight: number,
+  canaryWeight: number,
+  additional: AdditionalDestination[],
+  reason: string,
+): Successor {
+  return {
+    canaryWeight,
+    stableWeight: Math.max(0, maxWeight - canaryWeight - sum(additional)),
+    ...(additional.length > 0 ? { additional } : {}),
+    reason,
+  };
+}
+
+/** status.canary.weights.additional: the experiment Services the controller weights right now. */
+function runningExperimentDestinations(rollout: NotificationRollout): AdditionalDestination[] {
+  return (rollout.status.canary?.weights?.additional ?? [])
+    .filter((destination) => destination.weight > 0)
+    .map((destination) => ({
+      weight: destination.weight,
+      ...(destination.serviceName ? { service: destination.serviceName } : {}),
+    }));
+}
+
+/** The weighted templates of an experiment step: their Services are named only once they exist. */
+function experimentTemplateDestinations(step: CanaryStep): AdditionalDestination[] {
+  return (step.experiment?.templates ?? [])
+    .filter((template) => (template.weight ?? 0) > 0)
+    .map((template) => ({
+      weight: template.weight ?? 0,
+      template: template.name,
+      ...(template.service?.name ? { service: template.service.name } : {}),
+    }));
+}
+
+function sum(destinations: readonly AdditionalDestination[]): number {
+  return destinations.reduce((total, destination) => total + destination.weight, 0);
 }
 
 function distinctSuccessors(expected: TrafficState, successors: Successor[]): Successor[] {
@@ -449,7 +571,8 @@ function distinctSuccessors(expected: TrafficState, successors: Successor[]): Su
 }
 
 function key(state: TrafficState): string {
-  return `${state.canaryWeight}/${state.stableWeight}`;
+  const additional = (state.additional ?? []).map((destination) => destination.weight).sort((a, b) => a - b);
+  return `${state.canaryWeight}/${state.stableWeight}/${additional.join('+')}`;
 }
 
 /**
@@ -472,23 +595,42 @@ function canaryReplicas(context: CanaryContext, index: number, weight: number): 
 }
 
 /**
- * Is the canary at `desired` available replicas? Argo compares the new ReplicaSet's own
- * spec/available counts; the payload only has rollout-wide counts:
+ * Is the canary far enough towards `desired` available replicas for Argo to move the weight?
+ * Argo compares the new ReplicaSet's own counts (AtDesiredReplicaCountsForCanary): all desired
+ * pods available, or with `replicaProgressThreshold` that share (Percent) or number (Pods) of
+ * them. The payload only has rollout-wide counts:
  * - status.updatedReplicas: pods of the new ReplicaSet (its status.replicas);
  * - status.replicas / availableReplicas: pods / available pods of every ReplicaSet.
- * The canary is counted at its desired size only when updatedReplicas equals it and even
- * blaming every unavailable pod of the rollout on the canary leaves `desired` available. When
- * that cannot be shown the previous weight is expected and the step's own weight becomes a
- * successor, so either outcome of the race is accepted.
+ * Blaming every unavailable pod of the rollout on the canary gives a lower bound of the canary's
+ * available pods; only when that bound meets the requirement is the step's weight expected.
+ * Otherwise the previous weight is expected and the step's own weight becomes a successor, so
+ * either outcome of the race is accepted.
  */
 function canaryAtDesiredCount(context: CanaryContext, desired: number): boolean {
   const status = context.rollout.status;
   const updated = status.updatedReplicas ?? 0;
   const total = status.replicas ?? updated;
   const available = status.availableReplicas ?? 0;
-  if (updated !== desired) return false;
-  const unavailable = Math.max(0, total - available);
-  return updated - unavailable >= desired;
+  const canaryAvailable = Math.max(0, updated - Math.max(0, total - available));
+  const threshold = context.canary.replicaProgressThreshold;
+  if (threshold && threshold.value >= 0) {
+    if (threshold.type === 'Percent')
+      return desired === 0 || canaryAvailable * 100 >= threshold.value * desired;
+    return canaryAvailable >= threshold.value;
+  }
+  return updated === desired && canaryAvailable >= desired;
+}
+
+/**
+ * Healthy canary targets the weight needs: all the pods Argo wants, or, with
+ * `replicaProgressThreshold`, the share or number at which Argo already moves the weight.
+ */
+function healthyNeeded(context: CanaryContext, canaryTargets: number): number {
+  const threshold = context.canary.replicaProgressThreshold;
+  if (!threshold || threshold.value < 0) return canaryTargets;
+  const atThreshold =
+    threshold.type === 'Percent' ? Math.ceil((canaryTargets * threshold.value) / 100) : threshold.value;
+  return Math.min(canaryTargets, atThreshold);
 }
 
 function describeCounts(context: CanaryContext): string {
@@ -505,6 +647,13 @@ function withSuffixes(context: CanaryContext, derivation: string): string {
   if (context.maxWeight !== DEFAULT_MAX_WEIGHT)
     notes.push(`weights out of maxTrafficWeight ${context.maxWeight}`);
   if (!context.trafficRouted) notes.push('no traffic routing: the split follows replica counts');
+  if (context.replicas === 0) notes.push('scaled to 0 replicas: no healthy targets are required');
+  const threshold = context.canary.replicaProgressThreshold;
+  if (threshold && threshold.value >= 0) {
+    notes.push(
+      `replicaProgressThreshold ${threshold.value}${threshold.type === 'Percent' ? ' %' : ' pod(s)'} of the canary moves the weight`,
+    );
+  }
   const unsupported = unsupportedRouters(context.canary);
   if (unsupported.length > 0) notes.push(`traffic routing via ${unsupported.join(', ')} is not verified`);
   return [derivation, ...notes].join('; ');
@@ -514,12 +663,12 @@ function withSuffixes(context: CanaryContext, derivation: string): string {
  * status.abort, or the abort event itself: when the controller aborts on its own (failed
  * analysis, progress deadline) the snapshot is taken before it writes status.abort.
  */
-function isAborted(trigger: RolloutTrigger, rollout: NotificationRollout): boolean {
+function isAborted(trigger: EventTrigger, rollout: NotificationRollout): boolean {
   return trigger === 'on-rollout-aborted' || rollout.status.abort === true;
 }
 
 /** A new revision (resetRolloutStatus) and a promotion (promoteStable) both clear the abort. */
-function stillAborted(trigger: RolloutTrigger, aborted: boolean): boolean {
+function stillAborted(trigger: EventTrigger, aborted: boolean): boolean {
   return aborted && trigger !== 'on-rollout-updated' && trigger !== 'on-rollout-completed';
 }
 
@@ -527,7 +676,7 @@ function stillAborted(trigger: RolloutTrigger, aborted: boolean): boolean {
 function appliedWeights(rollout: NotificationRollout): Expected['controllerApplied'] {
   const weights = rollout.status.canary?.weights;
   if (!weights) return undefined;
-  const inRange = (value: number) => Number.isInteger(value) && value >= 0 && value <= 1000;
+  const inRange = (value: number) => Number.isInteger(value) && value >= 0 && value <= 2_147_483_647;
   if (!inRange(weights.canary.weight) || !inRange(weights.stable.weight)) return undefined;
   return {
     canaryWeight: weights.canary.weight,

@@ -11,7 +11,9 @@ export {
   type EventIdentity,
   formatIssuePath,
   type NormalizeContext,
+  type NotificationEvent,
   NotificationValidationError,
+  normalizeLiveRollout,
   normalizeNotification,
   type ValidationIssue,
 } from './normalize.js';

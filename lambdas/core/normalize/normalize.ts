@@ -1,9 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import type { RolloutTrigger } from '../../../contract/event-catalog.js';
+import { type EventTrigger, LIVE_TRIGGER, type RolloutTrigger } from '../../../contract/event-catalog.js';
 import { RolloutEventDetail, type RolloutEventDetailInput } from '../contracts/rollout-event.js';
 import { deriveExpectedState } from './expected-state.js';
-import { DEADLINE_ANNOTATION, NotificationBody, REVISION_ANNOTATION } from './notification-body.js';
+import {
+  DEADLINE_ANNOTATION,
+  NotificationBody,
+  NotificationRollout,
+  REVISION_ANNOTATION,
+} from './notification-body.js';
 import { buildTraffic } from './traffic.js';
 
 export interface ValidationIssue {
@@ -40,13 +45,41 @@ export interface NormalizeContext {
  * text) into the normalized, validated rollout event.
  * @throws NotificationValidationError when the body does not describe a Rollout we can verify.
  */
-export function normalizeNotification(body: unknown, context: NormalizeContext): RolloutEventDetail {
+export function normalizeNotification(body: unknown, context: NormalizeContext): NotificationEvent {
   const input = typeof body === 'string' ? parseJson(body) : body;
   const parsed = NotificationBody.safeParse(input, { error: requiredMessage, reportInput: true });
   if (!parsed.success) {
     throw new NotificationValidationError(toIssues(parsed.error.issues), describeSubject(input));
   }
   const { trigger, rollout } = parsed.data;
+  return { ...eventOf(trigger, rollout, context), trigger };
+}
+
+/** A rollout event made from a notification: its trigger has a detail-type on the bus. */
+export type NotificationEvent = RolloutEventDetail & { trigger: RolloutTrigger };
+
+/**
+ * The rollout event for a Rollout as the API server holds it now (`kubectl get rollout -o json`):
+ * its persisted status, not a notification's pre-transition snapshot (trigger `live`).
+ * @throws NotificationValidationError when the object is not a Rollout we can verify.
+ */
+export function normalizeLiveRollout(rollout: unknown, context: NormalizeContext): RolloutEventDetail {
+  const input = typeof rollout === 'string' ? parseJson(rollout) : rollout;
+  const parsed = NotificationRollout.safeParse(input, { error: requiredMessage, reportInput: true });
+  if (!parsed.success) {
+    throw new NotificationValidationError(
+      toIssues(parsed.error.issues, ['rollout']),
+      describeSubject({ trigger: LIVE_TRIGGER, rollout: input }),
+    );
+  }
+  return eventOf(LIVE_TRIGGER, parsed.data, context);
+}
+
+function eventOf(
+  trigger: EventTrigger,
+  rollout: NotificationRollout,
+  context: NormalizeContext,
+): RolloutEventDetail {
   const { metadata, status } = rollout;
   const revision = metadata.annotations[REVISION_ANNOTATION];
   const deadlineSeconds = metadata.annotations[DEADLINE_ANNOTATION];
@@ -83,7 +116,7 @@ export function normalizeNotification(body: unknown, context: NormalizeContext):
     aborted: derived.aborted,
     step: derived.step,
     expected: derived.expected,
-    traffic: buildTraffic(rollout),
+    traffic: buildTraffic(trigger, rollout),
     ...(deadlineSeconds != null ? { deadlineSeconds } : {}),
   };
 
@@ -105,7 +138,7 @@ export function normalizeNotification(body: unknown, context: NormalizeContext):
 export interface EventIdentity {
   uid: string;
   revision: number;
-  trigger: RolloutTrigger;
+  trigger: EventTrigger;
   stepIndex: number;
   resourceVersion?: string;
 }
@@ -152,11 +185,14 @@ function requiredMessage(issue: z.core.$ZodRawIssue): string | undefined {
   return issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : undefined;
 }
 
-function toIssues(issues: readonly z.core.$ZodIssue[]): ValidationIssue[] {
+function toIssues(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: readonly PropertyKey[] = [],
+): ValidationIssue[] {
   return issues.map((issue) => {
     const received = describeReceived(issue.input);
     return {
-      path: formatIssuePath(issue.path),
+      path: formatIssuePath([...prefix, ...issue.path]),
       message: issue.message,
       ...(received !== undefined ? { received } : {}),
     };

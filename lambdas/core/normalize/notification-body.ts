@@ -98,7 +98,17 @@ const ExperimentStep = z
   .object({
     duration: IntOrString.nullish(),
     templates: z
-      .array(z.object({ name: z.string(), replicas: Count.nullish(), weight: Count.nullish() }).loose())
+      .array(
+        z
+          .object({
+            name: z.string(),
+            replicas: Count.nullish(),
+            weight: Count.nullish(),
+            /** `service.name`: the Service the experiment creates for the template (else the ReplicaSet's name). */
+            service: z.object({ name: z.string().nullish() }).loose().nullish(),
+          })
+          .loose(),
+      )
       .nullish(),
   })
   .loose();
@@ -131,12 +141,20 @@ const AlbRouting = z
   })
   .loose();
 
+/** `virtualService(s)[].tlsRoutes` / `.tcpRoutes` entries (CRD v1.9.1: port and, for TLS, sniHosts). */
+const L4RouteRef = z
+  .object({
+    port: Int.min(0).max(65535).nullish(),
+    sniHosts: z.array(z.string().max(253)).max(100).nullish(),
+  })
+  .loose();
+
 const IstioVirtualService = z
   .object({
     name: z.string().min(1),
-    routes: z.array(z.string()).nullish(),
-    tlsRoutes: z.array(z.unknown()).nullish(),
-    tcpRoutes: z.array(z.unknown()).nullish(),
+    routes: z.array(z.string().max(253)).max(100).nullish(),
+    tlsRoutes: z.array(L4RouteRef).max(100).nullish(),
+    tcpRoutes: z.array(L4RouteRef).max(100).nullish(),
   })
   .loose();
 
@@ -149,6 +167,7 @@ const IstioRouting = z
         name: KubernetesName,
         canarySubsetName: z.string().min(1),
         stableSubsetName: z.string().min(1),
+        additionalSubsetNames: z.array(z.string().max(253)).max(100).nullish(),
       })
       .loose()
       .nullish(),
@@ -162,9 +181,12 @@ export const UNSUPPORTED_ROUTERS = ['nginx', 'smi', 'appMesh', 'traefik', 'apisi
 
 const TrafficRouting = z
   .object({
-    /** The sum weights are expressed against; the verifier's Weight type caps it at 1000. */
-    maxTrafficWeight: Int.min(1)
-      .max(1000, 'must be at most 1000 (the verifier compares weights up to 1000)')
+    /** The sum weights are expressed against (int32 in the CRD; default 100). */
+    maxTrafficWeight: Int.min(1).max(2_147_483_647).nullish(),
+    /** Header and mirror routes (setHeaderRoute, setMirrorRoute steps) Argo manages by name. */
+    managedRoutes: z
+      .array(z.object({ name: z.string().min(1).max(253) }).loose())
+      .max(100)
       .nullish(),
     alb: AlbRouting.nullish(),
     istio: IstioRouting.nullish(),
@@ -178,14 +200,26 @@ const TrafficRouting = z
   })
   .loose();
 
+/** `canary.replicaProgressThreshold` (v1.9): weights move on once this much of the canary is available. */
+const ReplicaProgressThreshold = z
+  .object({
+    type: z.enum(['Percent', 'Pods'], 'must be "Percent" or "Pods"'),
+    value: Int,
+  })
+  .loose();
+export type ReplicaProgressThreshold = z.infer<typeof ReplicaProgressThreshold>;
+
 export const CanaryStrategy = z
   .object({
     canaryService: KubernetesName.nullish(),
     stableService: KubernetesName.nullish(),
+    /** Two Services that swap the stable and canary roles at each promotion (ALB, Istio). */
+    pingPong: z.object({ pingService: KubernetesName, pongService: KubernetesName }).loose().nullish(),
     steps: z.array(CanaryStep).nullish(),
     trafficRouting: TrafficRouting.nullish(),
     dynamicStableScale: z.boolean().nullish(),
     minPodsPerReplicaSet: Count.nullish(),
+    replicaProgressThreshold: ReplicaProgressThreshold.nullish(),
   })
   .loose();
 export type CanaryStrategy = z.infer<typeof CanaryStrategy>;
@@ -269,6 +303,8 @@ const Status = z
           .loose()
           .nullish(),
         currentExperiment: z.string().nullish(),
+        /** Which ping-pong Service is stable: `ping`, `pong`, or empty (pong, as Argo reads it). */
+        stablePingPong: z.string().nullish(),
       })
       .loose()
       .nullish(),
@@ -331,6 +367,14 @@ function checkCanary(canary: CanaryStrategy, ctx: z.RefinementCtx): void {
       }
     }
   };
+  const pingPong = canary.pingPong;
+  if (pingPong && pingPong.pingService === pingPong.pongService) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [...base, 'pingPong', 'pongService'],
+      message: 'must differ from pingService (Argo needs two Services to swap)',
+    });
+  }
   if (routing?.alb) {
     if (!routing.alb.ingress && (routing.alb.ingresses ?? []).length === 0) {
       ctx.addIssue({
@@ -339,7 +383,15 @@ function checkCanary(canary: CanaryStrategy, ctx: z.RefinementCtx): void {
         message: 'one of ingress or ingresses is required',
       });
     }
-    requireServices('ALB');
+    // validation.go: ping-pong replaces the two Services, and then the actions annotation needs a root Service.
+    if (!pingPong) requireServices('ALB');
+    else if (!routing.alb.rootService) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [...base, 'trafficRouting', 'alb', 'rootService'],
+        message: 'is required with ALB traffic routing and pingPong',
+      });
+    }
   }
   if (routing?.ambassador) {
     if (routing.ambassador.mappings.length === 0) {
@@ -353,8 +405,8 @@ function checkCanary(canary: CanaryStrategy, ctx: z.RefinementCtx): void {
   }
   if (routing?.istio) {
     const istio = routing.istio;
-    // Host-level splitting routes by Service name; subset-level by DestinationRule subsets (validation.go).
-    if (!istio.destinationRule) requireServices('Istio host-level');
+    // Host-level splitting routes by Service name (or ping-pong Services); subset-level by DestinationRule subsets (validation.go).
+    if (!istio.destinationRule && !pingPong) requireServices('Istio host-level');
     if (!istio.virtualService && (istio.virtualServices ?? []).length === 0) {
       ctx.addIssue({
         code: 'custom',

@@ -1,3 +1,4 @@
+import type { EventTrigger } from '../../../contract/event-catalog.js';
 import { type AlbIngressRef, ElbArn, type Traffic } from '../contracts/rollout-event.js';
 import {
   type AlbStatus,
@@ -14,7 +15,7 @@ import {
  * Rollout configures several (Argo reconciles them all), ALB wins over Istio over Ambassador,
  * the order of what this project can observe best.
  */
-export function buildTraffic(rollout: NotificationRollout): Traffic {
+export function buildTraffic(trigger: EventTrigger, rollout: NotificationRollout): Traffic {
   const { canary, blueGreen } = rollout.spec.strategy;
   if (blueGreen) {
     const annotations = rollout.metadata.annotations;
@@ -38,14 +39,27 @@ export function buildTraffic(rollout: NotificationRollout): Traffic {
   const routing = canary?.trafficRouting;
   if (!canary || !routing) return { router: 'none' };
 
+  const managedRoutes = (routing.managedRoutes ?? []).map((route) => route.name);
+  const managed = managedRoutes.length > 0 ? { managedRoutes } : {};
+
   if (routing.alb) {
     const { alb } = routing;
+    // The ALB reconciler prefers ping-pong Services when they are set (GetStableAndCanaryServices(ro, true)).
+    const sides = canary.pingPong
+      ? pingPongSides(trigger, rollout, canary.pingPong)
+      : // NotificationRollout's refinement requires both services with ALB routing and no ping-pong.
+        { stableService: canary.stableService ?? '', canaryService: canary.canaryService ?? '' };
     return {
       router: 'alb',
-      ingresses: albIngresses(alb.ingress, alb.ingresses, rollout.status),
-      // NotificationRollout's refinement requires both services with ALB routing.
-      stableService: canary.stableService ?? '',
-      canaryService: canary.canaryService ?? '',
+      // status.alb's target groups follow the ping-pong roles of an earlier reconcile: only its load balancer is kept.
+      ingresses: albIngresses(alb.ingress, alb.ingresses, rollout.status, {
+        keepTargetGroups: !canary.pingPong,
+      }),
+      ...sides,
+      ...(canary.pingPong
+        ? { pingPong: { pingService: canary.pingPong.pingService, pongService: canary.pingPong.pongService } }
+        : {}),
+      ...managed,
       ...(alb.rootService ? { rootService: alb.rootService } : {}),
       servicePort: alb.servicePort,
     };
@@ -63,10 +77,20 @@ export function buildTraffic(rollout: NotificationRollout): Traffic {
       .map((vs) => ({
         ...splitVirtualServiceName(vs.name),
         ...(vs.routes ? { routes: vs.routes } : {}),
-        ...(vs.tlsRoutes ? { tlsRoutes: vs.tlsRoutes } : {}),
-        ...(vs.tcpRoutes ? { tcpRoutes: vs.tcpRoutes } : {}),
+        ...(vs.tlsRoutes ? { tlsRoutes: vs.tlsRoutes.map(l4RouteRef) } : {}),
+        ...(vs.tcpRoutes ? { tcpRoutes: vs.tcpRoutes.map(l4RouteRef) } : {}),
       }));
     const rule = istio.destinationRule;
+    // Istio uses ping-pong Services only when neither canaryService nor stableService is set
+    // (GetStableAndCanaryServices(ro, false)).
+    const sides =
+      canary.pingPong && !canary.stableService && !canary.canaryService
+        ? pingPongSides(trigger, rollout, canary.pingPong)
+        : {
+            ...(canary.stableService ? { stableService: canary.stableService } : {}),
+            ...(canary.canaryService ? { canaryService: canary.canaryService } : {}),
+          };
+    const additionalSubsetNames = rule?.additionalSubsetNames ?? [];
     return {
       router: 'istio',
       virtualServices,
@@ -76,11 +100,12 @@ export function buildTraffic(rollout: NotificationRollout): Traffic {
               name: rule.name,
               canarySubsetName: rule.canarySubsetName,
               stableSubsetName: rule.stableSubsetName,
+              ...(additionalSubsetNames.length > 0 ? { additionalSubsetNames } : {}),
             },
           }
         : {}),
-      ...(canary.stableService ? { stableService: canary.stableService } : {}),
-      ...(canary.canaryService ? { canaryService: canary.canaryService } : {}),
+      ...sides,
+      ...managed,
     };
   }
 
@@ -94,6 +119,33 @@ export function buildTraffic(rollout: NotificationRollout): Traffic {
   }
 
   return { router: 'none' };
+}
+
+/**
+ * Which ping-pong Service is stable: `status.canary.stablePingPong` is `ping` for ping, anything
+ * else (pong, or empty) for pong (trafficrouting.IsStablePing). The controller swaps it when it
+ * promotes a new ReplicaSet to stable, and the on-rollout-completed notification carries the
+ * Rollout from before that swap: the roles the traffic settles in are the swapped ones.
+ */
+function pingPongSides(
+  trigger: EventTrigger,
+  rollout: NotificationRollout,
+  pingPong: { pingService: string; pongService: string },
+): { stableService: string; canaryService: string } {
+  const { status } = rollout;
+  const stableIsPing = status.canary?.stablePingPong === 'ping';
+  const swapping = trigger === 'on-rollout-completed' && status.stableRS !== status.currentPodHash;
+  const pingStable = swapping ? !stableIsPing : stableIsPing;
+  return pingStable
+    ? { stableService: pingPong.pingService, canaryService: pingPong.pongService }
+    : { stableService: pingPong.pongService, canaryService: pingPong.pingService };
+}
+
+function l4RouteRef(ref: { port?: number | null; sniHosts?: string[] | null }) {
+  return {
+    ...(ref.port != null ? { port: ref.port } : {}),
+    ...(ref.sniHosts ? { sniHosts: ref.sniHosts } : {}),
+  };
 }
 
 /** Traffic routers Argo supports that the verifier does not observe, as named in the Rollout spec. */
@@ -112,6 +164,7 @@ function albIngresses(
   ingress: string | null | undefined,
   ingresses: readonly string[] | null | undefined,
   status: NotificationRollout['status'],
+  options: { keepTargetGroups: boolean },
 ): AlbIngressRef[] {
   const names = [...new Set([...(ingress ? [ingress] : []), ...(ingresses ?? [])])];
   const recorded: AlbStatus[] = [...(status.alb ? [status.alb] : []), ...(status.albs ?? [])];
@@ -120,15 +173,15 @@ function albIngresses(
       recorded.find((candidate) => candidate.ingress === name) ??
       // Older controllers left status.alb.ingress empty: it then belongs to the only ingress.
       (names.length === 1 && status.alb && !status.alb.ingress ? status.alb : undefined);
-    return { ingress: name, ...(entry ? recordedArns(entry) : {}) };
+    return { ingress: name, ...(entry ? recordedArns(entry, options.keepTargetGroups) : {}) };
   });
 }
 
-function recordedArns(entry: AlbStatus): Omit<AlbIngressRef, 'ingress'> {
+function recordedArns(entry: AlbStatus, keepTargetGroups: boolean): Omit<AlbIngressRef, 'ingress'> {
   const arn = (value: string | undefined) => (value && ElbArn.safeParse(value).success ? value : undefined);
   const loadBalancerArn = arn(entry.loadBalancer?.arn);
-  const canaryTargetGroupArn = arn(entry.canaryTargetGroup?.arn);
-  const stableTargetGroupArn = arn(entry.stableTargetGroup?.arn);
+  const canaryTargetGroupArn = keepTargetGroups ? arn(entry.canaryTargetGroup?.arn) : undefined;
+  const stableTargetGroupArn = keepTargetGroups ? arn(entry.stableTargetGroup?.arn) : undefined;
   const loadBalancerName = entry.loadBalancer?.name || undefined;
   return {
     ...(loadBalancerArn ? { loadBalancerArn } : {}),

@@ -326,6 +326,49 @@ describe('ALB router: failures', () => {
     expect(observation.problems).toMatchObject([{ code: 'Throttled' }]);
   });
 
+  it('observes only the rules that split traffic between both sides, not host or header routes to one', async () => {
+    seedAccount();
+    elb.on(DescribeRulesCommand, { ListenerArn: HTTP }).resolves({
+      Rules: [
+        weightedRule(RULE_HTTP, 20, 80),
+        // rootService pattern: hosts that reach the stable or the canary Service alone.
+        {
+          RuleArn: `${RULE_HTTP}-stable-host`,
+          Priority: '2',
+          Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['stable.example.com'] } }],
+          Actions: [{ Type: 'forward', TargetGroupArn: STABLE_TG }],
+        },
+        {
+          RuleArn: `${RULE_HTTP}-canary-host`,
+          Priority: '3',
+          Conditions: [{ Field: 'host-header', HostHeaderConfig: { Values: ['canary.example.com'] } }],
+          Actions: [
+            {
+              Type: 'forward',
+              ForwardConfig: { TargetGroups: [{ TargetGroupArn: CANARY_TG, Weight: 100 }] },
+            },
+          ],
+        },
+        // A managed header route (setHeaderRoute): matching requests all go to the canary.
+        {
+          RuleArn: `${RULE_HTTP}-header`,
+          Priority: '4',
+          Conditions: [
+            { Field: 'http-header', HttpHeaderConfig: { HttpHeaderName: 'X-Canary', Values: ['yes'] } },
+          ],
+          Actions: [
+            {
+              Type: 'forward',
+              ForwardConfig: { TargetGroups: [{ TargetGroupArn: CANARY_TG, Weight: 100 }] },
+            },
+          ],
+        },
+      ],
+    });
+    const observation = await router.observe(target);
+    expect(observation.routes.map((route) => route.resource)).toEqual([RULE_HTTP, RULE_HTTPS]);
+  });
+
   it('reports a load balancer with no rule for the rollout and does not cache it', async () => {
     seedAccount();
     const defaultOnly = (listener: string) => ({
@@ -386,6 +429,22 @@ describe('ALB router: several ingresses', () => {
     const otherStable = arn('targetgroup', 'k8s-shop-checkout-4444444444/dddd');
     const otherCanary = arn('targetgroup', 'k8s-shop-checkout-5555555555/eeee');
     const otherRule = arn('listener-rule', `app/${otherName}/1/l/r`);
+    // Argo writes the same action annotation on every ingress of the rollout.
+    const otherWeighted: Rule = {
+      RuleArn: otherRule,
+      Priority: '3',
+      Actions: [
+        {
+          Type: 'forward',
+          ForwardConfig: {
+            TargetGroups: [
+              { TargetGroupArn: otherCanary, Weight: 20 },
+              { TargetGroupArn: otherStable, Weight: 80 },
+            ],
+          },
+        },
+      ],
+    };
     elb.on(DescribeLoadBalancersCommand, { Names: [otherName] }).resolves({
       LoadBalancers: [{ LoadBalancerArn: otherLb, LoadBalancerName: otherName }],
     });
@@ -409,15 +468,17 @@ describe('ALB router: several ingresses', () => {
     });
     elb.on(DescribeRulesCommand, { ListenerArn: `${otherLb}/l` }).resolves({
       Rules: [
-        { RuleArn: otherRule, Priority: '3', Actions: [{ Type: 'forward', TargetGroupArn: otherStable }] },
+        otherWeighted,
+        // A host route to the stable Service alone (Argo's rootService pattern): not the split.
+        {
+          RuleArn: `${otherRule}-stable-host`,
+          Priority: '4',
+          Actions: [{ Type: 'forward', TargetGroupArn: otherStable }],
+        },
       ],
     });
     elb.on(DescribeRulesCommand, { RuleArns: [RULE_HTTP, RULE_HTTPS, otherRule] }).resolves({
-      Rules: [
-        weightedRule(RULE_HTTP, 20, 80),
-        weightedRule(RULE_HTTPS, 20, 80),
-        { RuleArn: otherRule, Priority: '3', Actions: [{ Type: 'forward', TargetGroupArn: otherStable }] },
-      ],
+      Rules: [weightedRule(RULE_HTTP, 20, 80), weightedRule(RULE_HTTPS, 20, 80), otherWeighted],
     });
     elb.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [] });
 
@@ -429,7 +490,8 @@ describe('ALB router: several ingresses', () => {
     expect(observation.problems).toEqual([]);
     expect(observation.routes.map((route) => route.resource)).toEqual([RULE_HTTP, RULE_HTTPS, otherRule]);
     expect(observation.routes[2]?.destinations).toEqual([
-      { resource: otherStable, role: 'stable', weight: 1 },
+      { resource: otherCanary, role: 'canary', weight: 20 },
+      { resource: otherStable, role: 'stable', weight: 80 },
     ]);
     expect(observation.backends.map((backend) => backend.resource).sort()).toEqual(
       [STABLE_TG, CANARY_TG, otherStable, otherCanary].sort(),

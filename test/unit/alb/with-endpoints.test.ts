@@ -20,7 +20,7 @@ const albOnly: Router<AlbObservationTarget> = {
   },
 };
 
-function slice(service: string, endpoints: Array<[string, boolean | undefined]>) {
+function slice(service: string, endpoints: Array<[string, boolean | undefined]>, port = 8080) {
   return {
     metadata: {
       name: `${service}-abcde`,
@@ -28,6 +28,11 @@ function slice(service: string, endpoints: Array<[string, boolean | undefined]>)
       labels: { 'kubernetes.io/service-name': service },
     },
     addressType: 'IPv4',
+    // The Service port's name and the target port it resolves to on these pods.
+    ports: [
+      { name: 'metrics', port: 9090, protocol: 'TCP' },
+      { name: 'http', port, protocol: 'TCP' },
+    ],
     endpoints: endpoints.map(([address, ready]) => ({
       addresses: [address],
       conditions: ready === undefined ? {} : { ready },
@@ -35,9 +40,27 @@ function slice(service: string, endpoints: Array<[string, boolean | undefined]>)
   };
 }
 
+/** A Service whose port `servicePort` (the rollout's, 80 in the test event) is named `http`. */
+function service(name: string) {
+  return {
+    metadata: { name, namespace: 'shop' },
+    spec: {
+      ports: [
+        { name: 'metrics', port: 9090, targetPort: 9090 },
+        { name: 'http', port: 80, targetPort: 'http' },
+      ],
+    },
+  };
+}
+
+const withServices = (kube: KubeDouble) =>
+  kube
+    .put('', 'services', 'shop', 'checkout', service('checkout'))
+    .put('', 'services', 'shop', 'checkout-canary', service('checkout-canary'));
+
 describe('withServiceEndpoints', () => {
   it('adds the ready and not-ready pods of the stable and canary Services, across slices', async () => {
-    const kube = new KubeDouble()
+    const kube = withServices(new KubeDouble())
       .put(
         'discovery.k8s.io',
         'endpointslices',
@@ -50,29 +73,41 @@ describe('withServiceEndpoints', () => {
         'endpointslices',
         'shop',
         'checkout-canary-abcde',
-        slice('checkout-canary', [
-          ['10.0.1.1', true],
-          ['10.0.1.2', undefined],
-          ['10.0.1.3', false],
-        ]),
+        slice(
+          'checkout-canary',
+          [
+            ['10.0.1.1', true],
+            ['10.0.1.2', undefined],
+            ['10.0.1.3', false],
+          ],
+          8443,
+        ),
       );
     const observation = await withServiceEndpoints(albOnly, async () => kube).observe(target);
 
     expect(observation.endpoints).toEqual([
-      { resource: 'service/shop/checkout', role: 'stable', ready: ['10.0.2.1'], notReady: [] },
-      // conditions.ready unset means ready (discovery.k8s.io/v1).
+      {
+        resource: 'service/shop/checkout',
+        role: 'stable',
+        ready: [{ address: '10.0.2.1', port: 8080 }],
+        notReady: [],
+      },
+      // conditions.ready unset means ready (discovery.k8s.io/v1); the port is the named Service port's.
       {
         resource: 'service/shop/checkout-canary',
         role: 'canary',
-        ready: ['10.0.1.1', '10.0.1.2'],
-        notReady: ['10.0.1.3'],
+        ready: [
+          { address: '10.0.1.1', port: 8443 },
+          { address: '10.0.1.2', port: 8443 },
+        ],
+        notReady: [{ address: '10.0.1.3', port: 8443 }],
       },
     ]);
     expect(observation.problems).toEqual([]);
   });
 
   it('a missing grant is an Inconclusive finding naming the ClusterRole, never a failure', async () => {
-    const kube = new KubeDouble().fail({ plural: 'endpointslices' }, 403);
+    const kube = withServices(new KubeDouble()).fail({ plural: 'endpointslices' }, 403);
     const observation = await withServiceEndpoints(albOnly, async () => kube).observe(target);
 
     expect(observation.endpoints).toEqual([]);

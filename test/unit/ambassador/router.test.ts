@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
 import type { FindingCode, Verdict } from '../../../lambdas/core/contracts/verdict-event.js';
-import { judge } from '../../../lambdas/core/judge.js';
+import { judge } from '../../../lambdas/core/judge/index.js';
 import {
   type AmbassadorObservationTarget,
   AmbassadorRouter,
@@ -316,6 +316,49 @@ describe('Ambassador router: observation → judge → verdict', () => {
       'v3alpha1',
       'v3alpha1',
     ]);
+  });
+
+  it('reads x.getambassador.io/v3alpha1 AmbassadorMappings where no Mapping API serves them', async () => {
+    kube = new KubeDouble({ served: { [GROUP]: [], 'x.getambassador.io': ['v3alpha1'] } });
+    const ambassadorMapping = (service: string, weight?: number) => ({
+      apiVersion: 'x.getambassador.io/v3alpha1',
+      kind: 'AmbassadorMapping',
+      spec: { prefix: '/echo/', service, ...(weight === undefined ? {} : { weight }) },
+    });
+    kube.put('x.getambassador.io', 'ambassadormappings', NS, 'echo-mapping', ambassadorMapping(HTTPS_BASE));
+    kube.put(
+      'x.getambassador.io',
+      'ambassadormappings',
+      NS,
+      'echo-mapping-canary',
+      ambassadorMapping(HTTPS_CANARY, 20),
+    );
+    const router = new AmbassadorRouter(kubeFor(kube));
+    expect(judge(expected(), await router.observe({ namespace: NS, traffic: traffic() })).verdict).toBe(
+      'Succeeded',
+    );
+    // The canary Mapping is read through the API that served the base, and only that one.
+    expect(kube.requests.map((request) => request.path.split('/').slice(2, 4).join('/'))).toEqual([
+      'getambassador.io/v2',
+      'getambassador.io/v3alpha1',
+      'x.getambassador.io/v3alpha1',
+      'x.getambassador.io/v3alpha1',
+    ]);
+    expect(kube.requests.at(-1)?.path).toBe(
+      '/apis/x.getambassador.io/v3alpha1/namespaces/shop/ambassadormappings/echo-mapping-canary',
+    );
+  });
+
+  it('a canary AmbassadorMapping that is absent is absent, not looked for under the other APIs', async () => {
+    kube = new KubeDouble({ served: { [GROUP]: ['v2'], 'x.getambassador.io': ['v3alpha1'] } });
+    kube.put('x.getambassador.io', 'ambassadormappings', NS, 'echo-mapping', {
+      spec: { prefix: '/echo/', service: 'echo-stable:80' },
+    });
+    // A Mapping of the same name under getambassador.io is another object: it must not stand in.
+    putMapping(kube, 'echo-mapping-canary', 'echo-canary:80', 20);
+    const router = new AmbassadorRouter(kubeFor(kube));
+    const observation = await router.observe({ namespace: NS, traffic: traffic() });
+    expect(observation.mappings?.[0]?.canary).toBeUndefined();
   });
 
   it('names the canary Mapping the way Argo does, cutting long names', () => {

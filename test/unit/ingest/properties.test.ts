@@ -4,7 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROLLOUT_DETAIL_TYPES } from '../../../contract/event-catalog.js';
+import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../../contract/event-catalog.js';
 import { RolloutEventDetail } from '../../../lambdas/core/contracts/rollout-event.js';
 import { normalizeNotification } from '../../../lambdas/core/normalize/index.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/ingest/request.js';
@@ -100,7 +100,7 @@ async function send(event: unknown): Promise<Outcome> {
     assert.equal(entry.EventBusName, BUS);
     assert.equal(entry.Source, 'rollout-verifier.ingest');
     const detail = RolloutEventDetail.parse(JSON.parse(entry.Detail ?? 'null'));
-    assert.equal(entry.DetailType, ROLLOUT_DETAIL_TYPES[detail.trigger]);
+    assert.equal(entry.DetailType, ROLLOUT_DETAIL_TYPES[detail.trigger as RolloutTrigger]);
     return detail;
   });
   if (response.statusCode === 202 && body.accepted === true) {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClusterNotConfiguredError } from '../../../lambdas/core/cluster/cluster-apis.js';
 import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
 import type { FindingCode, Verdict } from '../../../lambdas/core/contracts/verdict-event.js';
-import { judge } from '../../../lambdas/core/judge.js';
+import { judge } from '../../../lambdas/core/judge/index.js';
 import {
   type IstioObservationTarget,
   IstioRouter,
@@ -189,6 +189,113 @@ const cases: Case[] = [
     verdict: 'Failed',
     codes: ['UnexpectedTargetGroup', 'WeightMismatch'],
     says: ['sends weight 10 to reviews-legacy'],
+  },
+  {
+    name: 'a running experiment’s Service carries its weight beside the sides (host-level)',
+    traffic: hostTraffic(primary),
+    expected: {
+      canaryWeight: 20,
+      stableWeight: 70,
+      additional: [{ weight: 10, service: 'reviews-exp-baseline' }],
+    },
+    seed: (kube) =>
+      putVs(
+        kube,
+        virtualService([
+          {
+            name: 'primary',
+            route: [
+              { host: 'reviews-stable', weight: 70 },
+              { host: 'reviews-canary', weight: 20 },
+              { host: 'reviews-exp-baseline', weight: 10 },
+            ],
+          },
+        ]),
+      ),
+    verdict: 'Succeeded',
+    codes: [],
+  },
+  {
+    name: 'additionalSubsetNames keep their weight out of the stable share',
+    traffic: {
+      ...subsetTraffic(primary),
+      destinationRule: {
+        name: 'reviews-destrule',
+        canarySubsetName: 'canary',
+        stableSubsetName: 'stable',
+        additionalSubsetNames: ['experiment'],
+      },
+    },
+    seed: (kube) => {
+      putVs(
+        kube,
+        virtualService([
+          {
+            name: 'primary',
+            route: [
+              { host: 'reviews', subset: 'stable', weight: 60 },
+              { host: 'reviews', subset: 'canary', weight: 20 },
+              { host: 'reviews', subset: 'experiment', weight: 20 },
+            ],
+          },
+        ]),
+      );
+      putDr(kube, destinationRule(CANARY_HASH, STABLE_HASH, ['canary', 'stable', 'experiment']));
+    },
+    verdict: 'Succeeded',
+    codes: [],
+  },
+  {
+    name: 'the same subset without additionalSubsetNames is unexpected',
+    traffic: subsetTraffic(primary),
+    seed: (kube) => {
+      putVs(
+        kube,
+        virtualService([
+          {
+            name: 'primary',
+            route: [
+              { host: 'reviews', subset: 'stable', weight: 60 },
+              { host: 'reviews', subset: 'canary', weight: 20 },
+              { host: 'reviews', subset: 'experiment', weight: 20 },
+            ],
+          },
+        ]),
+      );
+      putDr(kube, destinationRule(CANARY_HASH, STABLE_HASH, ['canary', 'stable', 'experiment']));
+    },
+    verdict: 'Failed',
+    codes: ['UnexpectedTargetGroup', 'WeightMismatch'],
+  },
+  {
+    name: 'managed routes (setHeaderRoute, setMirrorRoute) are not the weighted route: the rollout names none',
+    traffic: { ...hostTraffic(unnamed), managedRoutes: ['header-route', 'mirror-route'] },
+    seed: (kube) =>
+      putVs(
+        kube,
+        virtualService([
+          { name: 'header-route', route: [{ host: 'reviews-canary', weight: 100 }] },
+          { name: 'mirror-route', route: [{ host: 'reviews-stable', weight: 100 }] },
+          hostRoute(20, 80),
+        ]),
+      ),
+    verdict: 'Succeeded',
+    codes: [],
+  },
+  {
+    name: 'without managedRoutes the same three routes are ambiguous',
+    traffic: hostTraffic(unnamed),
+    seed: (kube) =>
+      putVs(
+        kube,
+        virtualService([
+          { name: 'header-route', route: [{ host: 'reviews-canary', weight: 100 }] },
+          { name: 'mirror-route', route: [{ host: 'reviews-stable', weight: 100 }] },
+          hostRoute(20, 80),
+        ]),
+      ),
+    verdict: 'Failed',
+    codes: ['AmbiguousRoutes'],
   },
   {
     name: 'fully qualified hosts in the rollout namespace are the rollout services',

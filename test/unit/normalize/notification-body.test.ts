@@ -144,13 +144,16 @@ describe('NotificationBody', () => {
       ]);
     });
 
-    it('a setWeight above maxTrafficWeight, a maxTrafficWeight above 1000', () => {
+    it('a setWeight above maxTrafficWeight, a maxTrafficWeight outside int32', () => {
       const body: Body = fixture('alb-max-traffic-weight-1000');
       const canary = at(body.rollout, 'spec', 'strategy', 'canary');
       (canary.steps as Json[])[4] = { setWeight: 1200 };
       expect(failingPaths(body)).toEqual(['rollout.spec.strategy.canary.steps[4].setWeight']);
+      // Argo accepts any int32 (validation.go bounds setWeight by it): so does the verifier.
       at(canary, 'trafficRouting').maxTrafficWeight = 10000;
-      (canary.steps as Json[])[4] = { setWeight: 250 };
+      (canary.steps as Json[])[4] = { setWeight: 2500 };
+      expect(failingPaths(body)).toEqual([]);
+      at(canary, 'trafficRouting').maxTrafficWeight = 2 ** 31;
       expect(failingPaths(body)).toEqual(['rollout.spec.strategy.canary.trafficRouting.maxTrafficWeight']);
     });
 

@@ -46,6 +46,13 @@ export interface CanaryOptions {
   dynamicStableScale?: boolean;
   minPodsPerReplicaSet?: number;
   revision?: string;
+  replicaProgressThreshold?: { type: 'Percent' | 'Pods'; value: number };
+  /** canary.pingPong with these two Services instead of canaryService/stableService. */
+  pingPong?: { pingService: string; pongService: string };
+  /** status.canary.stablePingPong. */
+  stablePingPong?: 'ping' | 'pong';
+  /** status.canary.weights.canary.podTemplateHash (default: canary1). */
+  appliedCanaryHash?: string;
 }
 
 /** A canary Rollout as the notification carries it, validated by the body schema. */
@@ -76,10 +83,18 @@ export function canaryRollout(options: CanaryOptions = {}): NotificationRollout 
       startTime: '2025-11-20T10:00:00Z',
     }));
   }
+  if (options.weights || options.stablePingPong) status.canary = {};
+  if (options.stablePingPong)
+    (status.canary as Record<string, unknown>).stablePingPong = options.stablePingPong;
   if (options.weights) {
     status.canary = {
+      ...(status.canary as Record<string, unknown>),
       weights: {
-        canary: { weight: options.weights[0], podTemplateHash: 'canary1', serviceName: 'checkout-canary' },
+        canary: {
+          weight: options.weights[0],
+          podTemplateHash: options.appliedCanaryHash ?? 'canary1',
+          serviceName: 'checkout-canary',
+        },
         stable: { weight: options.weights[1], podTemplateHash: 'stable1', serviceName: 'checkout-stable' },
         ...(options.additional
           ? {
@@ -110,8 +125,9 @@ export function canaryRollout(options: CanaryOptions = {}): NotificationRollout 
       ...(options.specPaused !== undefined ? { paused: options.specPaused } : {}),
       strategy: {
         canary: {
-          canaryService: 'checkout-canary',
-          stableService: 'checkout-stable',
+          ...(options.pingPong
+            ? { pingPong: options.pingPong }
+            : { canaryService: 'checkout-canary', stableService: 'checkout-stable' }),
           steps: options.steps ?? STEPS,
           ...(routing ? { trafficRouting: routing } : {}),
           ...(options.dynamicStableScale !== undefined
@@ -119,6 +135,9 @@ export function canaryRollout(options: CanaryOptions = {}): NotificationRollout 
             : {}),
           ...(options.minPodsPerReplicaSet !== undefined
             ? { minPodsPerReplicaSet: options.minPodsPerReplicaSet }
+            : {}),
+          ...(options.replicaProgressThreshold
+            ? { replicaProgressThreshold: options.replicaProgressThreshold }
             : {}),
         },
       },

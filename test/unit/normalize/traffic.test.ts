@@ -15,7 +15,7 @@ const ARN = {
 
 describe('buildTraffic', () => {
   it('ALB with a single ingress and no recorded ARNs', () => {
-    expect(buildTraffic(rolloutOf('alb-step-completed-setweight'))).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('alb-step-completed-setweight'))).toEqual({
       router: 'alb',
       ingresses: [{ ingress: 'checkout' }],
       stableService: 'checkout-stable',
@@ -26,7 +26,7 @@ describe('buildTraffic', () => {
   });
 
   it('ALB with the ARNs Argo recorded in status.alb', () => {
-    expect(buildTraffic(rolloutOf('alb-status-arns'))).toMatchObject({
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('alb-status-arns'))).toMatchObject({
       router: 'alb',
       ingresses: [
         {
@@ -41,7 +41,7 @@ describe('buildTraffic', () => {
   });
 
   it('ALB with several ingresses: deduplicated in order, status.albs matched by ingress name', () => {
-    const traffic = buildTraffic(rolloutOf('alb-multiple-ingresses'));
+    const traffic = buildTraffic('on-rollout-step-completed', rolloutOf('alb-multiple-ingresses'));
     expect(traffic).toMatchObject({ router: 'alb', servicePort: 8080 });
     if (traffic.router !== 'alb') throw new Error('expected the ALB router');
     expect(traffic.ingresses.map((ref) => ref.ingress)).toEqual(['checkout-public', 'checkout-internal']);
@@ -64,7 +64,7 @@ describe('buildTraffic', () => {
         alb: { ingress: 'b-ingress', ingresses: ['a-ingress', 'b-ingress', 'c-ingress'], servicePort: 80 },
       },
     });
-    const traffic = buildTraffic(rollout);
+    const traffic = buildTraffic('on-rollout-step-completed', rollout);
     if (traffic.router !== 'alb') throw new Error('expected the ALB router');
     expect(traffic.ingresses.map((ref) => ref.ingress)).toEqual(['b-ingress', 'a-ingress', 'c-ingress']);
     expect(traffic).not.toHaveProperty('rootService');
@@ -79,7 +79,7 @@ describe('buildTraffic', () => {
     delete alb.ingress;
     (alb.stableTargetGroup as Record<string, unknown>).arn = '';
     (alb.loadBalancer as Record<string, unknown>).arn = 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0abc';
-    const traffic = buildTraffic(NotificationRollout.parse(body.rollout));
+    const traffic = buildTraffic('on-rollout-step-completed', NotificationRollout.parse(body.rollout));
     if (traffic.router !== 'alb') throw new Error('expected the ALB router');
     expect(traffic.ingresses).toEqual([
       {
@@ -91,7 +91,7 @@ describe('buildTraffic', () => {
   });
 
   it('Istio with a VirtualService and a DestinationRule', () => {
-    expect(buildTraffic(rolloutOf('istio-paused'))).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('istio-paused'))).toEqual({
       router: 'istio',
       virtualServices: [{ name: 'reviews-vsvc', routes: ['primary'] }],
       destinationRule: { name: 'reviews-destrule', canarySubsetName: 'canary', stableSubsetName: 'stable' },
@@ -115,7 +115,7 @@ describe('buildTraffic', () => {
         },
       },
     });
-    expect(buildTraffic(rollout)).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', rollout)).toEqual({
       router: 'istio',
       virtualServices: [
         { name: 'reviews-vsvc', routes: ['primary'] },
@@ -131,7 +131,7 @@ describe('buildTraffic', () => {
   });
 
   it('Ambassador mappings', () => {
-    expect(buildTraffic(rolloutOf('ambassador-step-completed'))).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('ambassador-step-completed'))).toEqual({
       router: 'ambassador',
       mappings: ['echo-mapping', 'echo-grpc-mapping'],
       stableService: 'echo-stable',
@@ -146,27 +146,33 @@ describe('buildTraffic', () => {
         istio: { virtualService: { name: 'checkout' } },
       },
     });
-    expect(buildTraffic(rollout).router).toBe('alb');
+    expect(buildTraffic('on-rollout-step-completed', rollout).router).toBe('alb');
   });
 
   it('none for a canary without traffic routing', () => {
-    expect(buildTraffic(rolloutOf('canary-no-traffic-routing'))).toEqual({ router: 'none' });
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('canary-no-traffic-routing'))).toEqual({
+      router: 'none',
+    });
   });
 
   it('none with the services for blue-green', () => {
-    expect(buildTraffic(rolloutOf('bluegreen-paused-before-promotion'))).toEqual({
-      router: 'none',
-      activeService: 'payments-active',
-      previewService: 'payments-preview',
-    });
+    expect(buildTraffic('on-rollout-step-completed', rolloutOf('bluegreen-paused-before-promotion'))).toEqual(
+      {
+        router: 'none',
+        activeService: 'payments-active',
+        previewService: 'payments-preview',
+      },
+    );
     const body = fixture('bluegreen-paused-before-promotion');
     const spec = body.rollout.spec as { strategy: { blueGreen: Record<string, unknown> } };
     delete spec.strategy.blueGreen.previewService;
-    expect(buildTraffic(NotificationRollout.parse(body.rollout))).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', NotificationRollout.parse(body.rollout))).toEqual({
       router: 'none',
       activeService: 'payments-active',
     });
-    expect(buildTraffic(blueGreenRollout())).toMatchObject({ previewService: 'payments-preview' });
+    expect(buildTraffic('on-rollout-step-completed', blueGreenRollout())).toMatchObject({
+      previewService: 'payments-preview',
+    });
   });
 
   it('ALB for blue-green when the rollout names its ingresses: active = stable side, preview = canary side', () => {
@@ -174,7 +180,7 @@ describe('buildTraffic', () => {
     const metadata = body.rollout.metadata as { annotations: Record<string, string> };
     metadata.annotations['rollout-verifier.io/alb-ingresses'] = 'payments, payments-internal';
     metadata.annotations['rollout-verifier.io/alb-service-port'] = '8080';
-    expect(buildTraffic(NotificationRollout.parse(body.rollout))).toEqual({
+    expect(buildTraffic('on-rollout-step-completed', NotificationRollout.parse(body.rollout))).toEqual({
       router: 'alb',
       ingresses: [{ ingress: 'payments' }, { ingress: 'payments-internal' }],
       stableService: 'payments-active',
@@ -182,7 +188,7 @@ describe('buildTraffic', () => {
       servicePort: 8080,
     });
     delete metadata.annotations['rollout-verifier.io/alb-service-port'];
-    expect(buildTraffic(NotificationRollout.parse(body.rollout))).toMatchObject({
+    expect(buildTraffic('on-rollout-step-completed', NotificationRollout.parse(body.rollout))).toMatchObject({
       router: 'alb',
       servicePort: 80,
     });
@@ -207,7 +213,7 @@ describe('buildTraffic', () => {
     const rollout = canaryRollout({
       routing: { smi: { trafficSplitName: 'checkout' }, maxTrafficWeight: 100 },
     });
-    expect(buildTraffic(rollout)).toEqual({ router: 'none' });
+    expect(buildTraffic('on-rollout-step-completed', rollout)).toEqual({ router: 'none' });
     expect(unsupportedRouters(rollout.spec.strategy.canary)).toEqual(['smi']);
     expect(unsupportedRouters(canaryRollout().spec.strategy.canary)).toEqual([]);
   });

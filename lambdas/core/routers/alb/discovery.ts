@@ -180,6 +180,14 @@ function resourceId(target: IngressTarget, service: string): string {
   return targetGroupResourceId(target.namespace, target.ingress.ingress, service, target.traffic.servicePort);
 }
 
+/**
+ * The listener rules that split the rollout's traffic: those forwarding to both its target groups
+ * (Argo's action annotation always lists both, the canary at weight 0 between steps). A rule
+ * forwarding to one side alone is a route of its own by design — a host or path that reaches only
+ * the stable or canary Service (Argo's rootService pattern), or a managed header route sending
+ * matching requests to the canary — and carries no step weight. Until the canary target group
+ * exists, rules forwarding to the stable one are the split.
+ */
 async function findRules(
   api: ElbApi,
   loadBalancer: { arn: string; name: string },
@@ -191,7 +199,7 @@ async function findRules(
     listeners.map(async (listener) => {
       const rules = await api.rulesOfListener(listener.ListenerArn!, signal);
       return rules
-        .filter((rule) => forwardsTo(rule, [sides.stable, sides.canary]))
+        .filter((rule) => splitsTraffic(rule, sides))
         .map((rule) => ({
           ruleArn: rule.RuleArn!,
           description: describeRule(rule, `${listener.Protocol}:${listener.Port}`, loadBalancer.name),
@@ -199,6 +207,11 @@ async function findRules(
     }),
   );
   return perListener.flat();
+}
+
+function splitsTraffic(rule: Rule, sides: Sides): boolean {
+  const groups = new Set(forwardTargets(rule).map((target) => target.targetGroupArn));
+  return groups.has(sides.stable) && (sides.canary === undefined || groups.has(sides.canary));
 }
 
 export function forwardTargets(rule: Rule): Array<{ targetGroupArn: string; weight: number }> {
@@ -215,10 +228,6 @@ export function forwardTargets(rule: Rule): Array<{ targetGroupArn: string; weig
       }
       return action.TargetGroupArn ? [{ targetGroupArn: action.TargetGroupArn, weight: 1 }] : [];
     });
-}
-
-function forwardsTo(rule: Rule, arns: Array<string | undefined>): boolean {
-  return forwardTargets(rule).some((target) => arns.includes(target.targetGroupArn));
 }
 
 function describeRule(rule: Rule, listener: string, loadBalancerName: string): string {

@@ -54,7 +54,10 @@ async function observeEndpoints(
       const resource = `service/${namespace}/${service}`;
       try {
         const api = await kubeFor(target.cluster);
-        const { ready, notReady } = await readServiceEndpoints(api, namespace, service, signal);
+        const { ready, notReady } = await readServiceEndpoints(api, namespace, service, {
+          servicePort: traffic.servicePort,
+          signal,
+        });
         return { endpoints: { resource, role, ready, notReady } };
       } catch (error) {
         // Cut short by the deadline too: a finding (Throttled when 429s were being waited out), so the

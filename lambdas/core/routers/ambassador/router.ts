@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { KubeApi, KubeApiForCluster } from '../../cluster/kube-api.js';
 import { isKubeStatus } from '../../cluster/kube-errors.js';
 import { findingFromKubeError, unreachableObservation } from '../../cluster/kube-findings.js';
+import { type ApiResource, ServedResource } from '../../cluster/served-resources.js';
 import type { Traffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
 import type { Observation, ObservedMappingPair, ObservedRoute, Router } from '../../observation.js';
-import { ServedVersions } from '../istio/api-versions.js';
 
 export type AmbassadorTraffic = Extract<Traffic, { router: 'ambassador' }>;
 
@@ -18,14 +18,25 @@ export interface AmbassadorObservationTarget {
 
 export interface AmbassadorRouterOptions {
   /**
-   * Versions of getambassador.io to read Mappings through, first served wins. Default `v2` — Argo
-   * Rollouts' default (`--ambassador-api-version getambassador.io/v2`), served by Ambassador 1.x and
-   * by Emissary 2.x/3.x (their storage version) — then `v3alpha1`.
+   * API versions to read Mappings through (`group/version`), first served wins, as Argo's
+   * `--ambassador-api-version` names them. Default: `getambassador.io/v2` — Argo Rollouts'
+   * default, served by Ambassador 1.x and by Emissary 2.x/3.x — then `getambassador.io/v3alpha1`,
+   * then `x.getambassador.io/v3alpha1`, whose kind is AmbassadorMapping (plural ambassadormappings).
    */
   apiVersions?: readonly string[];
 }
 
-export const DEFAULT_AMBASSADOR_API_VERSIONS = ['v2', 'v3alpha1'] as const;
+export const DEFAULT_AMBASSADOR_API_VERSIONS = [
+  'getambassador.io/v2',
+  'getambassador.io/v3alpha1',
+  'x.getambassador.io/v3alpha1',
+] as const;
+
+/** Argo's toMappingGVR: the x.getambassador.io group names its Mappings `ambassadormappings`. */
+export function mappingApi(apiVersion: string): ApiResource {
+  const [group = '', version = ''] = apiVersion.split('/');
+  return { group, version, plural: group === 'x.getambassador.io' ? 'ambassadormappings' : 'mappings' };
+}
 
 const Mapping = z
   .object({
@@ -54,16 +65,14 @@ export function canaryMappingName(base: string): string {
  */
 export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
   readonly name = 'ambassador';
-  private readonly mappings: ServedVersions;
+  private readonly mappings: ServedResource;
 
   constructor(
     private readonly kubeFor: KubeApiForCluster,
     options: AmbassadorRouterOptions = {},
   ) {
-    this.mappings = new ServedVersions(
-      'getambassador.io',
-      'mappings',
-      options.apiVersions ?? DEFAULT_AMBASSADOR_API_VERSIONS,
+    this.mappings = new ServedResource(
+      (options.apiVersions ?? DEFAULT_AMBASSADOR_API_VERSIONS).map(mappingApi),
     );
   }
 
@@ -100,7 +109,7 @@ export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
     const resource = `mapping/${namespace}/${name}`;
     const canaryName = canaryMappingName(name);
     const canaryResource = `mapping/${namespace}/${canaryName}`;
-    // The base first: it settles which API version the cluster serves before the canary's 404 means "absent".
+    // The base first: it settles which API serves the rollout's Mappings before the canary's 404 means "absent".
     const base = await this.read(api, target, name, resource, signal);
     if ('problem' in base) return base;
     if (!base.mapping) {
@@ -114,7 +123,7 @@ export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
         },
       };
     }
-    const canary = await this.read(api, target, canaryName, canaryResource, signal);
+    const canary = await this.read(api, target, canaryName, canaryResource, signal, base.api);
     if ('problem' in canary) return canary;
     const pair: ObservedMappingPair = {
       resource,
@@ -134,18 +143,24 @@ export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
     return { pair };
   }
 
-  /** A Mapping, `mapping: undefined` when it does not exist, or the problem that kept it from view. */
+  /**
+   * A Mapping (and the API that served it), `mapping: undefined` when it does not exist, or the
+   * problem that kept it from view. With `through`, only that API is asked.
+   */
   private async read(
     api: KubeApi,
     target: AmbassadorObservationTarget,
     name: string,
     resource: string,
     signal?: AbortSignal,
-  ): Promise<{ mapping: Mapping | undefined } | { problem: Finding }> {
+    through?: ApiResource,
+  ): Promise<{ mapping: Mapping | undefined; api?: ApiResource } | { problem: Finding }> {
     try {
-      const raw = await this.mappings.get(api, target.cluster, target.namespace, name, signal);
-      const parsed = Mapping.safeParse(raw);
-      if (parsed.success) return { mapping: parsed.data };
+      const served = through
+        ? { object: await this.mappings.getFrom(through, api, target.namespace, name, signal), api: through }
+        : await this.mappings.get(api, target.cluster, target.namespace, name, signal);
+      const parsed = Mapping.safeParse(served.object);
+      if (parsed.success) return { mapping: parsed.data, api: served.api };
       const issue = parsed.error.issues[0];
       return {
         problem: {

@@ -82,12 +82,5 @@ export const DestinationRule = z
   .loose();
 export type DestinationRule = z.infer<typeof DestinationRule>;
 
-/** What the Rollout names in `virtualService(s)[].tlsRoutes` / `.tcpRoutes` (CRD v1.9.1). */
-export const L4RouteRef = z.object({
-  port: z.number().int().nullish(),
-  sniHosts: z.array(z.string()).nullish(),
-});
-export type L4RouteRef = z.infer<typeof L4RouteRef>;
-
 /** The label Argo keeps on each side's pods and writes into the DestinationRule subsets. */
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';

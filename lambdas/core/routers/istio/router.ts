@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { readServiceEndpoints } from '../../cluster/endpoints.js';
+import { addressesOf, readServiceEndpoints } from '../../cluster/endpoints.js';
 import type { KubeApi, KubeApiForCluster } from '../../cluster/kube-api.js';
 import { findingFromKubeError, unreachableObservation } from '../../cluster/kube-findings.js';
+import { ServedResource } from '../../cluster/served-resources.js';
 import type { Traffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
 import type {
@@ -12,8 +13,7 @@ import type {
   ObservedSubset,
   Router,
 } from '../../observation.js';
-import { ServedVersions } from './api-versions.js';
-import { DestinationRule, L4RouteRef, POD_TEMPLATE_HASH_LABEL, VirtualService } from './resources.js';
+import { DestinationRule, POD_TEMPLATE_HASH_LABEL, VirtualService } from './resources.js';
 import { type RouteContext, resolveHost, type ServiceRef, selectRoutes } from './routes.js';
 
 export type IstioTraffic = Extract<Traffic, { router: 'istio' }>;
@@ -50,16 +50,16 @@ const GROUP = 'networking.istio.io';
  */
 export class IstioRouter implements Router<IstioObservationTarget> {
   readonly name = 'istio';
-  private readonly virtualServices: ServedVersions;
-  private readonly destinationRules: ServedVersions;
+  private readonly virtualServices: ServedResource;
+  private readonly destinationRules: ServedResource;
 
   constructor(
     private readonly kubeFor: KubeApiForCluster,
     options: IstioRouterOptions = {},
   ) {
     const versions = options.apiVersions ?? DEFAULT_ISTIO_API_VERSIONS;
-    this.virtualServices = new ServedVersions(GROUP, 'virtualservices', versions);
-    this.destinationRules = new ServedVersions(GROUP, 'destinationrules', versions);
+    this.virtualServices = ServedResource.versions(GROUP, 'virtualservices', versions);
+    this.destinationRules = ServedResource.versions(GROUP, 'destinationrules', versions);
   }
 
   async observe(target: IstioObservationTarget, signal?: AbortSignal): Promise<Observation> {
@@ -132,12 +132,14 @@ export class IstioRouter implements Router<IstioObservationTarget> {
                 stable: rule.stableSubsetName,
                 ...(subsetHost ? { host: subsetHost } : {}),
               },
+              ...(rule.additionalSubsetNames ? { unmanagedSubsets: rule.additionalSubsetNames } : {}),
             }
           : {}),
+        ...(traffic.managedRoutes ? { managedRoutes: traffic.managedRoutes } : {}),
       };
       const selected = selectRoutes(
         object,
-        { routes: ref.routes, tlsRoutes: l4Refs(ref.tlsRoutes), tcpRoutes: l4Refs(ref.tcpRoutes) },
+        { routes: ref.routes, tlsRoutes: ref.tlsRoutes, tcpRoutes: ref.tcpRoutes },
         context,
       );
       routes.push(...selected.routes);
@@ -175,7 +177,13 @@ export class IstioRouter implements Router<IstioObservationTarget> {
     const namespace = ref.namespace ?? target.namespace;
     const resource = `virtualservice/${namespace}/${ref.name}`;
     try {
-      const raw = await this.virtualServices.get(api, target.cluster, namespace, ref.name, signal);
+      const { object: raw } = await this.virtualServices.get(
+        api,
+        target.cluster,
+        namespace,
+        ref.name,
+        signal,
+      );
       const parsed = VirtualService.safeParse(raw);
       if (!parsed.success) return { problem: malformed(resource, 'VirtualService', parsed.error) };
       return { ref, resource, object: parsed.data };
@@ -197,7 +205,13 @@ export class IstioRouter implements Router<IstioObservationTarget> {
   ): Promise<{ object: DestinationRule } | { problem: Finding }> {
     const resource = `destinationrule/${target.namespace}/${name}`;
     try {
-      const raw = await this.destinationRules.get(api, target.cluster, target.namespace, name, signal);
+      const { object: raw } = await this.destinationRules.get(
+        api,
+        target.cluster,
+        target.namespace,
+        name,
+        signal,
+      );
       const parsed = DestinationRule.safeParse(raw);
       if (!parsed.success) return { problem: malformed(resource, 'DestinationRule', parsed.error) };
       return { object: parsed.data };
@@ -234,7 +248,7 @@ export class IstioRouter implements Router<IstioObservationTarget> {
     const read = async (service: string) => {
       const resource = `service/${namespace}/${service}`;
       try {
-        return await readServiceEndpoints(api, namespace, service, signal);
+        return await readServiceEndpoints(api, namespace, service, { signal });
       } catch (error) {
         problems.push(findingFromKubeError(error, resource));
         return undefined;
@@ -246,8 +260,8 @@ export class IstioRouter implements Router<IstioObservationTarget> {
         (name) => `service/${namespace}/${name}`,
       );
       if (!stable || !canary) return bypass;
-      const stableReady = new Set(stable.ready);
-      const canaryOnly = canary.ready.filter((address) => !stableReady.has(address));
+      const stableReady = new Set(addressesOf(stable.ready));
+      const canaryOnly = addressesOf(canary.ready).filter((address) => !stableReady.has(address));
       return {
         ...bypass,
         readyPods: { total: stableReady.size + canaryOnly.length, canary: canaryOnly.length },
@@ -256,7 +270,7 @@ export class IstioRouter implements Router<IstioObservationTarget> {
     if (subsetHost && subsetHost.namespace === namespace) {
       const all = await read(subsetHost.name);
       bypass.countedFrom = [`service/${namespace}/${subsetHost.name}`];
-      return all ? { ...bypass, readyPods: { total: all.ready.length } } : bypass;
+      return all ? { ...bypass, readyPods: { total: addressesOf(all.ready).length } } : bypass;
     }
     return bypass;
   }
@@ -286,15 +300,6 @@ function observeSubsets(
       ...(label !== undefined ? { podTemplateHash: label } : {}),
       ...(hash !== undefined ? { expectedPodTemplateHash: hash } : {}),
     };
-  });
-}
-
-/** The event keeps the Rollout's TLS/TCP route references as it found them; unreadable ones are skipped. */
-function l4Refs(refs: unknown[] | undefined): L4RouteRef[] | undefined {
-  if (!refs) return undefined;
-  return refs.flatMap((ref) => {
-    const parsed = L4RouteRef.safeParse(ref);
-    return parsed.success ? [parsed.data] : [];
   });
 }
 

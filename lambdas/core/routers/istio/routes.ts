@@ -1,10 +1,11 @@
+import type { L4RouteRef } from '../../contracts/rollout-event.js';
 import type {
   DestinationRole,
   ObservedDestination,
   ObservedRoute,
   ObservedRouteSelection,
 } from '../../observation.js';
-import type { HttpRoute, L4Route, L4RouteRef, RouteDestination, VirtualService } from './resources.js';
+import type { HttpRoute, L4Route, RouteDestination, VirtualService } from './resources.js';
 
 /**
  * Which routes of a VirtualService the rollout's weights belong on, the way the Argo controller
@@ -27,6 +28,10 @@ export interface RouteContext {
   canaryService?: string;
   /** Subset-level splitting: the DestinationRule's subsets, and its host when it could be read. */
   subsets?: { canary: string; stable: string; host?: ServiceRef };
+  /** `destinationRule.additionalSubsetNames`: subsets whose route weights Argo leaves as they are. */
+  unmanagedSubsets?: readonly string[];
+  /** `trafficRouting.managedRoutes`: header and mirror routes Argo adds; never the weighted route. */
+  managedRoutes?: readonly string[];
 }
 
 export interface VirtualServiceRef {
@@ -45,7 +50,13 @@ export function selectRoutes(
   ref: VirtualServiceRef,
   context: RouteContext,
 ): RouteSelection {
-  const http = selectHttp(vs.spec.http ?? [], ref.routes ?? [], context);
+  // Managed routes are Argo's own additions (ValidateHTTPRoutes leaves them out of "exactly one route").
+  const managed = new Set(context.managedRoutes ?? []);
+  const http = selectHttp(
+    (vs.spec.http ?? []).filter((route) => !route.name || !managed.has(route.name)),
+    ref.routes ?? [],
+    context,
+  );
   const tls = selectL4('tls', vs.spec.tls ?? [], ref.tlsRoutes ?? [], context);
   const tcp = selectL4('tcp', vs.spec.tcp ?? [], ref.tcpRoutes ?? [], context);
   const result: RouteSelection = {
@@ -211,16 +222,22 @@ function observeL4(
 
 /**
  * Istio weights are percentages. A lone destination without a weight takes everything; with
- * several, an omitted weight is 0.
+ * several, an omitted weight is 0. A destination that is neither side names its Service when it
+ * is one of the rollout's namespace: an experiment's Service, which Argo adds by host.
  */
 export function destinationsOf(entries: RouteDestination[], context: RouteContext): ObservedDestination[] {
   return entries.map((entry) => {
     const host = entry.destination?.host ?? '';
     const subset = entry.destination?.subset ?? undefined;
+    const role = roleOf(host, subset, context);
+    const service = resolveHost(host, context.namespace);
     return {
       resource: subset ? `${host} subset ${subset}` : host,
-      role: roleOf(host, subset, context),
+      role,
       weight: entry.weight ?? (entries.length === 1 ? 100 : 0),
+      ...(role === 'unknown' && !subset && service?.namespace === context.rolloutNamespace
+        ? { service: service.name }
+        : {}),
     };
   });
 }
@@ -237,6 +254,8 @@ function roleOf(host: string, subset: string | undefined, context: RouteContext)
     const onHost = subsets.host ? sameService(service, subsets.host) : true;
     if (onHost && subset === subsets.canary) return 'canary';
     if (onHost && subset === subsets.stable) return 'stable';
+    // processRoutes keeps an additional subset's weight and takes it out of the stable share.
+    if ((context.unmanagedSubsets ?? []).includes(subset)) return 'unmanaged';
     return 'unknown';
   }
   if (!service || service.namespace !== context.rolloutNamespace) return 'unknown';

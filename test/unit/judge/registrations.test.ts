@@ -1,17 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { judge } from '../../lambdas/core/judge.js';
-import type { Observation, ObservedTarget } from '../../lambdas/core/observation.js';
-import { rolloutEvent } from '../support/rollout-events.js';
+import { judge } from '../../../lambdas/core/judge/index.js';
+import type { Observation, ObservedEndpoint, ObservedTarget } from '../../../lambdas/core/observation.js';
+import { rolloutEvent } from '../../support/rollout-events.js';
 
 const CANARY_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-canary/1';
 const STABLE_TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-stable/2';
 const expected = rolloutEvent().expected;
 
-const healthy = (id: string): ObservedTarget => ({ id, port: 8080, state: 'healthy' });
+const healthy = (id: string, port = 8080): ObservedTarget => ({ id, port, state: 'healthy' });
+/** Pods as EndpointSlices list them: the address and the port the Service's target port resolves to. */
+const pods = (addresses: string[], port: number | null = 8080): ObservedEndpoint[] =>
+  addresses.map((address) => (port === null ? { address } : { address, port }));
 
 function observation(
   canaryTargets: ObservedTarget[],
-  canaryEndpoints: { ready: string[]; notReady?: string[] } | undefined,
+  canaryEndpoints: { ready: string[]; notReady?: string[]; port?: number | null } | undefined,
 ): Observation {
   return {
     router: 'alb',
@@ -31,14 +34,19 @@ function observation(
     ],
     problems: [],
     endpoints: [
-      { resource: 'service/shop/checkout', role: 'stable', ready: ['10.0.2.1', '10.0.2.2'], notReady: [] },
+      {
+        resource: 'service/shop/checkout',
+        role: 'stable',
+        ready: pods(['10.0.2.1', '10.0.2.2']),
+        notReady: [],
+      },
       ...(canaryEndpoints
         ? [
             {
               resource: 'service/shop/checkout-canary',
               role: 'canary' as const,
-              ready: canaryEndpoints.ready,
-              notReady: canaryEndpoints.notReady ?? [],
+              ready: pods(canaryEndpoints.ready, canaryEndpoints.port),
+              notReady: pods(canaryEndpoints.notReady ?? [], canaryEndpoints.port),
             },
           ]
         : []),
@@ -65,7 +73,7 @@ describe('judge: IP-mode registrations against EndpointSlices', () => {
         expected: '3 ready pod(s) registered',
         observed: '1 registered',
         message: expect.stringContaining(
-          '10.0.1.2, 10.0.1.3 of service/shop/checkout-canary are not registered',
+          '10.0.1.2:8080, 10.0.1.3:8080 of service/shop/checkout-canary are not registered',
         ),
       }),
     ]);
@@ -105,5 +113,28 @@ describe('judge: IP-mode registrations against EndpointSlices', () => {
 
   it('compares only with what it could read: no EndpointSlices observed, no registration finding', () => {
     expect(judge(expected, observation([healthy('10.0.1.1')], undefined)).verdict).toBe('Succeeded');
+  });
+
+  it('a pod registered on another port than its target port is not registered, and reported once', () => {
+    const result = judge(
+      expected,
+      observation([healthy('10.0.1.1'), healthy('10.0.1.2', 9090)], { ready: ['10.0.1.1', '10.0.1.2'] }),
+    );
+    expect(result.verdict).toBe('Failed');
+    expect(result.findings).toEqual([
+      expect.objectContaining({
+        code: 'TargetNotRegistered',
+        observed: '1 registered',
+        message: expect.stringContaining('10.0.1.2:8080 (registered on port 9090)'),
+      }),
+    ]);
+  });
+
+  it('compares addresses only when the EndpointSlice names no port for the Service port', () => {
+    const result = judge(
+      expected,
+      observation([healthy('10.0.1.1', 9090)], { ready: ['10.0.1.1'], port: null }),
+    );
+    expect(result.verdict).toBe('Succeeded');
   });
 });

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Expected } from '../../lambdas/core/contracts/rollout-event.js';
-import type { Finding, FindingCode } from '../../lambdas/core/contracts/verdict-event.js';
-import { judge } from '../../lambdas/core/judge.js';
-import type { Observation, ObservedTarget, TargetState } from '../../lambdas/core/observation.js';
+import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
+import type { Finding, FindingCode } from '../../../lambdas/core/contracts/verdict-event.js';
+import { judge } from '../../../lambdas/core/judge/index.js';
+import type { Observation, ObservedTarget, TargetState } from '../../../lambdas/core/observation.js';
 
 const CANARY = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkoutc-1/aaa';
 const STABLE = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/k8s-shop-checkout-2/bbb';

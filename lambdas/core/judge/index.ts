@@ -1,0 +1,160 @@
+import type { Expected } from '../contracts/rollout-event.js';
+import {
+  type Finding,
+  type FindingCode,
+  UNOBSERVABLE_FINDING_CODES,
+  type Verdict,
+} from '../contracts/verdict-event.js';
+import type { Observation } from '../observation.js';
+import { judgeMappingPair } from './ambassador.js';
+import { backendWeight, judgeBackends } from './backends.js';
+import { judgeMeshBypass, judgeRouteSelection, judgeSubset } from './istio.js';
+import { judgeRegistrations } from './registrations.js';
+import { judgeSplit } from './split.js';
+
+/**
+ * The rules, in one pure function: what the rollout expects against what a router saw. Each rule
+ * lives in its own module (split, backends, registrations, istio, ambassador); this one only
+ * combines their findings into a verdict. A Failed judgement is provisional (the caller
+ * re-observes until its deadline); a `final` one will not change by waiting.
+ */
+export interface Judgement {
+  verdict: Verdict;
+  findings: Finding[];
+  /** No later observation can change this judgement: stop polling. */
+  final: boolean;
+  /**
+   * The observation saw everything the verdict needs (no AccessDenied, throttling, timeout,
+   * malformed answer…): only a complete observation may end Succeeded or Failed.
+   */
+  complete: boolean;
+}
+
+const UNOBSERVABLE: ReadonlySet<FindingCode> = new Set<FindingCode>(UNOBSERVABLE_FINDING_CODES);
+
+/** Waiting cannot fix these: a missing permission or an unsupported setup stays so for the deadline. */
+const FINAL: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  'AccessDenied',
+  'RolloutMovedOn',
+  'UnsupportedTrafficRouting',
+]);
+
+/**
+ * Findings a full promotion (canary 0 among the successors) explains as well as a never-applied
+ * step: Argo deletes the canary Mapping at weight 0, and sidecars then reach stable pods only.
+ */
+const SPLIT_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
+  'WeightMismatch',
+  'CanaryMappingMissing',
+  'MeshBypass',
+]);
+
+export function judge(expected: Expected, observation: Observation): Judgement {
+  const split = judgeSplit(expected, observation.routes);
+  const backends = judgeBackends(expected, observation);
+  // A state the rollout reaches on its own explains the split only if it can be served: a new
+  // revision resets the canary weight to 0 first, so a canary target group still carrying weight
+  // without healthy targets is a failure, not a rollout that moved on.
+  if (split.movedOn && backends.length === 0) {
+    return conclude([...observation.problems, split.movedOn], observation);
+  }
+  const findings = [
+    ...observation.problems,
+    ...split.findings,
+    ...backends,
+    ...judgeRegistrations(observation, (backend) => backendWeight(observation, backend) > 0),
+    ...judgeMeshRouting(expected, observation),
+  ];
+  if (split.ambiguous && findings.every((finding) => SPLIT_CODES.has(finding.code))) {
+    return conclude([...observation.problems, split.ambiguous], observation);
+  }
+  return conclude(findings, observation);
+}
+
+export function isUnobservable(finding: Finding): boolean {
+  return UNOBSERVABLE.has(finding.code);
+}
+
+/**
+ * Evidence rules (issue 11 §1). Succeeded only on a complete observation that saw at least one
+ * route (and, where the router reads target health, the health of every target group carrying
+ * weight). Failed only on a complete observation with a definite finding. An observation with
+ * any gap — AccessDenied, throttling, timeouts, malformed answers, an unreachable cluster — is
+ * Inconclusive whatever else it shows: its definite findings stay in the judgement as evidence,
+ * but the verifier never acts on what it could not see.
+ */
+function conclude(findings: Finding[], observation: Observation): Judgement {
+  const all = findings.length === 0 ? unobservedParts(observation) : findings;
+  if (all.length === 0) return { verdict: 'Succeeded', findings: all, final: true, complete: true };
+  const gaps = all.filter(isObservationGap);
+  const definite = all.some((finding) => !isUnobservable(finding));
+  if (gaps.length > 0) {
+    // Waiting cannot lift a missing permission; anything else may clear before the deadline.
+    return { verdict: 'Inconclusive', findings: all, final: gaps.some(isFinal), complete: false };
+  }
+  return {
+    verdict: definite ? 'Failed' : 'Inconclusive',
+    findings: all,
+    final: !definite && all.some(isFinal),
+    complete: true,
+  };
+}
+
+const isFinal = (finding: Finding): boolean => FINAL.has(finding.code);
+
+/** Unobservable codes that are conclusions about a complete observation, not gaps in it. */
+const DECISIONS: ReadonlySet<FindingCode> = new Set<FindingCode>(['RolloutMovedOn', 'AmbiguousState']);
+
+/** Something the observation could not see: it is incomplete, whatever it did see. */
+export function isObservationGap(finding: Finding): boolean {
+  return isUnobservable(finding) && !DECISIONS.has(finding.code);
+}
+
+/**
+ * What an observation without findings still failed to see: a router that reports no route at all
+ * has verified nothing (a rule list lost in a malformed answer must never read as "all good"), and
+ * one that reads target health must have read it for every canary or stable target group that
+ * carries weight.
+ */
+function unobservedParts(observation: Observation): Finding[] {
+  if (observation.routes.length === 0) {
+    return [
+      {
+        code: 'ObservationError',
+        resource: `${observation.router} routes`,
+        expected: 'a route',
+        observed: 'none',
+        message: `the ${observation.router} observation saw no route and gave no reason: nothing was verified`,
+      },
+    ];
+  }
+  if (observation.backends.length === 0) return [];
+  const observed = new Set(observation.backends.map((backend) => backend.resource));
+  const unseen = new Set(
+    observation.routes.flatMap((route) =>
+      route.destinations
+        .filter(({ role, weight }) => (role === 'canary' || role === 'stable') && weight > 0)
+        .map(({ resource }) => resource)
+        .filter((resource) => !observed.has(resource)),
+    ),
+  );
+  return [...unseen].map((resource) => ({
+    code: 'ObservationError',
+    resource,
+    expected: 'its target health',
+    observed: 'not read',
+    message: `${resource} carries weight, its target health was not read`,
+  }));
+}
+
+function judgeMeshRouting(expected: Expected, observation: Observation): Finding[] {
+  return [
+    ...(observation.routeSelections ?? []).flatMap(judgeRouteSelection),
+    ...(observation.subsets ?? []).flatMap((subset) => judgeSubset(expected, subset)),
+    ...(observation.meshBypass ? judgeMeshBypass(expected, observation.meshBypass) : []),
+    ...(observation.mappings ?? []).flatMap((pair) => judgeMappingPair(expected, pair)),
+  ];
+}
+
+export { countStates } from './backends.js';
+export { describeState } from './split.js';
