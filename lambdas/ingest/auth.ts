@@ -13,22 +13,29 @@ const BEARER = /^Bearer +([^\s,]+) *$/i;
 export type PresentedCredentials =
   | { kind: 'bearer'; token: string }
   | { kind: 'missing' }
-  | { kind: 'malformed'; detail: string };
+  /** `reason` is one of a few fixed phrases and `headerLength` a number: nothing of the header itself. */
+  | { kind: 'malformed'; reason: MalformedReason; headerLength: number };
 
-/** What the `Authorization` header holds, without judging the token yet. Never logs the token. */
+export type MalformedReason = 'not the Bearer scheme' | 'Bearer without exactly one token' | 'token too long';
+
+/**
+ * What the `Authorization` header holds, without judging the token yet. A malformed header is
+ * described by a fixed reason and its length only: `<token>`, `Bearer=<token>` or `Token <token>`
+ * put the token where a scheme is expected, so no part of the header, not even its "scheme", may
+ * reach a log line.
+ */
 export function bearerTokenOf(authorization: string | undefined): PresentedCredentials {
   if (authorization === undefined || authorization.trim() === '') return { kind: 'missing' };
   const match = BEARER.exec(authorization);
+  const headerLength = authorization.length;
   if (!match?.[1]) {
-    const scheme = /^\S*/.exec(authorization)?.[0] ?? '';
-    return {
-      kind: 'malformed',
-      detail: /^bearer$/i.test(scheme)
-        ? 'Bearer without a single token'
-        : `scheme "${scheme.slice(0, 20)}" instead of Bearer`,
-    };
+    const reason = /^bearer(\s|$)/i.test(authorization)
+      ? 'Bearer without exactly one token'
+      : 'not the Bearer scheme';
+    return { kind: 'malformed', reason, headerLength };
   }
-  if (match[1].length > MAX_TOKEN_LENGTH) return { kind: 'malformed', detail: 'token too long' };
+  if (match[1].length > MAX_TOKEN_LENGTH)
+    return { kind: 'malformed', reason: 'token too long', headerLength };
   return { kind: 'bearer', token: match[1] };
 }
 

@@ -158,7 +158,8 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
     }
     if (credentials.kind === 'malformed') {
       return finish('unauthenticated', respond.unauthorized(), {
-        reason: `malformed Authorization header: ${credentials.detail}`,
+        reason: `malformed Authorization header: ${credentials.reason}`,
+        headerLength: credentials.headerLength,
       });
     }
     let accepted: AcceptedToken[];

@@ -133,7 +133,7 @@ describe('rejected credentials → 401, WWW-Authenticate: Bearer, counted, nothi
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('token matches no accepted version');
-    expect(text).toContain('malformed Authorization header: Bearer without a single token');
+    expect(text).toContain('malformed Authorization header: Bearer without exactly one token');
   });
 });
 
@@ -364,12 +364,29 @@ describe('bearerTokenOf and matchToken', () => {
     expect(bearerTokenOf('')).toEqual({ kind: 'missing' });
     expect(bearerTokenOf('Bearer abc')).toEqual({ kind: 'bearer', token: 'abc' });
     expect(bearerTokenOf('BEARER   abc  ')).toEqual({ kind: 'bearer', token: 'abc' });
-    expect(bearerTokenOf('Bearer')).toEqual({ kind: 'malformed', detail: 'Bearer without a single token' });
+    expect(bearerTokenOf('Bearer')).toEqual({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+      headerLength: 6,
+    });
     expect(bearerTokenOf('Basic abc')).toEqual({
       kind: 'malformed',
-      detail: 'scheme "Basic" instead of Bearer',
+      reason: 'not the Bearer scheme',
+      headerLength: 9,
     });
-    expect(bearerTokenOf('Bearer\tabc')).toMatchObject({ kind: 'malformed' });
+    expect(bearerTokenOf('Bearer=abc')).toEqual({
+      kind: 'malformed',
+      reason: 'not the Bearer scheme',
+      headerLength: 10,
+    });
+    expect(bearerTokenOf('Bearer\tabc')).toMatchObject({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+    });
+    expect(bearerTokenOf('Bearer a b')).toMatchObject({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+    });
   });
 
   it('names the matching version, or none', () => {
