@@ -6,7 +6,12 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../../contract/event-catalog.js';
 import type { RolloutEventDetail } from '../core/contracts/rollout-event.js';
-import { NotificationValidationError, normalizeNotification } from '../core/normalize/index.js';
+import {
+  formatIssuePath,
+  NotificationValidationError,
+  normalizeNotification,
+} from '../core/normalize/index.js';
+import { findJsonBoundsViolation } from '../core/normalize/json-bounds.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type PutEventsOptions, putEventsReliably } from '../shared/put-events.js';
 import { bearerTokenOf, matchToken } from './auth.js';
@@ -51,7 +56,8 @@ export interface IngestDependencies {
 
 /**
  * Argo Rollouts notification (Function URL request) → one normalized rollout event on the bus.
- * Order: method, bearer token, body size, JSON, trigger, schema, publish; the first failing check
+ * Order: method, bearer token, body size, JSON bounds (depth, entries, values), JSON, trigger,
+ * schema, publish; the first failing check
  * answers. Never throws: every path ends in a response, and only a published event gets a 2xx
  * with `accepted: true`.
  */
@@ -96,6 +102,16 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
       const response =
         body.status === 413 ? respond.tooLarge(body.problem) : respond.badRequest(body.problem);
       return finish('rejected', response, { bytes: body.bytes });
+    }
+    // Before JSON.parse and everything after it walks the body: none of them meets a hostile shape.
+    const outOfBounds = findJsonBoundsViolation(body.text);
+    if (outOfBounds) {
+      const issue = { path: formatIssuePath(outOfBounds.path), message: outOfBounds.message };
+      return finish(
+        'rejected',
+        respond.unprocessable('the body is nested too deep or holds too much to be a Rollout', [issue]),
+        { bytes: body.bytes, issues: [issue] },
+      );
     }
     const json = parseJsonBody(body.text);
     if (!json.ok) return finish('rejected', respond.badRequest(json.problem), { bytes: body.bytes });

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { RolloutTrigger } from '../../../contract/event-catalog.js';
 import { RolloutEventDetail, type RolloutEventDetailInput } from '../contracts/rollout-event.js';
 import { deriveExpectedState } from './expected-state.js';
+import { assertWithinJsonBounds } from './json-bounds.js';
 import { DEADLINE_ANNOTATION, NotificationBody, REVISION_ANNOTATION } from './notification-body.js';
 import { buildTraffic } from './traffic.js';
 
@@ -41,6 +42,10 @@ export interface NormalizeContext {
  * @throws NotificationValidationError when the body does not describe a Rollout we can verify.
  */
 export function normalizeNotification(body: unknown, context: NormalizeContext): RolloutEventDetail {
+  assertWithinJsonBounds(
+    body,
+    (v) => new NotificationValidationError([{ path: formatIssuePath(v.path), message: v.message }]),
+  );
   const input = typeof body === 'string' ? parseJson(body) : body;
   const parsed = NotificationBody.safeParse(input, { error: requiredMessage, reportInput: true });
   if (!parsed.success) {

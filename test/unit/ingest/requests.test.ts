@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROLLOUT_DETAIL_TYPES } from '../../../contract/event-catalog.js';
 import { normalizeNotification } from '../../../lambdas/core/normalize/index.js';
+import { JSON_BOUNDS } from '../../../lambdas/core/normalize/json-bounds.js';
 import { buildIngestHandler, MAX_ENTRY_BYTES } from '../../../lambdas/ingest/ingest.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/ingest/request.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
@@ -228,8 +229,12 @@ describe('schema', () => {
     const body = fixture(STEP) as {
       rollout: { spec: { strategy: { canary: { trafficRouting: { alb: Record<string, unknown> } } } } };
     };
-    // Each ingress name costs more in the event ({"ingress":"…"}) than in the body ("…").
-    const names = Array.from({ length: 25_000 }, (_, i) => `i${i.toString(36).padStart(5, '0')}`);
+    // Each ingress name costs more in the event ({"ingress":"…"}) than in the body ("…"); as many as
+    // one array may hold.
+    const names = Array.from(
+      { length: JSON_BOUNDS.maxEntries },
+      (_, i) => `ingress-${i.toString(36).padStart(9, '0')}`,
+    );
     body.rollout.spec.strategy.canary.trafficRouting.alb.ingresses = names;
     const text = JSON.stringify(body);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_BODY_BYTES);
@@ -238,6 +243,92 @@ describe('schema', () => {
     expect(responseBody(response).error).toMatch(/EventBridge entry limit/);
     expect(MAX_ENTRY_BYTES).toBe(262_144);
     expect(events.calls()).toHaveLength(0);
+  });
+});
+
+describe('nesting and size bounds (before JSON.parse and the schema)', () => {
+  const ISTIO = 'istio-paused.json';
+  /** The Istio fixture with `tlsRoutes` (or another pass-through field) holding `nested`, as text. */
+  const withPassThrough = (nested: string, field = 'tlsRoutes') =>
+    fixtureText(ISTIO).replace('"routes": [', `"${field}": ${nested}, "routes": [`);
+  /** Arrays `levels` deep: body, rollout, spec, strategy, canary, trafficRouting, istio and virtualService are 8. */
+  const arrays = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+  const AROUND = 8;
+  const TLS_PATH =
+    /^rollout\.spec\.strategy\.canary\.trafficRouting\.istio\.virtualService\.tlsRoutes(\[0\])+$/;
+
+  it('a body nested exactly to the limit is published, pass-through field and all', async () => {
+    const response = await testHandler().invoke(
+      functionUrlEvent({ body: withPassThrough(arrays(JSON_BOUNDS.maxDepth - AROUND)) }),
+    );
+    expect(response.statusCode).toBe(202);
+    const [entry] = publishedEntries(events);
+    expect(JSON.stringify(entry?.detail.traffic)).toContain(arrays(JSON_BOUNDS.maxDepth - AROUND - 1));
+  });
+
+  it.each([
+    ['one level over the limit', JSON_BOUNDS.maxDepth - AROUND + 1],
+    ['5,000 levels (the 500 of issue 13)', 5_000],
+    ['100,000 levels', 100_000],
+  ])('%s in tlsRoutes → 422 naming the path, nothing published', async (_name, levels) => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const response = await testHandler().invoke(functionUrlEvent({ body: withPassThrough(arrays(levels)) }));
+    expect(response.statusCode).toBe(422);
+    const { issues } = responseBody(response) as { issues: { path: string; message: string }[] };
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toMatch(TLS_PATH);
+    expect(issues[0]?.path.match(/\[0\]/g)).toHaveLength(JSON_BOUNDS.maxDepth - AROUND);
+    expect(issues[0]?.message).toBe('nests deeper than 64 levels');
+    expect(metricNames(addMetric)).toEqual(['IngestRejected']);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  it('tcpRoutes and any loose field are bounded alike', async () => {
+    for (const field of ['tcpRoutes', 'somethingArgoAddsLater']) {
+      const response = await testHandler().invoke(
+        functionUrlEvent({ body: withPassThrough(arrays(100_000), field) }),
+      );
+      expect(response.statusCode).toBe(422);
+      expect((responseBody(response).issues as { path: string }[])[0]?.path).toContain(
+        `virtualService.${field}[0]`,
+      );
+    }
+  });
+
+  it('is checked on the text, before it is parsed: an unterminated 100,000-level body is 422, not 400', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    const body = `{"trigger": "on-rollout-updated", "rollout": ${'['.repeat(100_000)}`;
+    const response = await testHandler().invoke(functionUrlEvent({ body }));
+    expect(response.statusCode).toBe(422);
+    expect(parse.mock.calls.filter(([text]) => text === body)).toEqual([]);
+  });
+
+  it('too many entries in one array, or too many values in all, → 422 naming where', async () => {
+    const many = `[${Array(JSON_BOUNDS.maxEntries + 1)
+      .fill('0')
+      .join(',')}]`;
+    const response = await testHandler().invoke(functionUrlEvent({ body: withPassThrough(many) }));
+    expect(response.statusCode).toBe(422);
+    expect(responseBody(response).issues).toEqual([
+      {
+        path: 'rollout.spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes',
+        message: `has more than ${JSON_BOUNDS.maxEntries} entries`,
+      },
+    ]);
+    const chunks = Array.from(
+      { length: 6 },
+      () =>
+        `[${Array(JSON_BOUNDS.maxEntries - 1)
+          .fill('0')
+          .join(',')}]`,
+    );
+    const values = await testHandler().invoke(
+      functionUrlEvent({ body: withPassThrough(`[${chunks.join(',')}]`) }),
+    );
+    expect(values.statusCode).toBe(422);
+    expect((responseBody(values).issues as { message: string }[])[0]?.message).toMatch(
+      /values a notification may hold/,
+    );
   });
 });
 
