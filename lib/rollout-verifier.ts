@@ -57,14 +57,15 @@ export class RolloutVerifier extends Construct {
     }
 
     if (settings.clusterNames.length > 0) {
-      // Verify: read-only group (Ingress, TargetGroupBinding, and the Istio/Ambassador routes to come).
+      // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
       new ClusterAccess(this, 'VerifyClusterAccess', {
         clusterNames: settings.clusterNames,
         role: this.verify.fn.role,
         kubernetesGroup: settings.kubernetesGroups.verify,
       });
       if (this.callback) {
-        // Callback: the group bound to rollouts get/patch, rollouts/status patch, events create.
+        // Callback: rollouts get, rollouts/status patch, events create; patch on rollouts only with
+        // the promote Component (deploy/cluster/promote).
         new ClusterAccess(this, 'CallbackClusterAccess', {
           clusterNames: settings.clusterNames,
           role: this.callback.fn.role,
