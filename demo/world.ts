@@ -220,7 +220,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   for (const key of removed) delete process.env[key];
   Object.assign(process.env, environment);
   // Imported only now, one after the other: like a Lambda cold start, each module reads its
-  // configuration on load (the idempotency key prefix is the function name).
+  // configuration on load (the callback names itself by its function name).
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-verify';
   const { handler: verify } = await import('../lambdas/verify/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-callback';

@@ -65,7 +65,7 @@ export class Verify extends Construct {
     );
     grantPutEvents(this.fn, props.events.bus);
     // Powertools idempotency records keyed by the rollout event's eventId: a duplicate delivery is verified once.
-    props.table.grantItems(this.fn.role);
+    props.table.grantItems(this.fn.role, 'verify');
 
     props.events.route(
       'RolloutEvents',

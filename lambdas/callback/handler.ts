@@ -68,6 +68,7 @@ export const lambdaHandler = async (
 const actOnce = onceBy({
   tableName: settings.TABLE_NAME,
   keyPath: 'detail.verdictId',
+  writer: 'callback',
   ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
 });
 

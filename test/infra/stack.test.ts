@@ -7,6 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
+import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { RolloutVerifier } from '../../lib/rollout-verifier.js';
 import { TABLE_ACTIONS } from '../../lib/state-table.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
@@ -36,6 +37,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 
 /** The statements of the one inline policy attached to `role`, actions normalised to sorted arrays. */
@@ -104,10 +106,11 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         Resource: getAtt(s.stack.verifier.bus),
       },
       {
-        Sid: 'StateTableItems',
+        Sid: 'StateTableOwnItems',
         Effect: 'Allow',
         Action: sorted(TABLE_ACTIONS),
         Resource: getAtt(s.stack.verifier.table),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['verify#*'] } },
       },
     ]);
   });
@@ -121,14 +124,14 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
       'elasticloadbalancing:DescribeTargetGroups',
       'elasticloadbalancing:DescribeTargetHealth',
     ]);
+    // The four item calls Powertools idempotency makes: no Query, no ConditionCheckItem (transactions only).
     expect(sorted(TABLE_ACTIONS)).toEqual([
-      'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
+    expect(STATE_KEY_PREFIXES.verify).not.toBe(STATE_KEY_PREFIXES.callback);
     const actions = statementsOf(s.template, s.stack.verifier.verify.fn.role).flatMap((st) => st.Action);
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     expect(actions).not.toContain('tag:GetResources');
@@ -383,7 +386,7 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       undefined,
       'ReadLoadBalancers',
       'PublishOnVerifierBus',
-      'StateTableItems',
+      'StateTableOwnItems',
       'DescribeNamedClusters',
     ]);
     expect(statements.at(-1)).toEqual({
@@ -416,10 +419,14 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
       [undefined, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
-      ['StateTableItems', sorted(TABLE_ACTIONS)],
+      ['StateTableOwnItems', sorted(TABLE_ACTIONS)],
       ['DescribeNamedClusters', ['eks:DescribeCluster']],
     ]);
     expect(statements[3]?.Resource).toEqual(getAtt(s.stack.verifier.table));
+    // Only the callback's own idempotency records: it cannot touch verify's, nor verify its.
+    expect(statements[3]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['callback#*'] },
+    });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: getAtt(callback.fn.role),
       Environment: {
