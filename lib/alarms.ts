@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -9,7 +9,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -171,13 +171,36 @@ export class Alarms extends Construct {
     this.alarms.push(alarm);
   }
 
-  /** KMS-encrypted, TLS-only topic. CloudWatch may use the key: the AWS-managed SNS key does not allow it. */
+  /**
+   * KMS-encrypted, TLS-only topic. CloudWatch may use the key (the AWS-managed SNS key does not
+   * allow it), but only on behalf of this stack's alarms in this account: without the source
+   * conditions, any account's alarm could have CloudWatch encrypt with it (the confused deputy).
+   */
   private createTopic(alarmEmail: string | undefined): Topic {
     const key = new Key(this, 'TopicKey', {
       description: 'Encrypts the rollout-verifier alarm topic',
       enableKeyRotation: true,
     });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStack',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${this.prefix}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     const topic = new Topic(this, 'Topic', {
       displayName: 'Rollout verifier alarms',
       masterKey: key,

@@ -281,6 +281,48 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     s.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
+  test("the topic key lets CloudWatch use it only for this stack's alarms in this account", () => {
+    const [key] = Object.values(resourcesOfType(s.template, 'AWS::KMS::Key'));
+    const statements = (
+      required(key, 'the topic key').Properties.KeyPolicy as { Statement: Record<string, unknown>[] }
+    ).Statement;
+    const forCloudWatch = statements.filter((statement) =>
+      JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'),
+    );
+    expect(forCloudWatch).toEqual([
+      {
+        Sid: 'CloudWatchAlarmsOfThisStack',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:Test-*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    // Every alarm the condition must let through is named within it.
+    for (const alarm of Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^Test-/);
+    }
+  });
+
   test('verdict alarms: Failed >= 1 per minute, Inconclusive >= 1 over 5 minutes, on the service dimension', () => {
     const verdictAlarm = (name: string, period: number) =>
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
