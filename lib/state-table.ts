@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -19,6 +19,17 @@ export const TABLE_ACTIONS = [
   'dynamodb:PutItem',
   'dynamodb:UpdateItem',
   'dynamodb:DeleteItem',
+];
+
+/** What grantEncryptDecrypt grants, its wildcards spelled out (GenerateDataKeyPair* are not needed). */
+export const TABLE_KEY_ACTIONS = [
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
 ];
 
 export interface StateTableProps {
@@ -64,6 +75,20 @@ export class StateTable extends Construct {
         },
       }),
     );
-    this.table.encryptionKey?.grantEncryptDecrypt(grantee);
+    const key = this.table.encryptionKey;
+    if (key) {
+      // grantEncryptDecrypt would write kms:GenerateDataKey* and kms:ReEncrypt*: the exact actions
+      // instead, and only when DynamoDB makes the call on the function's behalf.
+      grantee.grantPrincipal.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: 'StateTableKeyThroughDynamoDb',
+          actions: TABLE_KEY_ACTIONS,
+          resources: [key.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(this).region}.amazonaws.com` },
+          },
+        }),
+      );
+    }
   }
 }

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ManagedPolicy, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -58,6 +58,12 @@ export interface VerifierFunctionProps {
 export class VerifierFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
+  /**
+   * The statements that cannot name a resource because their API has no resource-level
+   * permissions, and nothing else: the one policy cdk-nag's AwsSolutions-IAM5[Resource::*] is
+   * acknowledged on, so a wildcard anywhere else (the role's default policy) fails synthesis.
+   */
+  readonly unscopedPolicy: Policy;
   readonly logGroup: LogGroup;
   readonly deadLetterQueue: DeadLetterQueue;
 
@@ -90,6 +96,27 @@ export class VerifierFunction extends Construct {
       }),
     );
 
+    // X-Ray: PutTraceSegments/PutTelemetryRecords support no resource-level permissions. Tracing is
+    // switched on below rather than with the `tracing` prop, which would put this statement into
+    // the role's default policy, among the scoped ones.
+    this.unscopedPolicy = new Policy(this, 'UnscopedActions', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          sid: 'WriteTraces',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(this.unscopedPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'This policy holds only actions whose API supports no resource-level permissions, so IAM authorizes ' +
+        'them on * alone: X-Ray PutTraceSegments/PutTelemetryRecords and, on the verify role, the six ELBv2 ' +
+        'Describe* calls the ALB router makes. Every other statement of the role is scoped to its resources.',
+    });
+
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
@@ -102,7 +129,6 @@ export class VerifierFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: new SqsDestination(this.deadLetterQueue.queue),
       retryAttempts: props.retryAttempts ?? 1,
@@ -119,14 +145,9 @@ export class VerifierFunction extends Construct {
       securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
     });
 
-    // X-Ray: PutTraceSegments/PutTelemetryRecords support no resource-level permissions.
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Resource * is required by the statements that name no resource: X-Ray PutTraceSegments/' +
-        'PutTelemetryRecords (Tracing.ACTIVE) and, on the verify role, ELBv2 Describe*; neither API ' +
-        'supports resource-level permissions. Every other statement is scoped to one ARN.',
-    });
+    (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
+    // Traces from the first invocation: the function is created once its X-Ray grant exists.
+    this.function.node.addDependency(this.unscopedPolicy);
     if (props.vpc) {
       // A function in a VPC creates and deletes its ENIs: CDK adds this only to roles it creates itself.
       this.role.addManagedPolicy(
@@ -145,6 +166,14 @@ export class VerifierFunction extends Construct {
   /** Statement added to this function's role (kept here so every addition reads the same). */
   addToRolePolicy(statement: PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);
+  }
+
+  /**
+   * A statement on `*` for an API that has no resource-level permissions (check the service's
+   * authorization reference first): it goes into the one policy whose wildcard is acknowledged.
+   */
+  addUnscopedStatement(statement: PolicyStatement): void {
+    this.unscopedPolicy.addStatements(statement);
   }
 
   get functionArn(): string {

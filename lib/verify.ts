@@ -60,7 +60,7 @@ export class Verify extends Construct {
 
     // ELBv2 Describe* has no resource-level permissions (the service authorizes these on * only):
     // read-only, and limited to the six calls the ALB router makes.
-    this.fn.addToRolePolicy(
+    this.fn.addUnscopedStatement(
       new PolicyStatement({ sid: 'ReadLoadBalancers', actions: ELB_DESCRIBE_ACTIONS, resources: ['*'] }),
     );
     grantPutEvents(this.fn, props.events.bus);

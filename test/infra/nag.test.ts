@@ -1,5 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -86,6 +88,34 @@ describe('cdk-nag AwsSolutionsChecks', () => {
         new Queue(s, 'Plain');
       }),
     ).toThrow(/AwsSolutions-SQS4/);
+  });
+
+  test('the wildcard acknowledgement covers the unscoped policy only: a * statement in a role fails synthesis', () => {
+    expect(() =>
+      synthWithNag((s) => {
+        const verifier = new RolloutVerifier(s, 'Verifier', FULL);
+        verifier.verify.fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+        );
+      }),
+    ).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
+    const acknowledged = nagAcknowledgements(synthWithNag((s) => new RolloutVerifier(s, 'Verifier', FULL)))
+      .filter((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]')
+      .map((ack) => ack.path)
+      .sort();
+    expect(acknowledged).toEqual(
+      ['Callback/Callback', 'Ingest/Ingest', 'Verify/Verify'].map(
+        (fn) => `Nag/Verifier/${fn}/UnscopedActions`,
+      ),
+    );
+  });
+
+  test('a customer-managed table key: zero findings', () => {
+    const stack = synthWithNag((s) => {
+      const key = new Key(s, 'TableKey', { enableKeyRotation: true });
+      new RolloutVerifier(s, 'Verifier', { ...FULL, tableEncryptionKey: key });
+    });
+    expect(findings(stack)).toEqual([]);
   });
 
   test('every acknowledgement has a specific reason and covers a finding that really fires', () => {
