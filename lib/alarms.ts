@@ -35,7 +35,15 @@ export function serviceMetric(
 
 export interface AlarmsProps {
   readonly serviceName: string;
+  /**
+   * Subscribed to the topic the stack creates.
+   * @default none
+   */
   readonly alarmEmail?: string;
+  /**
+   * Notify this topic instead of creating one.
+   * @default a KMS-encrypted topic created here
+   */
   readonly alarmTopic?: ITopic;
   readonly verify: VerifierFunction;
   readonly functions: readonly VerifierFunction[];

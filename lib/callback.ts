@@ -29,7 +29,7 @@ export class Callback extends Construct {
       description: 'Writes verdicts back to the Rollout: event, abort or promote by policy',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      logRetention: settings.logRetention,
+      logs: settings.logs,
       logLevel: settings.logLevel,
       serviceName: settings.serviceName,
       maxEventAge: Duration.hours(1),

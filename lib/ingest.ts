@@ -43,7 +43,7 @@ export class Ingest extends Construct {
       description: 'Receives Argo Rollouts notifications and publishes rollout events',
       memorySize: 256,
       timeout: Duration.seconds(10),
-      logRetention: settings.logRetention,
+      logs: settings.logs,
       logLevel: settings.logLevel,
       serviceName: settings.serviceName,
       reservedConcurrentExecutions: settings.ingest.reservedConcurrency,

@@ -4,6 +4,10 @@ import { RolloutVerifier } from './rollout-verifier.js';
 import type { RolloutVerifierProps } from './settings.js';
 
 export interface RolloutVerifierStackProps extends StackProps {
+  /**
+   * The verifier's settings.
+   * @default {} (every RolloutVerifierProps default)
+   */
   readonly verifier?: RolloutVerifierProps;
 }
 

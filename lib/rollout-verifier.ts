@@ -9,6 +9,7 @@ import { OperationsDashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { VerifierEvents } from './events.js';
 import { Ingest } from './ingest.js';
+import { allowCloudWatchLogs } from './log-groups.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
 import { VerifierFunction } from './verifier-function.js';
@@ -34,6 +35,7 @@ export class RolloutVerifier extends Construct {
     super(scope, id);
     const settings = resolveSettings(props);
     this.settings = settings;
+    if (settings.logs.encryptionKey) allowCloudWatchLogs(settings.logs.encryptionKey);
     const network = {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,

@@ -5,6 +5,7 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { LogGroupSettings } from './log-groups.js';
 
 /** The repository root: entries are resolved against it, and esbuild runs there. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -50,66 +51,151 @@ export const MAX_DEADLINE_SECONDS = 840;
 /** An optional function whose handler lands in a later issue. */
 export interface OptionalFunctionOptions {
   /**
-   * Create the function. Default: only when its entry file exists, so the stack keeps synthesizing
-   * before the handler is written and picks it up automatically once it is. `true` with a missing
-   * entry is an error at synth.
+   * Create the function. `true` with a missing entry is an error at synth.
+   * @default only when its entry file exists, so the stack keeps synthesizing before the handler
+   * is written and picks it up automatically once it is
    */
   readonly enabled?: boolean;
-  /** Entry file, absolute or relative to the project root. */
+  /**
+   * Entry file, absolute or relative to the project root.
+   * @default `lambdas/<function>/handler.ts`
+   */
   readonly entry?: string;
 }
 
 export interface IngestOptions extends OptionalFunctionOptions {
-  /** Reserved concurrency, or `false` for none. Default 5: a webhook flood cannot exhaust the account. */
+  /**
+   * Reserved concurrency, or `false` for none: a webhook flood cannot exhaust the account.
+   * @default 5
+   */
   readonly reservedConcurrency?: number | false;
 }
 
 export interface RolloutVerifierProps {
-  /** EKS cluster whose Rollouts are verified (access entries, eks:DescribeCluster). Default: none. */
+  /**
+   * EKS cluster whose Rollouts are verified (access entries, eks:DescribeCluster).
+   * @default none
+   */
   readonly clusterName?: string;
-  /** Several clusters; merged with `clusterName`. */
+  /**
+   * Several clusters; merged with `clusterName`.
+   * @default none
+   */
   readonly clusterNames?: readonly string[];
-  /** Event bus name. Default `rollout-verifier`. */
+  /**
+   * Event bus name.
+   * @default 'rollout-verifier'
+   */
   readonly busName?: string;
-  /** Create the bus (`true`, default) or use an existing one named `busName`. */
+  /**
+   * Create the bus, or use an existing one named `busName`.
+   * @default true
+   */
   readonly createBus?: boolean;
-  /** Email subscribed to the alarm topic. Default: none (subscribe later). */
+  /**
+   * Email subscribed to the alarm topic.
+   * @default none (subscribe later)
+   */
   readonly alarmEmail?: string;
-  /** Use this topic for alarms instead of creating one (embedding in an existing app). */
+  /**
+   * Use this topic for alarms instead of creating one (embedding in an existing app).
+   * @default a KMS-encrypted topic created by the stack
+   */
   readonly alarmTopic?: ITopic;
-  /** Verification deadline in seconds (1–840). Default 30. The verify timeout is derived from it. */
+  /**
+   * Verification deadline in seconds (1–840). The verify timeout is derived from it.
+   * @default 30
+   */
   readonly deadlineSeconds?: number;
-  /** What the callback does on a Failed verdict. Default `abort`. */
+  /**
+   * What the callback does on a Failed verdict.
+   * @default 'abort'
+   */
   readonly onFailure?: OnFailurePolicy;
-  /** What the callback does on a Succeeded verdict. Default `none`. */
+  /**
+   * What the callback does on a Succeeded verdict. `promote` also needs the cluster's promote
+   * Component (deploy/cluster/promote).
+   * @default 'none'
+   */
   readonly onSuccess?: OnSuccessPolicy;
-  /** What the callback does on an Inconclusive verdict (the verifier could not observe). Default `none`. */
+  /**
+   * What the callback does on an Inconclusive verdict (the verifier could not observe).
+   * @default 'none'
+   */
   readonly onInconclusive?: OnInconclusivePolicy;
   /**
    * Clusters that are not EKS: cluster name → ARN of a Secrets Manager secret holding
    * `{"server": "https://…", "certificateAuthorityData": "<base64 PEM>", "token": "…"}`.
    * The verify and callback functions may read these secrets; no access entry is made for them.
+   * @default none
    */
   readonly clusterSecrets?: Readonly<Record<string, string>>;
-  /** Reserved concurrency of the verify function, or `false` for none. Default 5. */
+  /**
+   * Reserved concurrency of the verify function, or `false` for none.
+   * @default 5
+   */
   readonly verifyReservedConcurrency?: number | false;
-  /** Retention of every function's log group. Default one month. */
+  /**
+   * Retention of every log group of the stack (the functions', and the webhook API's access log).
+   * @default RetentionDays.ONE_MONTH
+   */
   readonly logRetention?: RetentionDays;
-  /** POWERTOOLS_LOG_LEVEL of every function. Default INFO. */
+  /**
+   * Customer-managed KMS key for every log group of the stack. A key created in the same stack gets
+   * the key policy statement CloudWatch Logs needs; an imported key's policy must already have it
+   * (docs/security.md).
+   * @default none: CloudWatch Logs encrypts with keys it manages
+   */
+  readonly logEncryptionKey?: IKey;
+  /**
+   * POWERTOOLS_LOG_LEVEL of every function.
+   * @default 'INFO'
+   */
   readonly logLevel?: LogLevel;
-  /** POWERTOOLS_SERVICE_NAME and the `service` metric dimension. Default `rollout-verifier`. */
+  /**
+   * POWERTOOLS_SERVICE_NAME and the `service` metric dimension.
+   * @default 'rollout-verifier'
+   */
   readonly serviceName?: string;
-  /** Customer-managed key for the table. Default: AWS-managed key. */
+  /**
+   * Customer-managed key for the table.
+   * @default the AWS-managed DynamoDB key
+   */
   readonly tableEncryptionKey?: IKey;
-  /** Kubernetes groups of the access entries. Defaults: verify `rollout-verifier-observer`, callback `rollout-verifier`. */
+  /**
+   * Kubernetes groups of the access entries.
+   * @default { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' }
+   */
   readonly kubernetesGroups?: { readonly verify?: string; readonly callback?: string };
-  /** VPC for the functions that talk to the cluster (private API endpoints). Default: no VPC. */
+  /**
+   * VPC for the functions that talk to the cluster (private API endpoints).
+   * @default no VPC
+   */
   readonly vpc?: IVpc;
+  /**
+   * Subnets of `vpc` for those functions.
+   * @default the VPC's private subnets
+   */
   readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of those functions.
+   * @default one created by CDK, all outbound allowed
+   */
   readonly securityGroups?: readonly ISecurityGroup[];
-  /** Verify entry override (absolute or relative to the project root). */
+  /**
+   * Verify entry override (absolute or relative to the project root).
+   * @default 'lambdas/verify/handler.ts'
+   */
   readonly verifyEntry?: string;
+  /**
+   * The ingest function (the Argo notifications webhook).
+   * @default enabled when its handler exists, reserved concurrency 5
+   */
   readonly ingest?: IngestOptions;
+  /**
+   * The callback function (Events, abort, promote).
+   * @default enabled when its handler exists
+   */
   readonly callback?: OptionalFunctionOptions;
 }
 
@@ -130,7 +216,8 @@ export interface ResolvedSettings {
   readonly onInconclusive: OnInconclusivePolicy;
   readonly clusterSecrets: Readonly<Record<string, string>>;
   readonly verifyReservedConcurrency: number | undefined;
-  readonly logRetention: RetentionDays;
+  /** Retention and key of every log group. */
+  readonly logs: LogGroupSettings;
   readonly logLevel: LogLevel;
   readonly serviceName: string;
   readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
@@ -295,7 +382,10 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     onInconclusive,
     clusterSecrets,
     verifyReservedConcurrency,
-    logRetention,
+    logs: {
+      retention: logRetention,
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
+    },
     logLevel,
     serviceName,
     kubernetesGroups,

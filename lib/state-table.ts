@@ -33,6 +33,10 @@ export const TABLE_KEY_ACTIONS = [
 ];
 
 export interface StateTableProps {
+  /**
+   * Customer-managed key.
+   * @default the AWS-managed DynamoDB key
+   */
   readonly encryptionKey?: IKey;
 }
 

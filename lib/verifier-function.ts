@@ -5,10 +5,11 @@ import { ManagedPolicy, Policy, PolicyStatement, Role, ServicePrincipal } from '
 import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { type LogGroupSettings, verifierLogGroup } from './log-groups.js';
 import { type LogLevel, PROJECT_ROOT } from './settings.js';
 
 export const METRICS_NAMESPACE = 'RolloutVerifier';
@@ -36,17 +37,43 @@ export interface VerifierFunctionProps {
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly logRetention: RetentionDays;
+  readonly logs: LogGroupSettings;
   readonly logLevel: LogLevel;
   readonly serviceName: string;
+  /**
+   * Reserved concurrency.
+   * @default none (the account's unreserved pool)
+   */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Environment beyond the Powertools settings every function gets.
+   * @default none
+   */
   readonly environment?: Record<string, string>;
-  /** Lambda's own retries of an asynchronous invocation before the event goes to the DLQ (0–2). */
+  /**
+   * Lambda's own retries of an asynchronous invocation before the event goes to the DLQ (0–2).
+   * @default 1
+   */
   readonly retryAttempts?: number;
-  /** How long Lambda keeps an asynchronous event before sending it to the DLQ. */
+  /**
+   * How long Lambda keeps an asynchronous event before sending it to the DLQ.
+   * @default 1 hour
+   */
   readonly maxEventAge?: Duration;
+  /**
+   * VPC to run in.
+   * @default none
+   */
   readonly vpc?: IVpc;
+  /**
+   * Subnets of `vpc`.
+   * @default the VPC's private subnets
+   */
   readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups in `vpc`.
+   * @default one created by CDK
+   */
   readonly securityGroups?: readonly ISecurityGroup[];
 }
 
@@ -76,7 +103,7 @@ export class VerifierFunction extends Construct {
   constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
     super(scope, id);
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.logGroup = verifierLogGroup(this, 'Logs', props.logs);
     this.deadLetterQueue = new DeadLetterQueue(
       this,
       'FailedInvocations',

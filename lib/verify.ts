@@ -39,7 +39,7 @@ export class Verify extends Construct {
       memorySize: 256,
       // Deadline + publish reserve + headroom: the handler caps its own deadline to what is left.
       timeout: Duration.seconds(settings.verifyTimeoutSeconds),
-      logRetention: settings.logRetention,
+      logs: settings.logs,
       logLevel: settings.logLevel,
       serviceName: settings.serviceName,
       reservedConcurrentExecutions: settings.verifyReservedConcurrency,

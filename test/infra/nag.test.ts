@@ -110,10 +110,11 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     );
   });
 
-  test('a customer-managed table key: zero findings', () => {
+  test('customer-managed table and log keys: zero findings', () => {
     const stack = synthWithNag((s) => {
       const key = new Key(s, 'TableKey', { enableKeyRotation: true });
-      new RolloutVerifier(s, 'Verifier', { ...FULL, tableEncryptionKey: key });
+      const logKey = new Key(s, 'LogKey', { enableKeyRotation: true });
+      new RolloutVerifier(s, 'Verifier', { ...FULL, tableEncryptionKey: key, logEncryptionKey: logKey });
     });
     expect(findings(stack)).toEqual([]);
   });

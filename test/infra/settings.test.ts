@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -25,6 +25,29 @@ const problemsOf = (props: RolloutVerifierProps): readonly string[] => {
   return [];
 };
 
+test('every optional prop of a construct in lib/ documents its @default', () => {
+  const undocumented: string[] = [];
+  for (const file of readdirSync(join(PROJECT_ROOT, 'lib')).filter((name) => name.endsWith('.ts'))) {
+    const source = readFileSync(join(PROJECT_ROOT, 'lib', file), 'utf8');
+    for (const [, name, body = ''] of source.matchAll(/export interface (\w+)[^{]*\{([\s\S]*?)\n\}/g)) {
+      if (!name || !/(Props|Options|Settings)$/.test(name) || name.startsWith('Resolved')) continue;
+      // Each optional member at the start of a line, with the doc comment that ends right above it.
+      const lines = body.split('\n');
+      lines.forEach((line, index) => {
+        const member = /^\s*readonly (\w+)\?:/.exec(line)?.[1];
+        if (!member) return;
+        let start = index - 1;
+        if (!lines[start]?.trim().endsWith('*/')) start = index;
+        while (start >= 0 && start < index && !lines[start]?.includes('/**')) start--;
+        if (!lines.slice(Math.max(start, 0), index).join('\n').includes('@default')) {
+          undocumented.push(`${file} ${name}.${member}`);
+        }
+      });
+    }
+  }
+  expect(undocumented).toEqual([]);
+});
+
 describe('resolveSettings', () => {
   test('defaults', () => {
     const settings = resolveSettings({ ingest: { enabled: false }, callback: { enabled: false } });
@@ -37,7 +60,7 @@ describe('resolveSettings', () => {
       onFailure: 'abort',
       onSuccess: 'none',
       verifyReservedConcurrency: 5,
-      logRetention: RetentionDays.ONE_MONTH,
+      logs: { retention: RetentionDays.ONE_MONTH },
       logLevel: 'INFO',
       serviceName: 'rollout-verifier',
       kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },

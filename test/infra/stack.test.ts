@@ -706,6 +706,70 @@ describe('settings change the template', () => {
     ).toBeUndefined();
   });
 
+  test('log groups: no customer key by default; with logEncryptionKey every log group uses it, with its retention', () => {
+    const plain = synth(FULL).template;
+    for (const group of Object.values(resourcesOfType(plain, 'AWS::Logs::LogGroup'))) {
+      expect(group.Properties).toEqual({ RetentionInDays: 30 });
+    }
+
+    const stack = new Stack(testApp(), 'Encrypted');
+    const key = new Key(stack, 'LogKey', { enableKeyRotation: true });
+    new RolloutVerifier(stack, 'Verifier', {
+      ...FULL,
+      logEncryptionKey: key,
+      logRetention: RetentionDays.ONE_YEAR,
+    });
+    const template = Template.fromStack(stack);
+    const groups = Object.values(resourcesOfType(template, 'AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(3);
+    for (const group of groups)
+      expect(group.Properties).toEqual({ KmsKeyId: getAtt(key), RetentionInDays: 365 });
+    // CloudWatch Logs may use the key for this account's log groups, and nobody else gains anything.
+    const policy = required(resourcesOfType(template, 'AWS::KMS::Key')[logicalId(key)], 'the log key')
+      .Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement.filter((statement) => statement.Sid !== undefined)).toEqual([
+      {
+        Sid: 'CloudWatchLogsOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':log-group:*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  test('an imported log key is used as is, with a note that its policy must allow CloudWatch Logs', () => {
+    const stack = new Stack(testApp(), 'Imported');
+    const key = Key.fromKeyArn(
+      stack,
+      'LogKey',
+      'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
+    new RolloutVerifier(stack, 'Verifier', { ...VERIFY_ONLY, logEncryptionKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key.keyArn });
+    expect(
+      Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('logEncryptionKey is not managed')),
+    ).toHaveLength(1);
+  });
+
   test('customer-managed table key: SSE with that key, and the verify role may use it', () => {
     const stack = new Stack(testApp(), 'Embedded');
     const key = new Key(stack, 'TableKey', { enableKeyRotation: true });
