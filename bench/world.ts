@@ -81,7 +81,7 @@ export class World {
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
+      WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [CLUSTER]: secrets.secretArn }),
       EVENT_BUS_NAME: BUS,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',

@@ -191,7 +191,8 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_EKS: eks.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
+    // As the stack deploys it: the demo cluster's own token secret.
+    WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [DEMO_CLUSTER]: secrets.secretArn }),
     EVENT_BUS_NAME: BUS,
     VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
     VERIFY_INITIAL_DELAY_MS: '250',

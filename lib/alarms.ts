@@ -91,6 +91,21 @@ export class Alarms extends Construct {
           'The webhook rejected a request with a wrong or missing bearer token: a cluster has a stale ' +
           'argo-rollouts-notification-secret, or someone is probing the URL.',
       });
+      this.add('IngestClusterMismatches', metric('IngestClusterMismatches', fiveMinutes), {
+        threshold: 1,
+        description:
+          'A request carried a valid webhook token of one cluster but named another (?cluster=): a stranger ' +
+          "cannot do that, so either one cluster's argo-rollouts-notification-secret holds another cluster's " +
+          "URL or token, or someone who read one cluster's secret is trying to act for another. The ingest log " +
+          'names both clusters and the source IP.',
+      });
+      this.add('IngestExpiredTokens', metric('IngestExpiredTokens', fiveMinutes), {
+        threshold: 1,
+        description:
+          'A cluster still sends its previous webhook token after the rotation window: its notifications are ' +
+          'refused (401) and its rollouts are not verified. Put the current token into its ' +
+          'argo-rollouts-notification-secret; the ingest log names the cluster.',
+      });
       // Both answer Argo 5xx: it retries a few times, then the notification is lost for good.
       const unavailable = new MathExpression({
         expression: 'FILL(tokenStore, 0) + FILL(publish, 0) + FILL(internal, 0)',

@@ -69,6 +69,27 @@ export interface IngestOptions extends OptionalFunctionOptions {
    * @default 5
    */
   readonly reservedConcurrency?: number | false;
+  /**
+   * The clusters that post notifications. Each gets its own token secret, and a token speaks for
+   * its own cluster only (docs/security.md). Empty: one unbound token, and events carry no cluster.
+   * @default the stack's clusters: `clusterName`, `clusterNames` and the keys of `clusterSecrets`
+   */
+  readonly clusters?: readonly string[];
+  /**
+   * Upgrading from one token for every cluster: the cluster that keeps that token (its secret,
+   * construct id `WebhookToken`, stays as it is), so it needs no change; every other cluster gets a
+   * new secret of its own. Give it explicitly before adding a second cluster to a stack that got it
+   * by default from a lone `clusterNames` entry.
+   * @default `clusterName` if it is a webhook cluster, else the only webhook cluster if there is one
+   */
+  readonly sharedTokenCluster?: string;
+}
+
+/** The webhook's clusters and which one keeps the secret of the single-token versions. */
+export interface ResolvedIngest extends ResolvedOptionalFunction {
+  readonly reservedConcurrency: number | undefined;
+  readonly clusters: readonly string[];
+  readonly sharedTokenCluster: string | undefined;
 }
 
 export interface RolloutVerifierProps {
@@ -222,7 +243,7 @@ export interface ResolvedSettings {
   readonly serviceName: string;
   readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
   readonly verifyEntry: string;
-  readonly ingest: ResolvedOptionalFunction & { readonly reservedConcurrency: number | undefined };
+  readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
 }
 
@@ -330,12 +351,6 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     DEFAULTS.verifyReservedConcurrency,
     problems,
   );
-  const ingestReservedConcurrency = reservedConcurrency(
-    'ingest.reservedConcurrency',
-    props.ingest?.reservedConcurrency,
-    DEFAULTS.ingestReservedConcurrency,
-    problems,
-  );
 
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   check(
@@ -364,7 +379,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
 
   const verifyEntry = resolve(PROJECT_ROOT, props.verifyEntry ?? DEFAULT_ENTRIES.verify);
   check(existsSync(verifyEntry), `the verify handler ${verifyEntry} does not exist`);
-  const ingest = optionalFunction('ingest', props.ingest, DEFAULT_ENTRIES.ingest, problems);
+  const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
   const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
 
   if (problems.length > 0) {
@@ -390,8 +405,51 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     serviceName,
     kubernetesGroups,
     verifyEntry,
-    ingest: { ...ingest, reservedConcurrency: ingestReservedConcurrency },
+    ingest,
     callback,
+  };
+}
+
+function resolveIngest(
+  props: RolloutVerifierProps,
+  clusterNames: readonly string[],
+  secretClusters: readonly string[],
+  problems: string[],
+): ResolvedIngest {
+  const options = props.ingest ?? {};
+  const fn = optionalFunction('ingest', options, DEFAULT_ENTRIES.ingest, problems);
+  const clusters = fn.enabled ? [...new Set(options.clusters ?? [...clusterNames, ...secretClusters])] : [];
+  if (clusters.some((cluster) => !isConcrete(cluster))) {
+    problems.push(
+      'the webhook binds a token to each cluster name: give the names at synth (or set ingest.clusters)',
+    );
+  }
+  // The default clusters' names are checked where they are given; explicit ones here.
+  for (const cluster of options.clusters ?? []) {
+    if (isConcrete(cluster) && !EKS_CLUSTER_NAME.test(cluster)) {
+      problems.push(`ingest.clusters: "${cluster}" is not a valid cluster name (letters, digits, - and _)`);
+    }
+  }
+  const byDefault =
+    props.clusterName !== undefined && clusters.includes(props.clusterName)
+      ? props.clusterName
+      : clusters.length === 1
+        ? clusters[0]
+        : undefined;
+  const sharedTokenCluster = options.sharedTokenCluster ?? byDefault;
+  if (sharedTokenCluster !== undefined && !clusters.includes(sharedTokenCluster)) {
+    problems.push(`ingest.sharedTokenCluster "${sharedTokenCluster}" is not one of the webhook's clusters`);
+  }
+  return {
+    ...fn,
+    reservedConcurrency: reservedConcurrency(
+      'ingest.reservedConcurrency',
+      options.reservedConcurrency,
+      DEFAULTS.ingestReservedConcurrency,
+      problems,
+    ),
+    clusters,
+    sharedTokenCluster,
   };
 }
 

@@ -1,6 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type AcceptedToken, digestOf, type TokenStage } from './token-store.js';
-
 /** Longest token we look at; Secrets Manager holds at most 64 KiB, real tokens are ~50 characters. */
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -37,20 +34,4 @@ export function bearerTokenOf(authorization: string | undefined): PresentedCrede
   if (match[1].length > MAX_TOKEN_LENGTH)
     return { kind: 'malformed', reason: 'token too long', headerLength };
   return { kind: 'bearer', token: match[1] };
-}
-
-/**
- * Compare the presented token with every accepted one in constant time: SHA-256 digests make
- * the lengths equal, and every candidate is compared (no early exit) so timing does not tell
- * which version matched or whether one did.
- * @returns the stage of the matching token, or undefined.
- */
-export function matchToken(token: string, accepted: readonly AcceptedToken[]): TokenStage | undefined {
-  const presented = digestOf(token);
-  let matched: TokenStage | undefined;
-  for (const candidate of accepted) {
-    const equal = timingSafeEqual(presented, candidate.digest);
-    if (equal && matched === undefined) matched = candidate.stage;
-  }
-  return matched;
 }

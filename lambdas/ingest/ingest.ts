@@ -14,10 +14,11 @@ import {
 import { findJsonBoundsViolation } from '../core/normalize/json-bounds.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type PutEventsOptions, putEventsReliably } from '../shared/put-events.js';
-import { bearerTokenOf, matchToken } from './auth.js';
+import { bearerTokenOf } from './auth.js';
+import type { ClusterTokenSource } from './cluster-tokens.js';
 import {
   bodyTextOf,
-  clusterOf,
+  claimedClusterOf,
   FunctionUrlRequest,
   type FunctionUrlRequest as FunctionUrlRequestShape,
   headerOf,
@@ -26,7 +27,6 @@ import {
 import type { IngestResponse } from './responses.js';
 import * as respond from './responses.js';
 import type { IngestSettings } from './settings.js';
-import { type AcceptedToken, type TokenSource, TokenStoreError } from './token-store.js';
 import { classifyTrigger } from './triggers.js';
 
 /** PutEvents' limit for one entry (Source + DetailType + Detail + Resources, UTF-8 bytes). */
@@ -38,6 +38,10 @@ export const INGEST_METRICS = {
   ignored: 'IngestIgnoredTriggers',
   rejected: 'IngestRejected',
   unauthenticated: 'IngestAuthenticationFailures',
+  /** A valid token, for another cluster than the one the request names: alarmed on the first. */
+  clusterMismatch: 'IngestClusterMismatches',
+  /** A cluster still sending the previous token after the rotation window: it is losing notifications. */
+  expiredToken: 'IngestExpiredTokens',
   tokenStoreFailure: 'IngestTokenStoreFailures',
   publishFailure: 'IngestPublishFailures',
   internalError: 'IngestInternalErrors',
@@ -45,8 +49,9 @@ export const INGEST_METRICS = {
 type Outcome = keyof typeof INGEST_METRICS;
 
 export interface IngestDependencies {
-  settings: Pick<IngestSettings, 'EVENT_BUS_NAME' | 'CLUSTER_NAME'>;
-  tokens: TokenSource;
+  settings: Pick<IngestSettings, 'EVENT_BUS_NAME'>;
+  /** Each cluster's token, and the unbound one of a stack without clusters. */
+  tokens: ClusterTokenSource;
   eventBridge: EventBridgeClient;
   /** The receive time stamped on the event; injectable for tests. */
   now?: () => Date;
@@ -91,11 +96,9 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
     }
 
     // Authentication before the body is looked at: a stranger learns nothing about the schema.
-    const denied = await authenticate(request.data);
-    if (denied) return denied;
-
-    const cluster = clusterOf(request.data, deps.settings.CLUSTER_NAME);
-    if (!cluster.ok) return finish('rejected', respond.badRequest(cluster.problem));
+    const authenticated = await authenticate(request.data);
+    if ('denied' in authenticated) return authenticated.denied;
+    const { cluster } = authenticated;
 
     const body = bodyTextOf(request.data);
     if (!body.ok) {
@@ -125,7 +128,7 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
 
     let detail: RolloutEventDetail;
     try {
-      detail = normalizeNotification(json.value, { receivedAt: now(), cluster: cluster.cluster });
+      detail = normalizeNotification(json.value, { receivedAt: now(), cluster });
     } catch (error) {
       if (!(error instanceof NotificationValidationError)) throw error;
       return finish(
@@ -167,40 +170,76 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
     return finish('accepted', respond.accepted(detail.eventId), context);
   }
 
-  async function authenticate(request: FunctionUrlRequestShape): Promise<IngestResponse | undefined> {
+  /**
+   * The bearer token, then the cluster it speaks for: the one whose secret holds it. A request
+   * naming a cluster (`?cluster=`) must name that one; without a name, the token's cluster is it.
+   */
+  async function authenticate(
+    request: FunctionUrlRequestShape,
+  ): Promise<{ cluster: string | undefined } | { denied: IngestResponse }> {
+    const refuse = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown>) => ({
+      denied: finish(outcome, response, details),
+    });
     const credentials = bearerTokenOf(headerOf(request, 'authorization'));
     if (credentials.kind === 'missing') {
-      return finish('unauthenticated', respond.unauthorized(), { reason: 'no Authorization header' });
+      return refuse('unauthenticated', respond.unauthorized(), { reason: 'no Authorization header' });
     }
     if (credentials.kind === 'malformed') {
-      return finish('unauthenticated', respond.unauthorized(), {
+      return refuse('unauthenticated', respond.unauthorized(), {
         reason: `malformed Authorization header: ${credentials.reason}`,
         headerLength: credentials.headerLength,
       });
     }
-    let accepted: AcceptedToken[];
-    try {
-      accepted = await deps.tokens.acceptedTokens();
-    } catch (error) {
-      // Never accept when the tokens cannot be read; 503 makes Argo retry.
-      if (!(error instanceof TokenStoreError)) throw error;
-      return finish('tokenStoreFailure', respond.unavailable('authentication is unavailable; retry'), {
-        error: error.message,
-      });
-    }
-    const stage = matchToken(credentials.token, accepted);
-    if (!stage) {
-      return finish('unauthenticated', respond.unauthorized(), {
+    const lookup = await deps.tokens.lookup(credentials.token);
+    const valid = lookup.matches.filter((match) => !match.expired);
+    if (valid.length === 0) {
+      const expired = lookup.matches.find((match) => match.expired);
+      if (expired) {
+        return refuse('expiredToken', respond.unauthorized(), {
+          reason: 'the previous token, past the rotation window: update this cluster’s secret',
+          tokenCluster: named(expired.cluster),
+        });
+      }
+      if (lookup.unreadable.length > 0) {
+        // It may be the token of a cluster whose secret cannot be read: never accept, never refuse; Argo retries a 503.
+        return refuse('tokenStoreFailure', respond.unavailable('authentication is unavailable; retry'), {
+          error: lookup.unreadable
+            .map(({ cluster, error }) => `${named(cluster)}: ${error.message}`)
+            .join('; '),
+        });
+      }
+      return refuse('unauthenticated', respond.unauthorized(), {
         reason: 'token matches no accepted version',
-        acceptedVersions: accepted.map((token) => token.stage),
       });
     }
-    if (stage === 'AWSPREVIOUS') {
+
+    const claimed = claimedClusterOf(request);
+    if (!claimed.ok) return refuse('rejected', respond.badRequest(claimed.problem), {});
+    const tokenClusters = [...new Set(valid.map((match) => match.cluster))];
+    let cluster = tokenClusters[0];
+    if (claimed.cluster !== undefined) {
+      if (!tokenClusters.includes(claimed.cluster)) {
+        return refuse('clusterMismatch', respond.unauthorized(), {
+          reason: 'the token is bound to another cluster than the one the request names',
+          cluster: claimed.cluster,
+          tokenClusters: tokenClusters.map(named),
+        });
+      }
+      cluster = claimed.cluster;
+    } else if (tokenClusters.length > 1) {
+      return refuse(
+        'rejected',
+        respond.badRequest('this token is bound to several clusters: name one with ?cluster=<name>'),
+        { tokenClusters: tokenClusters.map(named) },
+      );
+    }
+    if (valid.some((match) => match.cluster === cluster && match.stage === 'AWSPREVIOUS')) {
       logger.warn('request authenticated with the previous webhook token: update this cluster’s secret', {
-        tokenVersion: stage,
+        cluster: named(cluster),
+        tokenVersion: 'AWSPREVIOUS',
       });
     }
-    return undefined;
+    return { cluster };
   }
 
   return async (event) => {
@@ -234,6 +273,9 @@ export function entrySize(entry: PutEventsRequestEntry): number {
     (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
   );
 }
+
+/** A cluster for a log line; the unbound token of a stack without clusters speaks for none. */
+const named = (cluster: string | undefined) => cluster ?? '(no cluster)';
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

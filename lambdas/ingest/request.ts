@@ -44,10 +44,13 @@ export function headerOf(request: FunctionUrlRequest, name: string): string | un
 
 export type ClusterChoice = { ok: true; cluster: string | undefined } | { ok: false; problem: string };
 
-/** `?cluster=<name>` lets one endpoint serve several clusters; it wins over `CLUSTER_NAME`. */
-export function clusterOf(request: FunctionUrlRequest, fallback: string | undefined): ClusterChoice {
+/**
+ * The cluster a request says it comes from (`?cluster=<name>`), if it names one. It is a claim the
+ * token must back: each token speaks for its own cluster only (ingest.ts).
+ */
+export function claimedClusterOf(request: FunctionUrlRequest): ClusterChoice {
   const raw = request.queryStringParameters?.cluster;
-  if (raw === undefined || raw === null) return { ok: true, cluster: fallback };
+  if (raw === undefined || raw === null) return { ok: true, cluster: undefined };
   const parsed = ClusterName.safeParse(raw);
   if (!parsed.success) {
     // Repeated parameters arrive comma-joined and fail the name rule, which is right: one cluster per URL.

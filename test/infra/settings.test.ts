@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Lazy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { settingsFromContext } from '../../lib/context.js';
@@ -11,7 +11,7 @@ import {
   type RolloutVerifierProps,
   resolveSettings,
 } from '../../lib/settings.js';
-import { cleanup, synth, tempDir } from './helpers.js';
+import { cleanup, PLACEHOLDER_ENTRY, synth, tempDir } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -116,12 +116,37 @@ describe('resolveSettings', () => {
       /verify handler .*lambdas\/nope\/handler.ts does not exist/,
     ],
     [
+      'a webhook cluster name that is not one',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, clusters: ['prod eu'] } },
+      /ingest.clusters: "prod eu" is not a valid cluster name/,
+    ],
+    [
+      'a shared token kept for a cluster that does not post notifications',
+      {
+        clusterNames: ['blue'],
+        ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, sharedTokenCluster: 'green' },
+      },
+      /ingest.sharedTokenCluster "green" is not one of the webhook's clusters/,
+    ],
+    [
+      'webhook clusters unknown at synth',
+      {
+        clusterNames: [Lazy.string({ produce: () => 'late' })],
+        ingest: { enabled: true, entry: PLACEHOLDER_ENTRY },
+      },
+      /the webhook binds a token to each cluster name: give the names at synth/,
+    ],
+    [
       'callback forced on without a handler',
       { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
       /callback is enabled but its handler .* does not exist/,
     ],
   ])('rejects %s', (_name, props, message) => {
-    const problems = problemsOf({ ingest: { enabled: false }, callback: { enabled: false }, ...props });
+    const problems = problemsOf({
+      callback: { enabled: false },
+      ...props,
+      ingest: { enabled: false, ...props.ingest },
+    });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
   });
@@ -167,6 +192,8 @@ describe('settingsFromContext (bin/app.ts)', () => {
         logRetention: '14',
         logLevel: 'debug',
         serviceName: 'verifier-prod',
+        webhookClusters: 'blue, green, edge',
+        sharedTokenCluster: 'blue',
       }),
     ).toEqual({
       stackName: 'Verifier-prod',
@@ -183,6 +210,7 @@ describe('settingsFromContext (bin/app.ts)', () => {
         logRetention: RetentionDays.TWO_WEEKS,
         logLevel: 'DEBUG',
         serviceName: 'verifier-prod',
+        ingest: { clusters: ['blue', 'green', 'edge'], sharedTokenCluster: 'blue' },
       },
     });
   });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
 import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { RolloutVerifier } from '../../lib/rollout-verifier.js';
+import type { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
 import { TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/state-table.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
@@ -515,7 +516,7 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     });
   });
 
-  test('ingest role: logs, X-Ray, its DLQ, PutEvents on the bus, the one secret', () => {
+  test('ingest role: logs, X-Ray, its DLQ, PutEvents on the bus, the cluster’s token secret', () => {
     const ingest = s.stack.verifier.ingest;
     expect(ingest).toBeDefined();
     if (!ingest) return;
@@ -524,11 +525,11 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
       ['PublishOnVerifierBus', ['events:PutEvents']],
-      ['ReadWebhookToken', ['secretsmanager:GetSecretValue']],
+      ['ReadWebhookTokens', ['secretsmanager:GetSecretValue']],
     ]);
     expect(unscopedStatementsOf(s.template, ingest.fn)).toEqual([X_RAY]);
     expect(statements[2]?.Resource).toEqual(getAtt(s.stack.verifier.bus));
-    expect(statements[3]?.Resource).toEqual(ref(ingest.token));
+    expect(statements[3]?.Resource).toEqual(ingest.tokens.map(({ secret }) => ref(secret))[0]);
     s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: getAtt(ingest.fn.role),
@@ -557,12 +558,26 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
   });
 
   test('ingest auth failures and callback errors are alarmed; email subscribed', () => {
-    for (const name of ['IngestAuthenticationFailures', 'CallbackErrors']) {
+    for (const name of [
+      'IngestAuthenticationFailures',
+      'IngestClusterMismatches',
+      'IngestExpiredTokens',
+      'CallbackErrors',
+    ]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `Test-${name}`,
         MetricName: name,
         Namespace: 'RolloutVerifier',
         AlarmActions: [ref(s.stack.verifier.alarmTopic)],
+      });
+    }
+    // A valid token of the wrong cluster, or a cluster stuck on its previous token: the first one pages.
+    for (const name of ['IngestClusterMismatches', 'IngestExpiredTokens']) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Test-${name}`,
+        Threshold: 1,
+        Period: 300,
+        EvaluationPeriods: 1,
       });
     }
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -593,6 +608,111 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
     });
+  });
+});
+
+describe('webhook tokens bound to clusters', () => {
+  /** The token secret of the versions with one token for every cluster, exactly as they synthesized it. */
+  const SHARED_SECRET = {
+    VerifierIngestWebhookToken76438D87: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: 'Bearer token Argo Rollouts notifications present to the ingest webhook',
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+      },
+      UpdateReplacePolicy: 'Delete',
+      DeletionPolicy: 'Delete',
+    },
+  };
+  const secretsOf = (template: Template) => template.findResources('AWS::SecretsManager::Secret');
+  const ingestOf = (stack: RolloutVerifierStack) => required(stack.verifier.ingest, 'the ingest construct');
+  const environmentOf = (template: Template, stack: RolloutVerifierStack) =>
+    (
+      required(
+        resourcesOfType(template, 'AWS::Lambda::Function')[logicalId(ingestOf(stack).fn.function)],
+        'ingest',
+      ).Properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+  const tokenSecretsJson = (stack: RolloutVerifierStack) =>
+    Object.fromEntries(ingestOf(stack).tokens.map(({ cluster, secret }) => [cluster, ref(secret)]));
+
+  test('one cluster (the single-token upgrade): its secret stays exactly as it was, now bound to it', () => {
+    const { stack, template } = synth(FULL);
+    expect(secretsOf(template)).toEqual(SHARED_SECRET);
+    const environment = environmentOf(template, stack);
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARN).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(stack.resolve(environment.WEBHOOK_TOKEN_SECRET_ARNS)))).toEqual(
+      stack.resolve(stack.toJsonString({ prod: ingestOf(stack).tokens[0]?.secret.secretArn })),
+    );
+    expect(ingestOf(stack).tokens.map(({ cluster }) => cluster)).toEqual(['prod']);
+    template.hasOutput('*', {
+      Description: Match.stringLikeRegexp('of each cluster'),
+      Value: Match.anyValue(),
+    });
+  });
+
+  test('several clusters: the shared secret stays with clusterName, every other cluster gets its own; the role reads those only', () => {
+    const onprem = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem-connection-AbCdEf';
+    const { stack, template } = synth({
+      ...FULL,
+      clusterName: 'blue',
+      clusterNames: ['green'],
+      clusterSecrets: { onprem },
+    });
+    const ingest = ingestOf(stack);
+    expect(ingest.tokens.map(({ cluster }) => cluster)).toEqual(['blue', 'green', 'onprem']);
+    const secrets = secretsOf(template);
+    expect(Object.keys(secrets)).toHaveLength(3);
+    expect(secrets.VerifierIngestWebhookToken76438D87).toEqual(
+      SHARED_SECRET.VerifierIngestWebhookToken76438D87,
+    );
+    expect(ingest.tokens[0]?.secret.node.id).toBe('WebhookToken');
+    for (const cluster of ['green', 'onprem']) {
+      const own = ingest.tokens.find((token) => token.cluster === cluster)?.secret;
+      expect(secrets[logicalId(required(own, cluster))]?.Properties).toEqual({
+        Description: `Bearer token the Argo Rollouts notifications of cluster ${cluster} present to the ingest webhook`,
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+      });
+    }
+    const read = statementsOf(template, ingest.fn).find((statement) => statement.Sid === 'ReadWebhookTokens');
+    expect(read?.Resource).toEqual(ingest.tokens.map(({ secret }) => ref(secret)));
+    expect(stack.resolve(environmentOf(template, stack).WEBHOOK_TOKEN_SECRET_ARNS)).toEqual(
+      stack.resolve(
+        stack.toJsonString(
+          Object.fromEntries(ingest.tokens.map(({ cluster, secret }) => [cluster, secret.secretArn])),
+        ),
+      ),
+    );
+    expect(Object.keys(tokenSecretsJson(stack))).toEqual(['blue', 'green', 'onprem']);
+  });
+
+  test('the shared secret is kept for the cluster named, or for nobody when no cluster is the obvious one', () => {
+    const pinned = synth({
+      ...FULL,
+      clusterName: undefined,
+      clusterNames: ['blue', 'green'],
+      ingest: { entry: PLACEHOLDER_ENTRY, sharedTokenCluster: 'green' },
+    });
+    expect(
+      ingestOf(pinned.stack).tokens.find((token) => token.secret.node.id === 'WebhookToken')?.cluster,
+    ).toBe('green');
+    const none = synth({ ...FULL, clusterName: undefined, clusterNames: ['blue', 'green'] });
+    expect(ingestOf(none.stack).tokens.map((token) => token.secret.node.id)).toEqual([
+      'WebhookToken-blue',
+      'WebhookToken-green',
+    ]);
+    expect(secretsOf(none.template).VerifierIngestWebhookToken76438D87).toBeUndefined();
+  });
+
+  test('no cluster at all: the one token is bound to none (WEBHOOK_TOKEN_SECRET_ARN without CLUSTER_NAME)', () => {
+    const { stack, template } = synth({ ...FULL, clusterName: undefined });
+    expect(secretsOf(template)).toEqual(SHARED_SECRET);
+    const environment = environmentOf(template, stack);
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARN).toEqual(
+      ref(required(ingestOf(stack).tokens[0], 'token').secret),
+    );
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARNS).toBeUndefined();
+    expect(environment.CLUSTER_NAME).toBeUndefined();
   });
 });
 

@@ -3,7 +3,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
-import { readIngestSettings } from '../../../lambdas/ingest/settings.js';
+import { readIngestSettings, tokenSecretsOf } from '../../../lambdas/ingest/settings.js';
 import {
   BUS,
   context,
@@ -80,7 +80,25 @@ describe('readIngestSettings', () => {
       WEBHOOK_TOKEN_CACHE_SECONDS: 300,
       WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 60,
       CLUSTER_NAME: undefined,
+      WEBHOOK_TOKEN_SECRET_ARNS: undefined,
     });
+  });
+
+  it('binds each token secret to its cluster', () => {
+    const BLUE = SECRET_ARN.replace('webhook-token', 'blue');
+    const bound = {
+      EVENT_BUS_NAME: BUS,
+      WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ blue: BLUE, green: SECRET_ARN }),
+    };
+    expect(tokenSecretsOf(readIngestSettings(bound))).toEqual([
+      { cluster: 'blue', secretArn: BLUE },
+      { cluster: 'green', secretArn: SECRET_ARN },
+    ]);
+    // The earlier single secret: bound to CLUSTER_NAME, or to no cluster at all.
+    expect(tokenSecretsOf(readIngestSettings({ ...base, CLUSTER_NAME: 'prod' }))).toEqual([
+      { cluster: 'prod', secretArn: SECRET_ARN },
+    ]);
+    expect(tokenSecretsOf(readIngestSettings(base))).toEqual([{ cluster: undefined, secretArn: SECRET_ARN }]);
   });
 
   it('an empty variable is unset (its default applies)', () => {
@@ -109,7 +127,32 @@ describe('readIngestSettings', () => {
   });
 
   it.each([
-    [{}, /EVENT_BUS_NAME: is required.*WEBHOOK_TOKEN_SECRET_ARN: is required/],
+    [{}, /EVENT_BUS_NAME: is required/],
+    [{ EVENT_BUS_NAME: BUS }, /WEBHOOK_TOKEN_SECRET_ARNS: is required: JSON \{"<cluster>": "<secret ARN>"\}/],
+    [
+      { ...base, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: SECRET_ARN }) },
+      /WEBHOOK_TOKEN_SECRET_ARN: cannot be set with WEBHOOK_TOKEN_SECRET_ARNS/,
+    ],
+    [
+      {
+        EVENT_BUS_NAME: BUS,
+        WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: SECRET_ARN }),
+        CLUSTER_NAME: 'prod',
+      },
+      /CLUSTER_NAME: binds WEBHOOK_TOKEN_SECRET_ARN only/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: '{}' },
+      /WEBHOOK_TOKEN_SECRET_ARNS: must name at least one cluster/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ 'prod eu': SECRET_ARN }) },
+      /WEBHOOK_TOKEN_SECRET_ARNS/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: 'webhook-token' }) },
+      /WEBHOOK_TOKEN_SECRET_ARNS.prod: must be a Secrets Manager secret ARN/,
+    ],
     [
       { ...base, WEBHOOK_TOKEN_SECRET_ARN: 'webhook-token' },
       /WEBHOOK_TOKEN_SECRET_ARN: must be a Secrets Manager secret ARN/,

@@ -8,7 +8,7 @@ import { JSON_BOUNDS } from '../../../lambdas/core/normalize/json-bounds.js';
 import { buildIngestHandler, MAX_ENTRY_BYTES } from '../../../lambdas/ingest/ingest.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/ingest/request.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
-import { metrics } from '../../../lambdas/shared/powertools.js';
+import { logger, metrics } from '../../../lambdas/shared/powertools.js';
 import {
   BUS,
   context,
@@ -407,22 +407,103 @@ describe('valid notifications', () => {
   });
 });
 
-describe('cluster', () => {
-  it('comes from CLUSTER_NAME', async () => {
-    await testHandler({ cluster: 'prod-eu' }).invoke(functionUrlEvent({ body: fixtureText(STEP) }));
-    expect(publishedEntries(events)[0]?.detail.cluster).toBe('prod-eu');
+describe('cluster: the one the token is bound to', () => {
+  const BLUE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-blue-AbCdEf';
+  const GREEN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-green-AbCdEf';
+  const BLUE_TOKEN = 'blue-token-0123456789abcdefghijklmnopqrstuvw';
+  const GREEN_TOKEN = 'green-token-0123456789abcdefghijklmnopqrstuv';
+  const twoClusters = () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    mockTokens(secrets, { secretId: GREEN, current: GREEN_TOKEN, previous: null });
+    return testHandler({ clusters: { blue: BLUE, green: GREEN } });
+  };
+  const body = fixtureText(STEP);
+
+  it('comes from the token: no ?cluster= needed', async () => {
+    const { invoke } = twoClusters();
+    expect((await invoke(functionUrlEvent({ body, token: GREEN_TOKEN }))).statusCode).toBe(202);
+    expect((await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }))).statusCode).toBe(202);
+    expect(publishedEntries(events).map((entry) => entry.detail.cluster)).toEqual(['green', 'blue']);
   });
 
-  it('the ?cluster= query parameter wins over CLUSTER_NAME', async () => {
-    await testHandler({ cluster: 'prod-eu' }).invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster: 'staging_2' } }),
+  it('?cluster= naming the token’s own cluster is accepted', async () => {
+    const { invoke } = twoClusters();
+    const response = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'blue' } }));
+    expect(response.statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('blue');
+  });
+
+  it('a valid token for another cluster → 401, IngestClusterMismatches, logged with both names, nothing published', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+    const { invoke } = twoClusters();
+    const response = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'green' } }));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer');
+    expect(metricNames(addMetric)).toEqual(['IngestClusterMismatches']);
+    expect(warn).toHaveBeenCalledWith(
+      'notification rejected',
+      expect.objectContaining({ outcome: 'clusterMismatch', cluster: 'green', tokenClusters: ['blue'] }),
     );
-    expect(publishedEntries(events)[0]?.detail.cluster).toBe('staging_2');
+    expect(events.calls()).toHaveLength(0);
   });
 
-  it('is absent when neither names one', async () => {
-    await testHandler().invoke(functionUrlEvent({ body: fixtureText(STEP) }));
+  it('each cluster rotates on its own: blue’s previous token still works in its window, for blue only', async () => {
+    secrets.reset();
+    mockTokens(secrets, {
+      secretId: BLUE,
+      current: BLUE_TOKEN,
+      previous: 'blue-old-token-0123456789abcdefghijk',
+    });
+    mockTokens(secrets, { secretId: GREEN, current: GREEN_TOKEN, previous: null });
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    const old = 'blue-old-token-0123456789abcdefghijk';
+    expect((await invoke(functionUrlEvent({ body, token: old }))).statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('blue');
+    expect(
+      (await invoke(functionUrlEvent({ body, token: old, query: { cluster: 'green' } }))).statusCode,
+    ).toBe(401);
+  });
+
+  it('one cluster’s secret unreadable: the other still authenticates; a token matching nothing is 503, not 401', async () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: GREEN })
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    expect((await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }))).statusCode).toBe(202);
+    expect((await invoke(functionUrlEvent({ body, token: GREEN_TOKEN }))).statusCode).toBe(503);
+  });
+
+  it('the same token in two clusters’ secrets must name one', async () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    mockTokens(secrets, { secretId: GREEN, current: BLUE_TOKEN, previous: null });
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    const ambiguous = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }));
+    expect(ambiguous.statusCode).toBe(400);
+    expect(responseBody(ambiguous).error).toMatch(/several clusters: name one/);
+    expect(
+      (await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'green' } }))).statusCode,
+    ).toBe(202);
+  });
+
+  it('the earlier single token, bound to one cluster, stamps that cluster and refuses any other', async () => {
+    const { invoke } = testHandler({ cluster: 'prod-eu' });
+    expect((await invoke(functionUrlEvent({ body }))).statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('prod-eu');
+    expect((await invoke(functionUrlEvent({ body, query: { cluster: 'staging_2' } }))).statusCode).toBe(401);
+  });
+
+  it('the unbound token of a stack without clusters: no cluster on the event, and it may not name one', async () => {
+    const { invoke } = testHandler();
+    expect((await invoke(functionUrlEvent({ body }))).statusCode).toBe(202);
     expect(publishedEntries(events)[0]?.detail).not.toHaveProperty('cluster');
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    expect((await invoke(functionUrlEvent({ body, query: { cluster: 'prod' } }))).statusCode).toBe(401);
+    expect(metricNames(addMetric)).toEqual(['IngestClusterMismatches']);
   });
 
   it.each([
@@ -431,9 +512,9 @@ describe('cluster', () => {
     ['-prod', /EKS cluster name/],
     ['prod eu', /EKS cluster name/],
     ['a'.repeat(101), /at most 100 characters/],
-  ])('?cluster=%j → 400, nothing published', async (cluster, message) => {
-    const response = await testHandler().invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster } }),
+  ])('?cluster=%j → 400 (after authentication), nothing published', async (cluster, message) => {
+    const response = await testHandler({ cluster: 'prod' }).invoke(
+      functionUrlEvent({ body, query: { cluster } }),
     );
     expect(response.statusCode).toBe(400);
     expect(responseBody(response).error).toMatch(/^query parameter cluster /);
@@ -443,9 +524,7 @@ describe('cluster', () => {
 
   it('a 100-character name is fine', async () => {
     const cluster = `c${'-'.repeat(98)}1`;
-    const response = await testHandler().invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster } }),
-    );
+    const response = await testHandler({ cluster }).invoke(functionUrlEvent({ body, query: { cluster } }));
     expect(response.statusCode).toBe(202);
     expect(publishedEntries(events)[0]?.detail.cluster).toBe(cluster);
   });
@@ -498,9 +577,9 @@ describe('a bug is not a client error', () => {
   it('an unexpected exception → 500 and IngestInternalErrors, nothing published, nothing thrown', async () => {
     const addMetric = vi.spyOn(metrics, 'addMetric');
     const handler = buildIngestHandler({
-      settings: { EVENT_BUS_NAME: BUS, CLUSTER_NAME: undefined },
+      settings: { EVENT_BUS_NAME: BUS },
       eventBridge: new EventBridgeClient({}),
-      tokens: { acceptedTokens: () => Promise.reject(new TypeError('cannot read properties of undefined')) },
+      tokens: { lookup: () => Promise.reject(new TypeError('cannot read properties of undefined')) },
     });
     const response = (await handler(
       functionUrlEvent({ body: fixtureText(STEP) }),
