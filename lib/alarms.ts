@@ -49,6 +49,8 @@ export interface AlarmsProps {
   readonly functions: readonly VerifierFunction[];
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly ingestEnabled: boolean;
+  /** IngestAuthenticationFailures per 5 minutes, in 2 of 3 periods, that raise the alarm. */
+  readonly authenticationFailureAlarmThreshold: number;
   readonly callbackEnabled: boolean;
 }
 
@@ -85,11 +87,15 @@ export class Alarms extends Construct {
         'found). The verdict event names the cause, and the missing IAM action for AccessDenied.',
     });
     if (props.ingestEnabled) {
+      // A rate, not one request: scanners find public URLs, and a single 401 is nobody's emergency.
       this.add('IngestAuthenticationFailures', metric('IngestAuthenticationFailures', fiveMinutes), {
-        threshold: 1,
+        threshold: props.authenticationFailureAlarmThreshold,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
         description:
-          'The webhook rejected a request with a wrong or missing bearer token: a cluster has a stale ' +
-          'argo-rollouts-notification-secret, or someone is probing the URL.',
+          `The webhook refused ${props.authenticationFailureAlarmThreshold} or more requests for a missing or wrong ` +
+          'bearer token in 2 of the last 3 five-minute periods: a sustained probe or flood of the URL (see the ' +
+          'source IPs in the ingest log; docs/security.md), or a cluster with a wrong token.',
       });
       this.add('IngestClusterMismatches', metric('IngestClusterMismatches', fiveMinutes), {
         threshold: 1,
@@ -178,7 +184,14 @@ export class Alarms extends Construct {
   private add(
     id: string,
     metric: IMetric,
-    options: { threshold: number; description: string; comparisonOperator?: ComparisonOperator },
+    options: {
+      threshold: number;
+      description: string;
+      comparisonOperator?: ComparisonOperator;
+      /** Periods looked at, and how many of them must breach. @default 1 of 1 */
+      evaluationPeriods?: number;
+      datapointsToAlarm?: number;
+    },
   ): void {
     const alarm = new Alarm(this, id, {
       alarmName: `${this.prefix}-${id}`,
@@ -186,8 +199,8 @@ export class Alarms extends Construct {
       metric,
       threshold: options.threshold,
       comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      datapointsToAlarm: options.datapointsToAlarm ?? 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);

@@ -1,6 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
+  type IngestFront,
+  type IngestOptions,
   type LogLevel,
   type OnFailurePolicy,
   type OnInconclusivePolicy,
@@ -28,6 +30,8 @@ export const CONTEXT_KEYS = [
   'serviceName',
   'webhookClusters',
   'sharedTokenCluster',
+  'allowedSourceCidrs',
+  'ingestFront',
 ] as const;
 
 export interface AppSettings {
@@ -86,6 +90,14 @@ export function settingsFromContext(node: Node): AppSettings {
   const clusterNames = names('clusterNames');
   const webhookClusters = names('webhookClusters');
   const sharedTokenCluster = text('sharedTokenCluster');
+  const allowedSourceCidrs = names('allowedSourceCidrs');
+  const front = text('ingestFront') as IngestFront | undefined;
+  const ingest: IngestOptions = {
+    ...(webhookClusters === undefined ? {} : { clusters: webhookClusters }),
+    ...(sharedTokenCluster === undefined ? {} : { sharedTokenCluster }),
+    ...(allowedSourceCidrs === undefined ? {} : { allowedSourceCidrs }),
+    ...(front === undefined ? {} : { front }),
+  };
 
   // `-c clusterSecrets='{"onprem":"arn:aws:secretsmanager:…"}'` or an object in cdk.json.
   let clusterSecrets: Record<string, string> | undefined;
@@ -125,13 +137,7 @@ export function settingsFromContext(node: Node): AppSettings {
     logRetention,
     logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
     serviceName: text('serviceName'),
-    ingest:
-      webhookClusters === undefined && sharedTokenCluster === undefined
-        ? undefined
-        : {
-            ...(webhookClusters === undefined ? {} : { clusters: webhookClusters }),
-            ...(sharedTokenCluster === undefined ? {} : { sharedTokenCluster }),
-          },
+    ingest: Object.keys(ingest).length > 0 ? ingest : undefined,
   };
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems);

@@ -85,6 +85,7 @@ export class RolloutVerifier extends Construct {
       functions,
       deadLetterQueues: DeadLetterQueue.all(this),
       ingestEnabled: this.ingest !== undefined,
+      authenticationFailureAlarmThreshold: settings.ingest.authenticationFailureAlarmThreshold,
       callbackEnabled: this.callback !== undefined,
     });
     this.alarmTopic = this.alarms.topic;

@@ -5,6 +5,7 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { isCidr } from '../contract/cidr.js';
 import type { LogGroupSettings } from './log-groups.js';
 
 /** The repository root: entries are resolved against it, and esbuild runs there. */
@@ -35,6 +36,9 @@ export const DEFAULTS = {
   onInconclusive: 'none' as OnInconclusivePolicy,
   verifyReservedConcurrency: 5,
   ingestReservedConcurrency: 5,
+  ingestFront: 'functionUrl' as IngestFront,
+  restApiThrottle: { rateLimit: 50, burstLimit: 100 },
+  authenticationFailureAlarmThreshold: 50,
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
   serviceName: 'rollout-verifier',
@@ -83,13 +87,54 @@ export interface IngestOptions extends OptionalFunctionOptions {
    * @default `clusterName` if it is a webhook cluster, else the only webhook cluster if there is one
    */
   readonly sharedTokenCluster?: string;
+  /**
+   * Answer only requests from these CIDR blocks (the clusters' egress addresses, e.g. their NAT
+   * gateways'), checked before anything else. With the Function URL the check runs in the function
+   * (cheap, but each request is still an invocation); with `front: 'restApi'` the API's resource
+   * policy refuses other sources before Lambda is invoked (docs/security.md).
+   * @default none: any source
+   */
+  readonly allowedSourceCidrs?: readonly string[];
+  /**
+   * Where Argo posts: the function's own URL, or a regional API Gateway REST API in front of it, which
+   * can refuse sources outside `allowedSourceCidrs` and throttle before Lambda is invoked, and take a
+   * WAF web ACL. Switching changes the webhook URL: update every cluster's secret.
+   * @default 'functionUrl'
+   */
+  readonly front?: IngestFront;
+  /**
+   * The REST API front's stage throttle (requests per second, and burst), shared by every caller.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly restApiThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * ARN of a regional WAFv2 web ACL associated with the REST API front's stage.
+   * @default none
+   */
+  readonly webAclArn?: string;
+  /**
+   * The IngestAuthenticationFailures alarm fires when this many requests or more were refused for a
+   * missing or wrong token in each of 2 of 3 consecutive 5-minute periods: a sustained rate, not a
+   * scanner's single request. (A valid token of another cluster, or a cluster's expired token, alarm
+   * on the first one: IngestClusterMismatches, IngestExpiredTokens.)
+   * @default 50
+   */
+  readonly authenticationFailureAlarmThreshold?: number;
 }
+
+export const INGEST_FRONTS = ['functionUrl', 'restApi'] as const;
+export type IngestFront = (typeof INGEST_FRONTS)[number];
 
 /** The webhook's clusters and which one keeps the secret of the single-token versions. */
 export interface ResolvedIngest extends ResolvedOptionalFunction {
   readonly reservedConcurrency: number | undefined;
   readonly clusters: readonly string[];
   readonly sharedTokenCluster: string | undefined;
+  readonly allowedSourceCidrs: readonly string[];
+  readonly front: IngestFront;
+  readonly restApiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly webAclArn: string | undefined;
+  readonly authenticationFailureAlarmThreshold: number;
 }
 
 export interface RolloutVerifierProps {
@@ -440,8 +485,42 @@ function resolveIngest(
   if (sharedTokenCluster !== undefined && !clusters.includes(sharedTokenCluster)) {
     problems.push(`ingest.sharedTokenCluster "${sharedTokenCluster}" is not one of the webhook's clusters`);
   }
+  const allowedSourceCidrs = [...(options.allowedSourceCidrs ?? [])];
+  for (const cidr of allowedSourceCidrs) {
+    if (isConcrete(cidr) && !isCidr(cidr)) {
+      problems.push(
+        `ingest.allowedSourceCidrs: "${cidr}" is not a CIDR block (203.0.113.0/24, 2001:db8::/32)`,
+      );
+    }
+  }
+  const front = options.front ?? DEFAULTS.ingestFront;
+  if (!(INGEST_FRONTS as readonly string[]).includes(front)) {
+    problems.push(`ingest.front must be one of ${INGEST_FRONTS.join(', ')}, got "${front}"`);
+  }
+  const restApiThrottle = options.restApiThrottle ?? DEFAULTS.restApiThrottle;
+  if (
+    !(Number.isInteger(restApiThrottle.rateLimit) && restApiThrottle.rateLimit >= 1) ||
+    !(Number.isInteger(restApiThrottle.burstLimit) && restApiThrottle.burstLimit >= 1)
+  ) {
+    problems.push('ingest.restApiThrottle needs whole numbers of at least 1 for rateLimit and burstLimit');
+  }
+  if (front !== 'restApi' && (options.webAclArn !== undefined || options.restApiThrottle !== undefined)) {
+    problems.push("ingest.webAclArn and ingest.restApiThrottle need front: 'restApi'");
+  }
+  const authenticationFailureAlarmThreshold =
+    options.authenticationFailureAlarmThreshold ?? DEFAULTS.authenticationFailureAlarmThreshold;
+  if (!Number.isInteger(authenticationFailureAlarmThreshold) || authenticationFailureAlarmThreshold < 2) {
+    problems.push(
+      `ingest.authenticationFailureAlarmThreshold must be a whole number of at least 2 (one refused request is no signal), got ${authenticationFailureAlarmThreshold}`,
+    );
+  }
   return {
     ...fn,
+    allowedSourceCidrs,
+    front,
+    restApiThrottle,
+    webAclArn: options.webAclArn,
+    authenticationFailureAlarmThreshold,
     reservedConcurrency: reservedConcurrency(
       'ingest.reservedConcurrency',
       options.reservedConcurrency,

@@ -5,6 +5,7 @@ import { FAST_CLIENT_OPTIONS } from './clients.js';
 import { ClusterTokens } from './cluster-tokens.js';
 import { buildIngestHandler } from './ingest.js';
 import { readIngestSettings, tokenSecretsOf } from './settings.js';
+import { SourceAllowList } from './source-allow-list.js';
 import { TokenStore } from './token-store.js';
 
 /**
@@ -19,6 +20,9 @@ const secretsManager = new SecretsManagerClient(FAST_CLIENT_OPTIONS);
 export const handler = buildIngestHandler({
   settings,
   eventBridge: new EventBridgeClient(FAST_CLIENT_OPTIONS),
+  ...(settings.ALLOWED_SOURCE_CIDRS.length > 0
+    ? { allowedSources: new SourceAllowList(settings.ALLOWED_SOURCE_CIDRS) }
+    : {}),
   tokens: new ClusterTokens(
     tokenSecretsOf(settings).map(({ cluster, secretArn }) => ({
       cluster,

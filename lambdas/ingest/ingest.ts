@@ -19,14 +19,15 @@ import type { ClusterTokenSource } from './cluster-tokens.js';
 import {
   bodyTextOf,
   claimedClusterOf,
-  FunctionUrlRequest,
-  type FunctionUrlRequest as FunctionUrlRequestShape,
   headerOf,
   parseJsonBody,
+  type WebhookRequest,
+  webhookRequestOf,
 } from './request.js';
 import type { IngestResponse } from './responses.js';
 import * as respond from './responses.js';
 import type { IngestSettings } from './settings.js';
+import type { SourceAllowList } from './source-allow-list.js';
 import { classifyTrigger } from './triggers.js';
 
 /** PutEvents' limit for one entry (Source + DetailType + Detail + Resources, UTF-8 bytes). */
@@ -45,6 +46,8 @@ export const INGEST_METRICS = {
   tokenStoreFailure: 'IngestTokenStoreFailures',
   publishFailure: 'IngestPublishFailures',
   internalError: 'IngestInternalErrors',
+  /** From outside ALLOWED_SOURCE_CIDRS: counted, logged at DEBUG only (a flood must not fill the log). */
+  forbiddenSource: 'IngestForbiddenSources',
 } as const;
 type Outcome = keyof typeof INGEST_METRICS;
 
@@ -53,6 +56,8 @@ export interface IngestDependencies {
   /** Each cluster's token, and the unbound one of a stack without clusters. */
   tokens: ClusterTokenSource;
   eventBridge: EventBridgeClient;
+  /** Answer only these sources; absent: any. */
+  allowedSources?: SourceAllowList;
   /** The receive time stamped on the event; injectable for tests. */
   now?: () => Date;
   /** Re-sending of entries PutEvents rejected: short, the webhook waits for the answer. */
@@ -61,7 +66,7 @@ export interface IngestDependencies {
 
 /**
  * Argo Rollouts notification (Function URL request) → one normalized rollout event on the bus.
- * Order: method, bearer token, body size, JSON bounds (depth, entries, values), JSON, trigger,
+ * Order: source allow-list, method, bearer token (and the cluster it speaks for), body size, JSON bounds (depth, entries, values), JSON, trigger,
  * schema, publish; the first failing check
  * answers. Never throws: every path ends in a response, and only a published event gets a 2xx
  * with `accepted: true`.
@@ -73,7 +78,8 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
   const finish = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown> = {}) => {
     metrics.addMetric(INGEST_METRICS[outcome], MetricUnit.Count, 1);
     const entry = { outcome, status: response.statusCode, ...details };
-    if (response.statusCode >= 500) logger.error('notification not published', entry);
+    if (outcome === 'forbiddenSource') logger.debug('request from a source outside the allow-list', entry);
+    else if (response.statusCode >= 500) logger.error('notification not published', entry);
     else if (response.statusCode === 401 || outcome === 'rejected')
       logger.warn('notification rejected', entry);
     else logger.info(outcome === 'accepted' ? 'notification published' : 'notification ignored', entry);
@@ -81,26 +87,31 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
   };
 
   async function handle(event: unknown): Promise<IngestResponse> {
-    const request = FunctionUrlRequest.safeParse(event);
-    if (!request.success) {
-      return finish('rejected', respond.badRequest('not a Lambda Function URL request (payload format 2.0)'));
+    const request = webhookRequestOf(event);
+    if (!request) {
+      return finish('rejected', respond.badRequest('not a Lambda Function URL or API Gateway proxy request'));
     }
-    const http = request.data.requestContext.http;
     logger.appendKeys({
-      requestId: request.data.requestContext.requestId,
-      sourceIp: http.sourceIp,
-      userAgent: http.userAgent?.slice(0, 200),
+      requestId: request.requestId,
+      sourceIp: request.sourceIp,
+      userAgent: request.userAgent?.slice(0, 200),
     });
-    if (http.method.toUpperCase() !== 'POST') {
-      return finish('rejected', respond.methodNotAllowed(http.method), { method: http.method.slice(0, 16) });
+    // Before anything else, the method included: a stranger's request costs no more than this.
+    if (deps.allowedSources && !deps.allowedSources.allows(request.sourceIp)) {
+      return finish('forbiddenSource', respond.forbidden());
+    }
+    if (request.method.toUpperCase() !== 'POST') {
+      return finish('rejected', respond.methodNotAllowed(request.method), {
+        method: request.method.slice(0, 16),
+      });
     }
 
     // Authentication before the body is looked at: a stranger learns nothing about the schema.
-    const authenticated = await authenticate(request.data);
+    const authenticated = await authenticate(request);
     if ('denied' in authenticated) return authenticated.denied;
     const { cluster } = authenticated;
 
-    const body = bodyTextOf(request.data);
+    const body = bodyTextOf(request);
     if (!body.ok) {
       const response =
         body.status === 413 ? respond.tooLarge(body.problem) : respond.badRequest(body.problem);
@@ -175,7 +186,7 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
    * naming a cluster (`?cluster=`) must name that one; without a name, the token's cluster is it.
    */
   async function authenticate(
-    request: FunctionUrlRequestShape,
+    request: WebhookRequest,
   ): Promise<{ cluster: string | undefined } | { denied: IngestResponse }> {
     const refuse = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown>) => ({
       denied: finish(outcome, response, details),

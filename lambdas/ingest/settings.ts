@@ -7,6 +7,7 @@ import {
   readEnvironment,
   SECRET_ARN,
 } from '../shared/environment.js';
+import { AllowedSourceCidrs } from './source-allow-list.js';
 
 const wholeNumber = (fallback: number, max: number) =>
   z.preprocess(
@@ -41,6 +42,8 @@ const Environment = z
     ),
     /** The cluster WEBHOOK_TOKEN_SECRET_ARN's token speaks for. */
     CLUSTER_NAME: optionalSetting(ClusterName),
+    /** Answer only these sources (comma-separated CIDR blocks); unset: any. */
+    ALLOWED_SOURCE_CIDRS: AllowedSourceCidrs,
     /** How long a container keeps the tokens it read (0: read on every authenticated request). */
     WEBHOOK_TOKEN_CACHE_SECONDS: wholeNumber(300, 3600),
     /** How long after AWSCURRENT was created the AWSPREVIOUS token is still accepted (0: never). */

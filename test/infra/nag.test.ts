@@ -110,6 +110,25 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     );
   });
 
+  test.each([
+    ['without a web ACL', {}],
+    [
+      'with a web ACL',
+      {
+        webAclArn:
+          'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/w/0123abcd-0123-4567-89ab-0123456789ab',
+      },
+    ],
+  ])('REST API front %s: zero findings', (_name, options) => {
+    const stack = synthWithNag((s) => {
+      new RolloutVerifier(s, 'Verifier', {
+        ...FULL,
+        ingest: { ...FULL.ingest, front: 'restApi', allowedSourceCidrs: ['203.0.113.0/28'], ...options },
+      });
+    });
+    expect(findings(stack)).toEqual([]);
+  });
+
   test('customer-managed table and log keys: zero findings', () => {
     const stack = synthWithNag((s) => {
       const key = new Key(s, 'TableKey', { enableKeyRotation: true });
@@ -129,10 +148,18 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       privateSubnetRouteTableIds: ['rtb-0123456789abcdef0'],
     });
     new RolloutVerifier(stack, 'Verifier', { ...FULL, vpc });
+    // And one behind the REST API front (only nag looks at this stack: the two need not deploy together).
+    new RolloutVerifier(stack, 'Fronted', { ...FULL, ingest: { ...FULL.ingest, front: 'restApi' } });
     const acknowledgements = nagAcknowledgements(stack);
     const raw = findings(stack, true);
 
     expect([...new Set(acknowledgements.map((ack) => ack.id))].sort()).toEqual([
+      'AwsSolutions-APIG1',
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG6',
+      'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SMG4',

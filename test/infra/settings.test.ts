@@ -137,6 +137,21 @@ describe('resolveSettings', () => {
       /the webhook binds a token to each cluster name: give the names at synth/,
     ],
     [
+      'an allow-list entry that is not a CIDR block',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, allowedSourceCidrs: ['203.0.113.0/33'] } },
+      /ingest.allowedSourceCidrs: "203.0.113.0\/33" is not a CIDR block/,
+    ],
+    [
+      'a web ACL without the REST API front',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, webAclArn: 'arn:aws:wafv2:x' } },
+      /ingest.webAclArn and ingest.restApiThrottle need front: 'restApi'/,
+    ],
+    [
+      'an alarm on a single refused request',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, authenticationFailureAlarmThreshold: 1 } },
+      /authenticationFailureAlarmThreshold must be a whole number of at least 2/,
+    ],
+    [
       'callback forced on without a handler',
       { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
       /callback is enabled but its handler .* does not exist/,
@@ -194,6 +209,8 @@ describe('settingsFromContext (bin/app.ts)', () => {
         serviceName: 'verifier-prod',
         webhookClusters: 'blue, green, edge',
         sharedTokenCluster: 'blue',
+        allowedSourceCidrs: '203.0.113.0/28,198.51.100.7',
+        ingestFront: 'restApi',
       }),
     ).toEqual({
       stackName: 'Verifier-prod',
@@ -210,7 +227,12 @@ describe('settingsFromContext (bin/app.ts)', () => {
         logRetention: RetentionDays.TWO_WEEKS,
         logLevel: 'DEBUG',
         serviceName: 'verifier-prod',
-        ingest: { clusters: ['blue', 'green', 'edge'], sharedTokenCluster: 'blue' },
+        ingest: {
+          clusters: ['blue', 'green', 'edge'],
+          sharedTokenCluster: 'blue',
+          allowedSourceCidrs: ['203.0.113.0/28', '198.51.100.7'],
+          front: 'restApi',
+        },
       },
     });
   });

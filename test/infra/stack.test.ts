@@ -716,6 +716,103 @@ describe('webhook tokens bound to clusters', () => {
   });
 });
 
+describe('unauthenticated traffic', () => {
+  test('the authentication-failure alarm fires on a sustained rate, not on one request', () => {
+    const { template } = synth(FULL);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-IngestAuthenticationFailures',
+      MetricName: 'IngestAuthenticationFailures',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 50,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    synth({
+      ...FULL,
+      ingest: { ...FULL.ingest, authenticationFailureAlarmThreshold: 200 },
+    }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-IngestAuthenticationFailures',
+      Threshold: 200,
+    });
+  });
+
+  test('Function URL front: the allow-list goes to the function, which checks it first', () => {
+    const cidrs = ['203.0.113.0/28', '2001:db8:1::/48'];
+    const { stack, template } = synth({ ...FULL, ingest: { ...FULL.ingest, allowedSourceCidrs: cidrs } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(required(stack.verifier.ingest, 'ingest').fn.role),
+      Environment: { Variables: Match.objectLike({ ALLOWED_SOURCE_CIDRS: cidrs.join(',') }) },
+    });
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+  });
+
+  test('REST API front: sources outside the allow-list are refused by the resource policy, before Lambda', () => {
+    const cidrs = ['203.0.113.0/28'];
+    const webAclArn =
+      'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/webhook/0123abcd-0123-4567-89ab-0123456789ab';
+    const { stack, template } = synth({
+      ...FULL,
+      ingest: {
+        ...FULL.ingest,
+        front: 'restApi',
+        allowedSourceCidrs: cidrs,
+        restApiThrottle: { rateLimit: 20, burstLimit: 40 },
+        webAclArn,
+      },
+    });
+    const ingest = required(stack.verifier.ingest, 'ingest');
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      Policy: {
+        Statement: [
+          {
+            Sid: 'PostToTheWebhook',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 'execute-api:Invoke',
+            Resource: 'execute-api:/*/POST/',
+          },
+          {
+            Sid: 'OnlyFromTheClusters',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'execute-api:Invoke',
+            Resource: 'execute-api:/*',
+            Condition: { NotIpAddress: { 'aws:SourceIp': cidrs } },
+          },
+        ],
+      },
+    });
+    const methods = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method'));
+    expect(
+      methods.map((method) => [
+        method.Properties.HttpMethod,
+        (method.Properties.Integration as { Type: string }).Type,
+      ]),
+    ).toEqual([['POST', 'AWS_PROXY']]);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'webhook',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(ingest.fn.function),
+      Principal: 'apigateway.amazonaws.com',
+    });
+    // The function checks the allow-list too: a request that reaches it directly is refused all the same.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(ingest.fn.role),
+      Environment: { Variables: Match.objectLike({ ALLOWED_SOURCE_CIDRS: '203.0.113.0/28' }) },
+    });
+    expect(ingest.webhookUrl).toBe(required(ingest.api, 'api').url);
+  });
+});
+
 describe('settings change the template', () => {
   test('existing bus by name: no bus created, rules and PutEvents point at it', () => {
     const { template } = synth({ ...VERIFY_ONLY, createBus: false, busName: 'platform-events' });

@@ -81,6 +81,7 @@ describe('readIngestSettings', () => {
       WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 60,
       CLUSTER_NAME: undefined,
       WEBHOOK_TOKEN_SECRET_ARNS: undefined,
+      ALLOWED_SOURCE_CIDRS: [],
     });
   });
 

@@ -12,6 +12,7 @@ import { RolloutEventDetail } from '../../../lambdas/core/contracts/rollout-even
 import { ClusterTokens } from '../../../lambdas/ingest/cluster-tokens.js';
 import { buildIngestHandler, type IngestDependencies } from '../../../lambdas/ingest/ingest.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
+import { SourceAllowList } from '../../../lambdas/ingest/source-allow-list.js';
 import { TokenStore } from '../../../lambdas/ingest/token-store.js';
 import {
   functionUrlEvent as anyFunctionUrlEvent,
@@ -101,6 +102,8 @@ export interface TestHandlerOptions {
   clusters?: Record<string, string>;
   cacheTtlMs?: number;
   rotationWindowMs?: number;
+  /** ALLOWED_SOURCE_CIDRS (default: any source). */
+  allowedSourceCidrs?: string[];
 }
 
 /** A fresh handler (fresh token caches) over the mocked clients, with an injectable clock. */
@@ -121,6 +124,9 @@ export function testHandler(options: TestHandlerOptions = {}) {
     settings: { EVENT_BUS_NAME: BUS },
     eventBridge: new EventBridgeClient({}),
     tokens: new ClusterTokens(bindings),
+    ...(options.allowedSourceCidrs
+      ? { allowedSources: new SourceAllowList(options.allowedSourceCidrs) }
+      : {}),
     now: () => new Date(clock.now),
     publish: { maxRounds: 3, baseDelayMs: 1 },
   };
