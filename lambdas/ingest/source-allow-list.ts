@@ -1,6 +1,7 @@
 import { BlockList, isIP } from 'node:net';
 import { z } from 'zod';
 import { isCidr } from '../../contract/cidr.js';
+import { commaSeparated } from '../shared/environment.js';
 
 /**
  * The source addresses the webhook answers at all (`ALLOWED_SOURCE_CIDRS`, e.g. the clusters' NAT
@@ -31,13 +32,4 @@ export class SourceAllowList {
 const Cidr = z.string().refine(isCidr, 'must be CIDR blocks such as 203.0.113.0/24 or 2001:db8::/32');
 
 /** `ALLOWED_SOURCE_CIDRS`: comma-separated; unset or empty: any source. */
-export const AllowedSourceCidrs = z.preprocess(
-  (value) =>
-    typeof value === 'string'
-      ? value
-          .split(',')
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : value,
-  z.array(Cidr).default([]),
-);
+export const AllowedSourceCidrs = commaSeparated(Cidr);

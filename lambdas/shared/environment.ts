@@ -28,6 +28,19 @@ export const clusterSecretArns = (what: string) =>
     ),
   );
 
+/** A comma-separated list in one variable, items trimmed and empty ones dropped; unset or empty: `[]`. */
+export const commaSeparated = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(',')
+            .map((entry) => entry.trim())
+            .filter(Boolean)
+        : value,
+    z.array(item).default([]),
+  );
+
 /** A setting that may be absent (or empty). */
 export const optionalSetting = <T extends z.ZodType>(schema: T) =>
   z.preprocess(emptyIsUnset, schema.optional());

@@ -1,3 +1,4 @@
+import type { RequestAttributes } from './kube-sim/status.js';
 import type { Manifest, PolicyRule } from './kustomize.js';
 
 /**
@@ -8,17 +9,8 @@ import type { Manifest, PolicyRule } from './kustomize.js';
  * rule names any, the object's name. Deny-by-default; `*` matches anything.
  */
 
-export interface AccessRequest {
-  user?: string;
-  groups: readonly string[];
-  verb: string;
-  /** '' for the core group. */
-  group: string;
-  resource: string;
-  subresource?: string;
-  namespace?: string;
-  name?: string;
-}
+/** What kube-sim knows of a request (its user optional here), and the user's groups. */
+export type AccessRequest = Omit<RequestAttributes, 'user'> & { user?: string; groups: readonly string[] };
 
 const matches = (values: readonly string[] | undefined, wanted: string) =>
   (values ?? []).some((value) => value === '*' || value === wanted);

@@ -1,10 +1,17 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
 import { metrics } from '../../../lambdas/shared/powertools.js';
-import { BUS, context, fixtureText, functionUrlEvent, mockTokens, publishedEntries } from './support.js';
+import {
+  BUS,
+  deployedIngestHandler,
+  fixtureText,
+  functionUrlEvent,
+  mockTokens,
+  publishedEntries,
+  resetClients,
+} from './support.js';
 
 /** lambdas/ingest/handler.ts as the stack deploys it for several clusters: one token secret each. */
 
@@ -22,27 +29,21 @@ const TOKENS = {
 const BODY = fixtureText('alb-step-completed-setweight.json');
 
 describe('lambdas/ingest/handler.ts with WEBHOOK_TOKEN_SECRET_ARNS', () => {
-  let invoke: (event: unknown) => Promise<IngestResponse>;
-  const saved = { ...process.env };
+  let deployed: Awaited<ReturnType<typeof deployedIngestHandler>>;
+  const invoke = (event: unknown) => deployed.invoke(event);
 
   beforeAll(async () => {
-    process.env.EVENT_BUS_NAME = BUS;
-    process.env.WEBHOOK_TOKEN_SECRET_ARNS = JSON.stringify(SECRETS);
-    const { handler } = await import('../../../lambdas/ingest/handler.js');
-    invoke = (event) => handler(event, context) as Promise<IngestResponse>;
+    deployed = await deployedIngestHandler({
+      EVENT_BUS_NAME: BUS,
+      WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify(SECRETS),
+    });
   });
 
-  afterAll(() => {
-    process.env = saved;
-  });
+  afterAll(() => deployed.restore());
 
   beforeEach(() => {
-    events.reset();
-    secrets.reset();
-    for (const cluster of ['blue', 'green'] as const) {
-      mockTokens(secrets, { secretId: SECRETS[cluster], current: TOKENS[cluster], previous: null });
-    }
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
+    resetClients(events, secrets, { secretId: SECRETS.blue, current: TOKENS.blue, previous: null });
+    mockTokens(secrets, { secretId: SECRETS.green, current: TOKENS.green, previous: null });
     vi.restoreAllMocks();
   });
 

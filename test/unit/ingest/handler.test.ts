@@ -1,16 +1,15 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
 import { readIngestSettings, tokenSecretsOf } from '../../../lambdas/ingest/settings.js';
 import {
   BUS,
-  context,
+  deployedIngestHandler,
   fixtureText,
   functionUrlEvent,
-  mockTokens,
   publishedEntries,
+  resetClients,
   responseBody,
   SECRET_ARN,
 } from './support.js';
@@ -19,28 +18,21 @@ const events = mockClient(EventBridgeClient);
 const secrets = mockClient(SecretsManagerClient);
 
 describe('lambdas/ingest/handler.ts: the deployed wiring', () => {
-  let invoke: (event: unknown) => Promise<IngestResponse>;
-  const saved = { ...process.env };
+  let deployed: Awaited<ReturnType<typeof deployedIngestHandler>>;
+  const invoke = (event: unknown) => deployed.invoke(event);
 
   beforeAll(async () => {
-    // What lib/ingest.ts sets, plus the optional cluster.
-    process.env.EVENT_BUS_NAME = BUS;
-    process.env.WEBHOOK_TOKEN_SECRET_ARN = SECRET_ARN;
-    process.env.CLUSTER_NAME = 'prod-eu';
-    const { handler } = await import('../../../lambdas/ingest/handler.js');
-    invoke = (event) => handler(event, context) as Promise<IngestResponse>;
+    // What lib/ingest.ts sets for a stack that names no cluster, bound here to one as CLUSTER_NAME does.
+    deployed = await deployedIngestHandler({
+      EVENT_BUS_NAME: BUS,
+      WEBHOOK_TOKEN_SECRET_ARN: SECRET_ARN,
+      CLUSTER_NAME: 'prod-eu',
+    });
   });
 
-  afterAll(() => {
-    process.env = saved;
-  });
+  afterAll(() => deployed.restore());
 
-  beforeEach(() => {
-    events.reset();
-    secrets.reset();
-    mockTokens(secrets);
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
-  });
+  beforeEach(() => resetClients(events, secrets));
 
   it('publishes a valid notification on the configured bus, stamped with CLUSTER_NAME', async () => {
     const response = await invoke(

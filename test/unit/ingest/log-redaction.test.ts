@@ -1,11 +1,17 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
 import { logger } from '../../../lambdas/shared/powertools.js';
-import { BUS, context, fixtureText, functionUrlEvent, mockTokens, SECRET_ARN } from './support.js';
+import {
+  BUS,
+  deployedIngestHandler,
+  fixtureText,
+  functionUrlEvent,
+  resetClients,
+  SECRET_ARN,
+} from './support.js';
 
 /**
  * The deployed ingest handler (lambdas/ingest/handler.ts, its middy stack and the real Powertools
@@ -30,26 +36,18 @@ const BODY = fixtureText('alb-step-completed-setweight.json');
 const TOKEN_CHARACTERS = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/='];
 const WINDOW = 8;
 
-let invoke: (event: unknown) => Promise<IngestResponse>;
-const saved = { ...process.env };
+let deployed: Awaited<ReturnType<typeof deployedIngestHandler>>;
+const invoke = (event: unknown) => deployed.invoke(event);
 let output: string[] = [];
 
 beforeAll(async () => {
-  process.env.EVENT_BUS_NAME = BUS;
-  process.env.WEBHOOK_TOKEN_SECRET_ARN = SECRET_ARN;
-  const { handler } = await import('../../../lambdas/ingest/handler.js');
-  invoke = (event) => handler(event, context) as Promise<IngestResponse>;
+  deployed = await deployedIngestHandler({ EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARN: SECRET_ARN });
 });
 
-afterAll(() => {
-  process.env = saved;
-});
+afterAll(() => deployed.restore());
 
 beforeEach(() => {
-  events.reset();
-  secrets.reset();
-  mockTokens(secrets, { current: ACCEPTED, previous: PREVIOUS });
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
+  resetClients(events, secrets, { current: ACCEPTED, previous: PREVIOUS });
   output = [];
   // What Powertools prints goes through a Console on process.stdout/stderr: capture it there.
   for (const stream of [process.stdout, process.stderr]) {

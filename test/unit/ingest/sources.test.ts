@@ -1,4 +1,4 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
@@ -11,8 +11,8 @@ import {
   CURRENT_TOKEN,
   fixtureText,
   functionUrlEvent,
-  mockTokens,
   publishedEntries,
+  resetClients,
   responseBody,
   SECRET_ARN,
   testHandler,
@@ -24,10 +24,7 @@ const BODY = fixtureText('alb-step-completed-setweight.json');
 const metricNames = (spy: { mock: { calls: unknown[][] } }) => spy.mock.calls.map(([name]) => name);
 
 beforeEach(() => {
-  events.reset();
-  secrets.reset();
-  mockTokens(secrets);
-  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
+  resetClients(events, secrets);
   vi.restoreAllMocks();
 });
 

@@ -150,3 +150,31 @@ export function publishedEntries(events: AwsClientStub<EventBridgeClient>) {
     })),
   );
 }
+
+/** Fresh mocks for a test: the tokens in Secrets Manager (as mockTokens) and PutEvents succeeding. */
+export function resetClients(
+  events: AwsClientStub<EventBridgeClient>,
+  secrets: AwsClientStub<SecretsManagerClient>,
+  tokens: Parameters<typeof mockTokens>[1] = {},
+): void {
+  events.reset();
+  secrets.reset();
+  mockTokens(secrets, tokens);
+  events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
+}
+
+/**
+ * lambdas/ingest/handler.ts as deployed: imported once (a cold start) with `environment` added to
+ * the process environment, which `restore` puts back.
+ */
+export async function deployedIngestHandler(environment: Record<string, string>) {
+  const saved = { ...process.env };
+  Object.assign(process.env, environment);
+  const { handler } = await import('../../../lambdas/ingest/handler.js');
+  return {
+    invoke: (event: unknown) => handler(event, context) as Promise<IngestResponse>,
+    restore: () => {
+      process.env = saved;
+    },
+  };
+}
