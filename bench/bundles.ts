@@ -35,8 +35,9 @@ export function existingHandlers(): Array<{ name: LambdaName; entry: string }> {
 export const FUNCTION_ENV = {
   AWS_REGION: 'eu-west-1',
   EVENT_BUS_NAME: 'rollout-verifier',
-  WEBHOOK_TOKEN_SECRET_ARN:
-    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
+  WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({
+    bench: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
+  }),
   POWERTOOLS_LOG_LEVEL: 'SILENT',
 };
 

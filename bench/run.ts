@@ -11,6 +11,7 @@ import {
   measureColdImports,
   PROJECT_ROOT,
 } from './bundles.js';
+import { type FloodOptions, type FloodScenarioResult, measureFlood } from './flood.js';
 import {
   type BurstOptions,
   type ConvergenceOptions,
@@ -51,6 +52,17 @@ const BURST: BurstOptions = {
   controllerLagMaxMs: 3_000,
   throttleRetryMaxMs: 300_000,
   seed: 7,
+};
+
+const FLOOD: FloodOptions = {
+  notifications: quick ? 30 : 60,
+  windowMs: quick ? 8_000 : 15_000,
+  attackers: 32,
+  networkRttMs: 1,
+  invocationOverheadMs: 1,
+  retryMax: 3,
+  restApiThrottle: { rateLimit: 50, burstLimit: 100 },
+  seed: 13,
 };
 
 const log = (message: string) => process.stderr.write(`${message}\n`);
@@ -101,6 +113,12 @@ async function main(): Promise<void> {
       'burst',
       `burst (${BURST.rollouts} rollouts within ${BURST.windowMs / 1000} s, then until every verdict is in)`,
       () => measureBurst(bundles, BURST),
+    );
+
+    const flood = await phase(
+      'unauthenticatedFlood',
+      `unauthenticated flood (${FLOOD.attackers} clients) against ${FLOOD.notifications} Argo notifications, per front`,
+      () => measureFlood(bundles, FLOOD),
     );
 
     const results = {
@@ -163,6 +181,12 @@ async function main(): Promise<void> {
         warmupSeconds: burst.warmupSeconds,
         settings: burst.settings,
       },
+      unauthenticatedFlood: {
+        before: flood.functionUrl,
+        after: flood.restApiWithAllowList,
+        scenarios: flood,
+        settings: { ...FLOOD, reservedConcurrency: 5, clusterEgress: '203.0.113.0/28' },
+      },
       bundleComposition: Object.fromEntries(
         built.map((bundle) => [bundle.name, bundle.composition.slice(0, 12)]),
       ),
@@ -202,6 +226,7 @@ type Results = {
     verdicts: Record<string, number>;
     lastVerdictAfterSeconds: number;
   };
+  unauthenticatedFlood: { scenarios: Record<string, FloodScenarioResult> };
 };
 
 function renderTable(results: Results): string {
@@ -277,6 +302,18 @@ function renderTable(results: Results): string {
       status(burst.lostEvents === 0),
     ],
   ];
+  const lost = (scenario: FloodScenarioResult) =>
+    `${scenario.argo.lost}/${scenario.argo.notifications} lost, ${scenario.argo.deliveredAfterRetries} after retries, ` +
+    `p99 ${scenario.argo.deliveryMs.p99} ms; flood ${scenario.flood.requestsPerSecond}/s, ${scenario.flood.invocations} invocations`;
+  const floods = results.unauthenticatedFlood.scenarios;
+  rows.push(
+    ...Object.entries(floods).map(([name, scenario]) => [
+      `flood: Argo via ${name}`,
+      lost(scenario),
+      name === 'restApiWithAllowList' || name === 'noFlood' ? 'lost = 0' : '-',
+      name === 'restApiWithAllowList' || name === 'noFlood' ? status(scenario.argo.lost === 0) : '-',
+    ]),
+  );
   return [
     `rollout-verifier bench (${results.coldImport.nodeVersion}, simulators on 127.0.0.1)`,
     '',

@@ -25,6 +25,15 @@ import { FunctionModel } from './lambda-model.js';
  */
 
 export const CLUSTER = 'bench';
+/** Where the cluster's notifications come from (its NAT gateway), for the source allow-list. */
+export const ARGO_SOURCE_IP = '203.0.113.7';
+
+/** A request on its way to the ingest function, with the address it comes from. */
+export interface WebhookCall {
+  sourceIp: string;
+  event: unknown;
+}
+export type InvokeAnswer = Awaited<ReturnType<FunctionModel['invoke']>>;
 const BUS = 'rollout-verifier';
 const WEBHOOK_TOKEN = 'bench-webhook-token-0123456789abcdef';
 /** The stack's verify timeout: deadline 30 s + publish reserve 5 s + headroom. */
@@ -39,6 +48,10 @@ export interface WorldOptions {
   ingestConcurrency?: number;
   /** Extra verify environment (the production defaults apply otherwise). */
   verifyEnvironment?: Record<string, string>;
+  /** Extra ingest environment, e.g. ALLOWED_SOURCE_CIDRS. */
+  ingestEnvironment?: Record<string, string>;
+  /** See FunctionModelOptions.invocationOverheadMs (ingest only). */
+  ingestInvocationOverheadMs?: number;
   throttleRetryMaxMs?: number;
   random?: () => number;
 }
@@ -81,11 +94,12 @@ export class World {
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
+      WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [CLUSTER]: secrets.secretArn }),
       EVENT_BUS_NAME: BUS,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...options.verifyEnvironment,
+      ...options.ingestEnvironment,
     };
     const random = options.random ?? Math.random;
     const throttleRetry = { initialMs: 1_000, maxMs: options.throttleRetryMaxMs ?? 300_000 };
@@ -96,6 +110,7 @@ export class World {
       timeoutSeconds: 10,
       random,
       throttleRetry,
+      invocationOverheadMs: options.ingestInvocationOverheadMs ?? 0,
     });
     const verify = new FunctionModel({
       name: 'rollout-verifier-verify',
@@ -174,13 +189,20 @@ export class World {
   }
 
   /** Argo's notifications controller posts to the ingest Function URL; returns the published event id. */
-  async notify(body: NotificationBody): Promise<{ statusCode: number; eventId?: string }> {
-    const request = functionUrlEvent({
-      body: JSON.stringify(body),
-      token: WEBHOOK_TOKEN,
-      query: { cluster: CLUSTER },
-    });
-    const answer = await this.ingest.invoke(request);
+  async notify(
+    body: NotificationBody,
+    via: (request: WebhookCall) => Promise<InvokeAnswer> = (request) => this.ingest.invoke(request.event),
+  ): Promise<{ statusCode: number; eventId?: string }> {
+    const request = {
+      sourceIp: ARGO_SOURCE_IP,
+      event: functionUrlEvent({
+        body: JSON.stringify(body),
+        token: WEBHOOK_TOKEN,
+        query: { cluster: CLUSTER },
+        sourceIp: ARGO_SOURCE_IP,
+      }),
+    };
+    const answer = await via(request);
     if (answer.throttled) return { statusCode: 429 };
     const response = answer.result as { statusCode: number; body?: string };
     const parsed = JSON.parse(response.body ?? '{}') as { eventId?: string };

@@ -13,13 +13,7 @@ import {
 } from '../test/support/argo-cluster.js';
 import type { NotificationBody } from '../test/support/argo-driver.js';
 import { type DynamoDbSim, startDynamoDbSim } from '../test/support/dynamodb-sim.js';
-import {
-  assumedRoleArn,
-  type EksSim,
-  eksAuthenticator,
-  type IamIdentity,
-  startEksSim,
-} from '../test/support/eks-sim.js';
+import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '../test/support/eks-sim.js';
 import { type Elbv2Sim, startElbv2Sim } from '../test/support/elbv2-sim/index.js';
 import {
   type DeliveredEvent,
@@ -33,6 +27,8 @@ import {
   type KubeSim,
   startKubeSim,
 } from '../test/support/kube-sim/index.js';
+import { kustomizeBuild, readKustomization } from '../test/support/kustomize.js';
+import { rbacAuthorizer } from '../test/support/rbac.js';
 import { startSecretsManagerSim } from '../test/support/secrets-manager-sim.js';
 import { type EmfRecord, startEmfCapture } from './emf.js';
 import { type LoopbackGuard, startLoopbackGuard } from './loopback.js';
@@ -52,6 +48,17 @@ export const STATE_TABLE = 'rollout-verifier-state';
  * request log shows which function did what (access entries: verify → group
  * rollout-verifier-observer, callback → group rollout-verifier, as deploy/cluster/clusterroles.yaml).
  */
+/**
+ * The cluster's RBAC is exactly what deploy/cluster installs (with the promote component: the demo
+ * promotes): kube-sim answers 403 to anything those roles do not grant each function's group.
+ */
+const DEPLOY_CLUSTER = new URL('../deploy/cluster/', import.meta.url);
+const CLUSTER_RBAC = rbacAuthorizer(
+  kustomizeBuild(DEPLOY_CLUSTER, { ...readKustomization(DEPLOY_CLUSTER), components: ['promote'] }).map(
+    ({ manifest }) => manifest,
+  ),
+);
+
 export const IDENTITIES = {
   ingest: identity('AKIADEMOINGEST000001', 'rollout-verifier-ingest', []),
   verify: identity('AKIADEMOVERIFY000001', 'rollout-verifier-verify', ['rollout-verifier-observer']),
@@ -160,7 +167,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     startEventBridgeSim({ region: DEMO_REGION }),
     startSecretsManagerSim(WEBHOOK_TOKEN),
     generateClusterCertificates().then((certificates) =>
-      startKubeSim({ certificates, authenticate: authenticator.authenticate }),
+      startKubeSim({ certificates, authenticate: authenticator.authenticate, authorize: CLUSTER_RBAC }),
     ),
     startDynamoDbSim({
       tables: { [STATE_TABLE]: 'id' },
@@ -174,24 +181,6 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
     identities: [IDENTITIES.verify, IDENTITIES.callback],
   });
-  // What deploy/cluster/clusterroles.yaml does NOT grant, as denials: the observer writes nothing,
-  // the callback reads no EndpointSlices.
-  const userOf = (who: IamIdentity) => assumedRoleArn('123456789012', who);
-  kube.forbid({
-    verb: 'patch',
-    group: 'argoproj.io',
-    resource: 'rollouts',
-    subresource: '*',
-    user: userOf(IDENTITIES.verify),
-  });
-  kube.forbid({ verb: 'create', group: '', resource: 'events', user: userOf(IDENTITIES.verify) });
-  kube.forbid({
-    verb: 'list',
-    group: 'discovery.k8s.io',
-    resource: 'endpointslices',
-    user: userOf(IDENTITIES.callback),
-  });
-
   const environment: Record<string, string> = {
     AWS_REGION: DEMO_REGION,
     AWS_ACCESS_KEY_ID: IDENTITIES.ingest.accessKeyId,
@@ -202,7 +191,8 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_EKS: eks.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-    WEBHOOK_TOKEN_SECRET_ARN: secrets.secretArn,
+    // As the stack deploys it: the demo cluster's own token secret.
+    WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [DEMO_CLUSTER]: secrets.secretArn }),
     EVENT_BUS_NAME: BUS,
     VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
     VERIFY_INITIAL_DELAY_MS: '250',
@@ -231,7 +221,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   for (const key of removed) delete process.env[key];
   Object.assign(process.env, environment);
   // Imported only now, one after the other: like a Lambda cold start, each module reads its
-  // configuration on load (the idempotency key prefix is the function name).
+  // configuration on load (the callback names itself by its function name).
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-verify';
   const { handler: verify } = await import('../lambdas/verify/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-callback';

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -9,7 +9,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -35,12 +35,22 @@ export function serviceMetric(
 
 export interface AlarmsProps {
   readonly serviceName: string;
+  /**
+   * Subscribed to the topic the stack creates.
+   * @default none
+   */
   readonly alarmEmail?: string;
+  /**
+   * Notify this topic instead of creating one.
+   * @default a KMS-encrypted topic created here
+   */
   readonly alarmTopic?: ITopic;
   readonly verify: VerifierFunction;
   readonly functions: readonly VerifierFunction[];
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly ingestEnabled: boolean;
+  /** IngestAuthenticationFailures per 5 minutes, in 2 of 3 periods, that raise the alarm. */
+  readonly authenticationFailureAlarmThreshold: number;
   readonly callbackEnabled: boolean;
 }
 
@@ -77,11 +87,30 @@ export class Alarms extends Construct {
         'found). The verdict event names the cause, and the missing IAM action for AccessDenied.',
     });
     if (props.ingestEnabled) {
+      // A rate, not one request: scanners find public URLs, and a single 401 is nobody's emergency.
       this.add('IngestAuthenticationFailures', metric('IngestAuthenticationFailures', fiveMinutes), {
+        threshold: props.authenticationFailureAlarmThreshold,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+        description:
+          `The webhook refused ${props.authenticationFailureAlarmThreshold} or more requests for a missing or wrong ` +
+          'bearer token in 2 of the last 3 five-minute periods: a sustained probe or flood of the URL (see the ' +
+          'source IPs in the ingest log; docs/security.md), or a cluster with a wrong token.',
+      });
+      this.add('IngestClusterMismatches', metric('IngestClusterMismatches', fiveMinutes), {
         threshold: 1,
         description:
-          'The webhook rejected a request with a wrong or missing bearer token: a cluster has a stale ' +
-          'argo-rollouts-notification-secret, or someone is probing the URL.',
+          'A request carried a valid webhook token of one cluster but named another (?cluster=): a stranger ' +
+          "cannot do that, so either one cluster's argo-rollouts-notification-secret holds another cluster's " +
+          "URL or token, or someone who read one cluster's secret is trying to act for another. The ingest log " +
+          'names both clusters and the source IP.',
+      });
+      this.add('IngestExpiredTokens', metric('IngestExpiredTokens', fiveMinutes), {
+        threshold: 1,
+        description:
+          'A cluster still sends its previous webhook token after the rotation window: its notifications are ' +
+          'refused (401) and its rollouts are not verified. Put the current token into its ' +
+          'argo-rollouts-notification-secret; the ingest log names the cluster.',
       });
       // Both answer Argo 5xx: it retries a few times, then the notification is lost for good.
       const unavailable = new MathExpression({
@@ -155,7 +184,14 @@ export class Alarms extends Construct {
   private add(
     id: string,
     metric: IMetric,
-    options: { threshold: number; description: string; comparisonOperator?: ComparisonOperator },
+    options: {
+      threshold: number;
+      description: string;
+      comparisonOperator?: ComparisonOperator;
+      /** Periods looked at, and how many of them must breach. @default 1 of 1 */
+      evaluationPeriods?: number;
+      datapointsToAlarm?: number;
+    },
   ): void {
     const alarm = new Alarm(this, id, {
       alarmName: `${this.prefix}-${id}`,
@@ -163,21 +199,44 @@ export class Alarms extends Construct {
       metric,
       threshold: options.threshold,
       comparisonOperator: options.comparisonOperator ?? ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 1,
-      datapointsToAlarm: 1,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      datapointsToAlarm: options.datapointsToAlarm ?? 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
     });
     alarm.addAlarmAction(this.action);
     this.alarms.push(alarm);
   }
 
-  /** KMS-encrypted, TLS-only topic. CloudWatch may use the key: the AWS-managed SNS key does not allow it. */
+  /**
+   * KMS-encrypted, TLS-only topic. CloudWatch may use the key (the AWS-managed SNS key does not
+   * allow it), but only on behalf of this stack's alarms in this account: without the source
+   * conditions, any account's alarm could have CloudWatch encrypt with it (the confused deputy).
+   */
   private createTopic(alarmEmail: string | undefined): Topic {
     const key = new Key(this, 'TopicKey', {
       description: 'Encrypts the rollout-verifier alarm topic',
       enableKeyRotation: true,
     });
-    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    const stack = Stack.of(this);
+    key.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisStack',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': stack.account },
+          ArnLike: {
+            'aws:SourceArn': stack.formatArn({
+              service: 'cloudwatch',
+              resource: 'alarm',
+              resourceName: `${this.prefix}-*`,
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          },
+        },
+      }),
+    );
     const topic = new Topic(this, 'Topic', {
       displayName: 'Rollout verifier alarms',
       masterKey: key,

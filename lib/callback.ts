@@ -29,7 +29,7 @@ export class Callback extends Construct {
       description: 'Writes verdicts back to the Rollout: event, abort or promote by policy',
       memorySize: 256,
       timeout: Duration.seconds(30),
-      logRetention: settings.logRetention,
+      logs: settings.logs,
       logLevel: settings.logLevel,
       serviceName: settings.serviceName,
       maxEventAge: Duration.hours(1),
@@ -44,8 +44,8 @@ export class Callback extends Construct {
       ...props.network,
     });
     grantClusterSecrets(this.fn.role, settings.clusterSecrets);
-    // Idempotency (one abort/promote per verdict) and verdict history on the one table.
-    props.table.grantItems(this.fn.role);
+    // Idempotency (one abort/promote per verdict): its own records of the one table only.
+    props.table.grantItems(this.fn.role, 'callback');
     props.events.route(
       'Verdicts',
       VERDICT_EVENT_PATTERN,

@@ -1,6 +1,8 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
+  type IngestFront,
+  type IngestOptions,
   type LogLevel,
   type OnFailurePolicy,
   type OnInconclusivePolicy,
@@ -26,6 +28,10 @@ export const CONTEXT_KEYS = [
   'logRetention',
   'logLevel',
   'serviceName',
+  'webhookClusters',
+  'sharedTokenCluster',
+  'allowedSourceCidrs',
+  'ingestFront',
 ] as const;
 
 export interface AppSettings {
@@ -67,18 +73,31 @@ export function settingsFromContext(node: Node): AppSettings {
     return undefined;
   };
 
-  const clusterNamesValue = read('clusterNames');
-  let clusterNames: string[] | undefined;
-  if (Array.isArray(clusterNamesValue) && clusterNamesValue.every((name) => typeof name === 'string')) {
-    clusterNames = clusterNamesValue;
-  } else if (typeof clusterNamesValue === 'string') {
-    clusterNames = clusterNamesValue
-      .split(',')
-      .map((name) => name.trim())
-      .filter((name) => name.length > 0);
-  } else if (clusterNamesValue !== undefined && clusterNamesValue !== null) {
-    problems.push('context clusterNames must be a comma-separated string or a list of strings');
-  }
+  /** `-c key=a,b` or a JSON list in cdk.json. */
+  const names = (key: (typeof CONTEXT_KEYS)[number]): string[] | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (Array.isArray(value) && value.every((name) => typeof name === 'string')) return value;
+    if (typeof value === 'string') {
+      return value
+        .split(',')
+        .map((name) => name.trim())
+        .filter((name) => name.length > 0);
+    }
+    problems.push(`context ${key} must be a comma-separated string or a list of strings`);
+    return undefined;
+  };
+  const clusterNames = names('clusterNames');
+  const webhookClusters = names('webhookClusters');
+  const sharedTokenCluster = text('sharedTokenCluster');
+  const allowedSourceCidrs = names('allowedSourceCidrs');
+  const front = text('ingestFront') as IngestFront | undefined;
+  const ingest: IngestOptions = {
+    ...(webhookClusters === undefined ? {} : { clusters: webhookClusters }),
+    ...(sharedTokenCluster === undefined ? {} : { sharedTokenCluster }),
+    ...(allowedSourceCidrs === undefined ? {} : { allowedSourceCidrs }),
+    ...(front === undefined ? {} : { front }),
+  };
 
   // `-c clusterSecrets='{"onprem":"arn:aws:secretsmanager:…"}'` or an object in cdk.json.
   let clusterSecrets: Record<string, string> | undefined;
@@ -118,6 +137,7 @@ export function settingsFromContext(node: Node): AppSettings {
     logRetention,
     logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
     serviceName: text('serviceName'),
+    ingest: Object.keys(ingest).length > 0 ? ingest : undefined,
   };
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems);

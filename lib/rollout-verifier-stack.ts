@@ -4,6 +4,10 @@ import { RolloutVerifier } from './rollout-verifier.js';
 import type { RolloutVerifierProps } from './settings.js';
 
 export interface RolloutVerifierStackProps extends StackProps {
+  /**
+   * The verifier's settings.
+   * @default {} (every RolloutVerifierProps default)
+   */
   readonly verifier?: RolloutVerifierProps;
 }
 
@@ -23,7 +27,7 @@ export class RolloutVerifierStack extends Stack {
       new CfnOutput(this, id, { value, description });
     output('EventBusName', this.verifier.bus.eventBusName, 'Bus carrying rollout events and verdicts');
     output('EventBusArn', this.verifier.bus.eventBusArn, 'Bus ARN (for rules of your own on verdicts)');
-    output('StateTableName', this.verifier.table.tableName, 'Idempotency and verdict history table');
+    output('StateTableName', this.verifier.table.tableName, 'Idempotency records of verify and callback');
     output('AlarmTopicArn', this.verifier.alarmTopic.topicArn, 'SNS topic every alarm notifies');
     output('VerifyFunctionName', this.verifier.verify.fn.function.functionName, 'Verify function');
     output('VerifyRoleArn', this.verifier.verify.fn.role.roleArn, 'Verify role (EKS access entry principal)');

@@ -9,6 +9,7 @@ import { OperationsDashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { VerifierEvents } from './events.js';
 import { Ingest } from './ingest.js';
+import { allowCloudWatchLogs } from './log-groups.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
 import { VerifierFunction } from './verifier-function.js';
@@ -34,6 +35,7 @@ export class RolloutVerifier extends Construct {
     super(scope, id);
     const settings = resolveSettings(props);
     this.settings = settings;
+    if (settings.logs.encryptionKey) allowCloudWatchLogs(settings.logs.encryptionKey);
     const network = {
       vpc: props.vpc,
       vpcSubnets: props.vpcSubnets,
@@ -57,14 +59,15 @@ export class RolloutVerifier extends Construct {
     }
 
     if (settings.clusterNames.length > 0) {
-      // Verify: read-only group (Ingress, TargetGroupBinding, and the Istio/Ambassador routes to come).
+      // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
       new ClusterAccess(this, 'VerifyClusterAccess', {
         clusterNames: settings.clusterNames,
         role: this.verify.fn.role,
         kubernetesGroup: settings.kubernetesGroups.verify,
       });
       if (this.callback) {
-        // Callback: the group bound to rollouts get/patch, rollouts/status patch, events create.
+        // Callback: rollouts get, rollouts/status patch, events create; patch on rollouts only with
+        // the promote Component (deploy/cluster/promote).
         new ClusterAccess(this, 'CallbackClusterAccess', {
           clusterNames: settings.clusterNames,
           role: this.callback.fn.role,
@@ -82,6 +85,7 @@ export class RolloutVerifier extends Construct {
       functions,
       deadLetterQueues: DeadLetterQueue.all(this),
       ingestEnabled: this.ingest !== undefined,
+      authenticationFailureAlarmThreshold: settings.ingest.authenticationFailureAlarmThreshold,
       callbackEnabled: this.callback !== undefined,
     });
     this.alarmTopic = this.alarms.topic;

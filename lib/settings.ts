@@ -5,6 +5,8 @@ import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2'
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { isCidr } from '../contract/cidr.js';
+import type { LogGroupSettings } from './log-groups.js';
 
 /** The repository root: entries are resolved against it, and esbuild runs there. */
 export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
@@ -34,6 +36,9 @@ export const DEFAULTS = {
   onInconclusive: 'none' as OnInconclusivePolicy,
   verifyReservedConcurrency: 5,
   ingestReservedConcurrency: 5,
+  ingestFront: 'functionUrl' as IngestFront,
+  restApiThrottle: { rateLimit: 50, burstLimit: 100 },
+  authenticationFailureAlarmThreshold: 50,
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
   serviceName: 'rollout-verifier',
@@ -50,66 +55,213 @@ export const MAX_DEADLINE_SECONDS = 840;
 /** An optional function whose handler lands in a later issue. */
 export interface OptionalFunctionOptions {
   /**
-   * Create the function. Default: only when its entry file exists, so the stack keeps synthesizing
-   * before the handler is written and picks it up automatically once it is. `true` with a missing
-   * entry is an error at synth.
+   * Create the function. `true` with a missing entry is an error at synth.
+   * @default only when its entry file exists, so the stack keeps synthesizing before the handler
+   * is written and picks it up automatically once it is
    */
   readonly enabled?: boolean;
-  /** Entry file, absolute or relative to the project root. */
+  /**
+   * Entry file, absolute or relative to the project root.
+   * @default `lambdas/<function>/handler.ts`
+   */
   readonly entry?: string;
 }
 
 export interface IngestOptions extends OptionalFunctionOptions {
-  /** Reserved concurrency, or `false` for none. Default 5: a webhook flood cannot exhaust the account. */
+  /**
+   * Reserved concurrency, or `false` for none: a webhook flood cannot exhaust the account.
+   * @default 5
+   */
   readonly reservedConcurrency?: number | false;
+  /**
+   * The clusters that post notifications. Each gets its own token secret, and a token speaks for
+   * its own cluster only (docs/security.md). Empty: one unbound token, and events carry no cluster.
+   * @default the stack's clusters: `clusterName`, `clusterNames` and the keys of `clusterSecrets`
+   */
+  readonly clusters?: readonly string[];
+  /**
+   * Upgrading from one token for every cluster: the cluster that keeps that token (its secret,
+   * construct id `WebhookToken`, stays as it is), so it needs no change; every other cluster gets a
+   * new secret of its own. Give it explicitly before adding a second cluster to a stack that got it
+   * by default from a lone `clusterNames` entry.
+   * @default `clusterName` if it is a webhook cluster, else the only webhook cluster if there is one
+   */
+  readonly sharedTokenCluster?: string;
+  /**
+   * Answer only requests from these CIDR blocks (the clusters' egress addresses, e.g. their NAT
+   * gateways'), checked before anything else. With the Function URL the check runs in the function
+   * (cheap, but each request is still an invocation); with `front: 'restApi'` the API's resource
+   * policy refuses other sources before Lambda is invoked (docs/security.md).
+   * @default none: any source
+   */
+  readonly allowedSourceCidrs?: readonly string[];
+  /**
+   * Where Argo posts: the function's own URL, or a regional API Gateway REST API in front of it, which
+   * can refuse sources outside `allowedSourceCidrs` and throttle before Lambda is invoked, and take a
+   * WAF web ACL. Switching changes the webhook URL: update every cluster's secret.
+   * @default 'functionUrl'
+   */
+  readonly front?: IngestFront;
+  /**
+   * The REST API front's stage throttle (requests per second, and burst), shared by every caller.
+   * @default { rateLimit: 50, burstLimit: 100 }
+   */
+  readonly restApiThrottle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * ARN of a regional WAFv2 web ACL associated with the REST API front's stage.
+   * @default none
+   */
+  readonly webAclArn?: string;
+  /**
+   * The IngestAuthenticationFailures alarm fires when this many requests or more were refused for a
+   * missing or wrong token in each of 2 of 3 consecutive 5-minute periods: a sustained rate, not a
+   * scanner's single request. (A valid token of another cluster, or a cluster's expired token, alarm
+   * on the first one: IngestClusterMismatches, IngestExpiredTokens.)
+   * @default 50
+   */
+  readonly authenticationFailureAlarmThreshold?: number;
+}
+
+export const INGEST_FRONTS = ['functionUrl', 'restApi'] as const;
+export type IngestFront = (typeof INGEST_FRONTS)[number];
+
+/** The webhook's clusters and which one keeps the secret of the single-token versions. */
+export interface ResolvedIngest extends ResolvedOptionalFunction {
+  readonly reservedConcurrency: number | undefined;
+  readonly clusters: readonly string[];
+  readonly sharedTokenCluster: string | undefined;
+  readonly allowedSourceCidrs: readonly string[];
+  readonly front: IngestFront;
+  readonly restApiThrottle: { readonly rateLimit: number; readonly burstLimit: number };
+  readonly webAclArn: string | undefined;
+  readonly authenticationFailureAlarmThreshold: number;
 }
 
 export interface RolloutVerifierProps {
-  /** EKS cluster whose Rollouts are verified (access entries, eks:DescribeCluster). Default: none. */
+  /**
+   * EKS cluster whose Rollouts are verified (access entries, eks:DescribeCluster).
+   * @default none
+   */
   readonly clusterName?: string;
-  /** Several clusters; merged with `clusterName`. */
+  /**
+   * Several clusters; merged with `clusterName`.
+   * @default none
+   */
   readonly clusterNames?: readonly string[];
-  /** Event bus name. Default `rollout-verifier`. */
+  /**
+   * Event bus name.
+   * @default 'rollout-verifier'
+   */
   readonly busName?: string;
-  /** Create the bus (`true`, default) or use an existing one named `busName`. */
+  /**
+   * Create the bus, or use an existing one named `busName`.
+   * @default true
+   */
   readonly createBus?: boolean;
-  /** Email subscribed to the alarm topic. Default: none (subscribe later). */
+  /**
+   * Email subscribed to the alarm topic.
+   * @default none (subscribe later)
+   */
   readonly alarmEmail?: string;
-  /** Use this topic for alarms instead of creating one (embedding in an existing app). */
+  /**
+   * Use this topic for alarms instead of creating one (embedding in an existing app).
+   * @default a KMS-encrypted topic created by the stack
+   */
   readonly alarmTopic?: ITopic;
-  /** Verification deadline in seconds (1–840). Default 30. The verify timeout is derived from it. */
+  /**
+   * Verification deadline in seconds (1–840). The verify timeout is derived from it.
+   * @default 30
+   */
   readonly deadlineSeconds?: number;
-  /** What the callback does on a Failed verdict. Default `abort`. */
+  /**
+   * What the callback does on a Failed verdict.
+   * @default 'abort'
+   */
   readonly onFailure?: OnFailurePolicy;
-  /** What the callback does on a Succeeded verdict. Default `none`. */
+  /**
+   * What the callback does on a Succeeded verdict. `promote` also needs the cluster's promote
+   * Component (deploy/cluster/promote).
+   * @default 'none'
+   */
   readonly onSuccess?: OnSuccessPolicy;
-  /** What the callback does on an Inconclusive verdict (the verifier could not observe). Default `none`. */
+  /**
+   * What the callback does on an Inconclusive verdict (the verifier could not observe).
+   * @default 'none'
+   */
   readonly onInconclusive?: OnInconclusivePolicy;
   /**
    * Clusters that are not EKS: cluster name → ARN of a Secrets Manager secret holding
    * `{"server": "https://…", "certificateAuthorityData": "<base64 PEM>", "token": "…"}`.
    * The verify and callback functions may read these secrets; no access entry is made for them.
+   * @default none
    */
   readonly clusterSecrets?: Readonly<Record<string, string>>;
-  /** Reserved concurrency of the verify function, or `false` for none. Default 5. */
+  /**
+   * Reserved concurrency of the verify function, or `false` for none.
+   * @default 5
+   */
   readonly verifyReservedConcurrency?: number | false;
-  /** Retention of every function's log group. Default one month. */
+  /**
+   * Retention of every log group of the stack (the functions', and the webhook API's access log).
+   * @default RetentionDays.ONE_MONTH
+   */
   readonly logRetention?: RetentionDays;
-  /** POWERTOOLS_LOG_LEVEL of every function. Default INFO. */
+  /**
+   * Customer-managed KMS key for every log group of the stack. A key created in the same stack gets
+   * the key policy statement CloudWatch Logs needs; an imported key's policy must already have it
+   * (docs/security.md).
+   * @default none: CloudWatch Logs encrypts with keys it manages
+   */
+  readonly logEncryptionKey?: IKey;
+  /**
+   * POWERTOOLS_LOG_LEVEL of every function.
+   * @default 'INFO'
+   */
   readonly logLevel?: LogLevel;
-  /** POWERTOOLS_SERVICE_NAME and the `service` metric dimension. Default `rollout-verifier`. */
+  /**
+   * POWERTOOLS_SERVICE_NAME and the `service` metric dimension.
+   * @default 'rollout-verifier'
+   */
   readonly serviceName?: string;
-  /** Customer-managed key for the table. Default: AWS-managed key. */
+  /**
+   * Customer-managed key for the table.
+   * @default the AWS-managed DynamoDB key
+   */
   readonly tableEncryptionKey?: IKey;
-  /** Kubernetes groups of the access entries. Defaults: verify `rollout-verifier-observer`, callback `rollout-verifier`. */
+  /**
+   * Kubernetes groups of the access entries.
+   * @default { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' }
+   */
   readonly kubernetesGroups?: { readonly verify?: string; readonly callback?: string };
-  /** VPC for the functions that talk to the cluster (private API endpoints). Default: no VPC. */
+  /**
+   * VPC for the functions that talk to the cluster (private API endpoints).
+   * @default no VPC
+   */
   readonly vpc?: IVpc;
+  /**
+   * Subnets of `vpc` for those functions.
+   * @default the VPC's private subnets
+   */
   readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups of those functions.
+   * @default one created by CDK, all outbound allowed
+   */
   readonly securityGroups?: readonly ISecurityGroup[];
-  /** Verify entry override (absolute or relative to the project root). */
+  /**
+   * Verify entry override (absolute or relative to the project root).
+   * @default 'lambdas/verify/handler.ts'
+   */
   readonly verifyEntry?: string;
+  /**
+   * The ingest function (the Argo notifications webhook).
+   * @default enabled when its handler exists, reserved concurrency 5
+   */
   readonly ingest?: IngestOptions;
+  /**
+   * The callback function (Events, abort, promote).
+   * @default enabled when its handler exists
+   */
   readonly callback?: OptionalFunctionOptions;
 }
 
@@ -130,12 +282,13 @@ export interface ResolvedSettings {
   readonly onInconclusive: OnInconclusivePolicy;
   readonly clusterSecrets: Readonly<Record<string, string>>;
   readonly verifyReservedConcurrency: number | undefined;
-  readonly logRetention: RetentionDays;
+  /** Retention and key of every log group. */
+  readonly logs: LogGroupSettings;
   readonly logLevel: LogLevel;
   readonly serviceName: string;
   readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
   readonly verifyEntry: string;
-  readonly ingest: ResolvedOptionalFunction & { readonly reservedConcurrency: number | undefined };
+  readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
 }
 
@@ -243,12 +396,6 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     DEFAULTS.verifyReservedConcurrency,
     problems,
   );
-  const ingestReservedConcurrency = reservedConcurrency(
-    'ingest.reservedConcurrency',
-    props.ingest?.reservedConcurrency,
-    DEFAULTS.ingestReservedConcurrency,
-    problems,
-  );
 
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   check(
@@ -277,7 +424,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
 
   const verifyEntry = resolve(PROJECT_ROOT, props.verifyEntry ?? DEFAULT_ENTRIES.verify);
   check(existsSync(verifyEntry), `the verify handler ${verifyEntry} does not exist`);
-  const ingest = optionalFunction('ingest', props.ingest, DEFAULT_ENTRIES.ingest, problems);
+  const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
   const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
 
   if (problems.length > 0) {
@@ -295,13 +442,93 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     onInconclusive,
     clusterSecrets,
     verifyReservedConcurrency,
-    logRetention,
+    logs: {
+      retention: logRetention,
+      ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
+    },
     logLevel,
     serviceName,
     kubernetesGroups,
     verifyEntry,
-    ingest: { ...ingest, reservedConcurrency: ingestReservedConcurrency },
+    ingest,
     callback,
+  };
+}
+
+function resolveIngest(
+  props: RolloutVerifierProps,
+  clusterNames: readonly string[],
+  secretClusters: readonly string[],
+  problems: string[],
+): ResolvedIngest {
+  const options = props.ingest ?? {};
+  const fn = optionalFunction('ingest', options, DEFAULT_ENTRIES.ingest, problems);
+  const clusters = fn.enabled ? [...new Set(options.clusters ?? [...clusterNames, ...secretClusters])] : [];
+  if (clusters.some((cluster) => !isConcrete(cluster))) {
+    problems.push(
+      'the webhook binds a token to each cluster name: give the names at synth (or set ingest.clusters)',
+    );
+  }
+  // The default clusters' names are checked where they are given; explicit ones here.
+  for (const cluster of options.clusters ?? []) {
+    if (isConcrete(cluster) && !EKS_CLUSTER_NAME.test(cluster)) {
+      problems.push(`ingest.clusters: "${cluster}" is not a valid cluster name (letters, digits, - and _)`);
+    }
+  }
+  const byDefault =
+    props.clusterName !== undefined && clusters.includes(props.clusterName)
+      ? props.clusterName
+      : clusters.length === 1
+        ? clusters[0]
+        : undefined;
+  const sharedTokenCluster = options.sharedTokenCluster ?? byDefault;
+  if (sharedTokenCluster !== undefined && !clusters.includes(sharedTokenCluster)) {
+    problems.push(`ingest.sharedTokenCluster "${sharedTokenCluster}" is not one of the webhook's clusters`);
+  }
+  const allowedSourceCidrs = [...(options.allowedSourceCidrs ?? [])];
+  for (const cidr of allowedSourceCidrs) {
+    if (isConcrete(cidr) && !isCidr(cidr)) {
+      problems.push(
+        `ingest.allowedSourceCidrs: "${cidr}" is not a CIDR block (203.0.113.0/24, 2001:db8::/32)`,
+      );
+    }
+  }
+  const front = options.front ?? DEFAULTS.ingestFront;
+  if (!(INGEST_FRONTS as readonly string[]).includes(front)) {
+    problems.push(`ingest.front must be one of ${INGEST_FRONTS.join(', ')}, got "${front}"`);
+  }
+  const restApiThrottle = options.restApiThrottle ?? DEFAULTS.restApiThrottle;
+  if (
+    !(Number.isInteger(restApiThrottle.rateLimit) && restApiThrottle.rateLimit >= 1) ||
+    !(Number.isInteger(restApiThrottle.burstLimit) && restApiThrottle.burstLimit >= 1)
+  ) {
+    problems.push('ingest.restApiThrottle needs whole numbers of at least 1 for rateLimit and burstLimit');
+  }
+  if (front !== 'restApi' && (options.webAclArn !== undefined || options.restApiThrottle !== undefined)) {
+    problems.push("ingest.webAclArn and ingest.restApiThrottle need front: 'restApi'");
+  }
+  const authenticationFailureAlarmThreshold =
+    options.authenticationFailureAlarmThreshold ?? DEFAULTS.authenticationFailureAlarmThreshold;
+  if (!Number.isInteger(authenticationFailureAlarmThreshold) || authenticationFailureAlarmThreshold < 2) {
+    problems.push(
+      `ingest.authenticationFailureAlarmThreshold must be a whole number of at least 2 (one refused request is no signal), got ${authenticationFailureAlarmThreshold}`,
+    );
+  }
+  return {
+    ...fn,
+    allowedSourceCidrs,
+    front,
+    restApiThrottle,
+    webAclArn: options.webAclArn,
+    authenticationFailureAlarmThreshold,
+    reservedConcurrency: reservedConcurrency(
+      'ingest.reservedConcurrency',
+      options.reservedConcurrency,
+      DEFAULTS.ingestReservedConcurrency,
+      problems,
+    ),
+    clusters,
+    sharedTokenCluster,
   };
 }
 

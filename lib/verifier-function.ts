@@ -1,14 +1,15 @@
 import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
-import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ManagedPolicy, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { type LogGroupSettings, verifierLogGroup } from './log-groups.js';
 import { type LogLevel, PROJECT_ROOT } from './settings.js';
 
 export const METRICS_NAMESPACE = 'RolloutVerifier';
@@ -36,17 +37,43 @@ export interface VerifierFunctionProps {
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly logRetention: RetentionDays;
+  readonly logs: LogGroupSettings;
   readonly logLevel: LogLevel;
   readonly serviceName: string;
+  /**
+   * Reserved concurrency.
+   * @default none (the account's unreserved pool)
+   */
   readonly reservedConcurrentExecutions?: number;
+  /**
+   * Environment beyond the Powertools settings every function gets.
+   * @default none
+   */
   readonly environment?: Record<string, string>;
-  /** Lambda's own retries of an asynchronous invocation before the event goes to the DLQ (0–2). */
+  /**
+   * Lambda's own retries of an asynchronous invocation before the event goes to the DLQ (0–2).
+   * @default 1
+   */
   readonly retryAttempts?: number;
-  /** How long Lambda keeps an asynchronous event before sending it to the DLQ. */
+  /**
+   * How long Lambda keeps an asynchronous event before sending it to the DLQ.
+   * @default 1 hour
+   */
   readonly maxEventAge?: Duration;
+  /**
+   * VPC to run in.
+   * @default none
+   */
   readonly vpc?: IVpc;
+  /**
+   * Subnets of `vpc`.
+   * @default the VPC's private subnets
+   */
   readonly vpcSubnets?: SubnetSelection;
+  /**
+   * Security groups in `vpc`.
+   * @default one created by CDK
+   */
   readonly securityGroups?: readonly ISecurityGroup[];
 }
 
@@ -58,6 +85,12 @@ export interface VerifierFunctionProps {
 export class VerifierFunction extends Construct {
   readonly function: NodejsFunction;
   readonly role: Role;
+  /**
+   * The statements that cannot name a resource because their API has no resource-level
+   * permissions, and nothing else: the one policy cdk-nag's AwsSolutions-IAM5[Resource::*] is
+   * acknowledged on, so a wildcard anywhere else (the role's default policy) fails synthesis.
+   */
+  readonly unscopedPolicy: Policy;
   readonly logGroup: LogGroup;
   readonly deadLetterQueue: DeadLetterQueue;
 
@@ -70,7 +103,7 @@ export class VerifierFunction extends Construct {
   constructor(scope: Construct, id: string, props: VerifierFunctionProps) {
     super(scope, id);
 
-    this.logGroup = new LogGroup(this, 'Logs', { retention: props.logRetention });
+    this.logGroup = verifierLogGroup(this, 'Logs', props.logs);
     this.deadLetterQueue = new DeadLetterQueue(
       this,
       'FailedInvocations',
@@ -90,6 +123,27 @@ export class VerifierFunction extends Construct {
       }),
     );
 
+    // X-Ray: PutTraceSegments/PutTelemetryRecords support no resource-level permissions. Tracing is
+    // switched on below rather than with the `tracing` prop, which would put this statement into
+    // the role's default policy, among the scoped ones.
+    this.unscopedPolicy = new Policy(this, 'UnscopedActions', {
+      roles: [this.role],
+      statements: [
+        new PolicyStatement({
+          sid: 'WriteTraces',
+          actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    Validations.of(this.unscopedPolicy).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'This policy holds only actions whose API supports no resource-level permissions, so IAM authorizes ' +
+        'them on * alone: X-Ray PutTraceSegments/PutTelemetryRecords and, on the verify role, the six ELBv2 ' +
+        'Describe* calls the ALB router makes. Every other statement of the role is scoped to its resources.',
+    });
+
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: 'handler',
@@ -102,7 +156,6 @@ export class VerifierFunction extends Construct {
       timeout: props.timeout,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: Tracing.ACTIVE,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       onFailure: new SqsDestination(this.deadLetterQueue.queue),
       retryAttempts: props.retryAttempts ?? 1,
@@ -119,14 +172,9 @@ export class VerifierFunction extends Construct {
       securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
     });
 
-    // X-Ray: PutTraceSegments/PutTelemetryRecords support no resource-level permissions.
-    Validations.of(this.role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Resource * is required by the statements that name no resource: X-Ray PutTraceSegments/' +
-        'PutTelemetryRecords (Tracing.ACTIVE) and, on the verify role, ELBv2 Describe*; neither API ' +
-        'supports resource-level permissions. Every other statement is scoped to one ARN.',
-    });
+    (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
+    // Traces from the first invocation: the function is created once its X-Ray grant exists.
+    this.function.node.addDependency(this.unscopedPolicy);
     if (props.vpc) {
       // A function in a VPC creates and deletes its ENIs: CDK adds this only to roles it creates itself.
       this.role.addManagedPolicy(
@@ -145,6 +193,14 @@ export class VerifierFunction extends Construct {
   /** Statement added to this function's role (kept here so every addition reads the same). */
   addToRolePolicy(statement: PolicyStatement): void {
     this.role.addToPrincipalPolicy(statement);
+  }
+
+  /**
+   * A statement on `*` for an API that has no resource-level permissions (check the service's
+   * authorization reference first): it goes into the one policy whose wildcard is acknowledged.
+   */
+  addUnscopedStatement(statement: PolicyStatement): void {
+    this.unscopedPolicy.addStatements(statement);
   }
 
   get functionArn(): string {

@@ -39,7 +39,7 @@ export class Verify extends Construct {
       memorySize: 256,
       // Deadline + publish reserve + headroom: the handler caps its own deadline to what is left.
       timeout: Duration.seconds(settings.verifyTimeoutSeconds),
-      logRetention: settings.logRetention,
+      logs: settings.logs,
       logLevel: settings.logLevel,
       serviceName: settings.serviceName,
       reservedConcurrentExecutions: settings.verifyReservedConcurrency,
@@ -60,12 +60,12 @@ export class Verify extends Construct {
 
     // ELBv2 Describe* has no resource-level permissions (the service authorizes these on * only):
     // read-only, and limited to the six calls the ALB router makes.
-    this.fn.addToRolePolicy(
+    this.fn.addUnscopedStatement(
       new PolicyStatement({ sid: 'ReadLoadBalancers', actions: ELB_DESCRIBE_ACTIONS, resources: ['*'] }),
     );
     grantPutEvents(this.fn, props.events.bus);
     // Powertools idempotency records keyed by the rollout event's eventId: a duplicate delivery is verified once.
-    props.table.grantItems(this.fn.role);
+    props.table.grantItems(this.fn.role, 'verify');
 
     props.events.route(
       'RolloutEvents',

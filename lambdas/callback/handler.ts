@@ -17,7 +17,7 @@ import { readSettings } from './settings.js';
 const settings = readSettings();
 const clusters = createClusterApis(settings, {
   rbacHint:
-    'the ClusterRole "rollout-verifier" bound to the Kubernetes group "rollout-verifier" (deploy/cluster/clusterroles.yaml)',
+    'the ClusterRole "rollout-verifier" bound to the Kubernetes group "rollout-verifier" (deploy/cluster/clusterroles.yaml; patch on rollouts, for promote, comes with the Component deploy/cluster/promote)',
 });
 const policy = {
   abortOnFailure: settings.ON_FAILURE === 'abort',
@@ -68,6 +68,7 @@ export const lambdaHandler = async (
 const actOnce = onceBy({
   tableName: settings.TABLE_NAME,
   keyPath: 'detail.verdictId',
+  writer: 'callback',
   ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
 });
 

@@ -1,6 +1,3 @@
-import { timingSafeEqual } from 'node:crypto';
-import { type AcceptedToken, digestOf, type TokenStage } from './token-store.js';
-
 /** Longest token we look at; Secrets Manager holds at most 64 KiB, real tokens are ~50 characters. */
 const MAX_TOKEN_LENGTH = 4096;
 
@@ -13,37 +10,28 @@ const BEARER = /^Bearer +([^\s,]+) *$/i;
 export type PresentedCredentials =
   | { kind: 'bearer'; token: string }
   | { kind: 'missing' }
-  | { kind: 'malformed'; detail: string };
+  /** `reason` is one of a few fixed phrases and `headerLength` a number: nothing of the header itself. */
+  | { kind: 'malformed'; reason: MalformedReason; headerLength: number };
 
-/** What the `Authorization` header holds, without judging the token yet. Never logs the token. */
+export type MalformedReason = 'not the Bearer scheme' | 'Bearer without exactly one token' | 'token too long';
+
+/**
+ * What the `Authorization` header holds, without judging the token yet. A malformed header is
+ * described by a fixed reason and its length only: `<token>`, `Bearer=<token>` or `Token <token>`
+ * put the token where a scheme is expected, so no part of the header, not even its "scheme", may
+ * reach a log line.
+ */
 export function bearerTokenOf(authorization: string | undefined): PresentedCredentials {
   if (authorization === undefined || authorization.trim() === '') return { kind: 'missing' };
   const match = BEARER.exec(authorization);
+  const headerLength = authorization.length;
   if (!match?.[1]) {
-    const scheme = /^\S*/.exec(authorization)?.[0] ?? '';
-    return {
-      kind: 'malformed',
-      detail: /^bearer$/i.test(scheme)
-        ? 'Bearer without a single token'
-        : `scheme "${scheme.slice(0, 20)}" instead of Bearer`,
-    };
+    const reason = /^bearer(\s|$)/i.test(authorization)
+      ? 'Bearer without exactly one token'
+      : 'not the Bearer scheme';
+    return { kind: 'malformed', reason, headerLength };
   }
-  if (match[1].length > MAX_TOKEN_LENGTH) return { kind: 'malformed', detail: 'token too long' };
+  if (match[1].length > MAX_TOKEN_LENGTH)
+    return { kind: 'malformed', reason: 'token too long', headerLength };
   return { kind: 'bearer', token: match[1] };
-}
-
-/**
- * Compare the presented token with every accepted one in constant time: SHA-256 digests make
- * the lengths equal, and every candidate is compared (no early exit) so timing does not tell
- * which version matched or whether one did.
- * @returns the stage of the matching token, or undefined.
- */
-export function matchToken(token: string, accepted: readonly AcceptedToken[]): TokenStage | undefined {
-  const presented = digestOf(token);
-  let matched: TokenStage | undefined;
-  for (const candidate of accepted) {
-    const equal = timingSafeEqual(presented, candidate.digest);
-    if (equal && matched === undefined) matched = candidate.stage;
-  }
-  return matched;
 }

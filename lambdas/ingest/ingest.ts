@@ -6,25 +6,28 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_DETAIL_TYPES, ROLLOUT_EVENT_SOURCE } from '../../contract/event-catalog.js';
 import {
+  formatIssuePath,
   type NotificationEvent,
   NotificationValidationError,
   normalizeNotification,
 } from '../core/normalize/index.js';
+import { findJsonBoundsViolation } from '../core/normalize/json-bounds.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { type PutEventsOptions, putEventsReliably } from '../shared/put-events.js';
-import { bearerTokenOf, matchToken } from './auth.js';
+import { bearerTokenOf } from './auth.js';
+import type { ClusterTokenSource } from './cluster-tokens.js';
 import {
   bodyTextOf,
-  clusterOf,
-  FunctionUrlRequest,
-  type FunctionUrlRequest as FunctionUrlRequestShape,
+  claimedClusterOf,
   headerOf,
   parseJsonBody,
+  type WebhookRequest,
+  webhookRequestOf,
 } from './request.js';
 import type { IngestResponse } from './responses.js';
 import * as respond from './responses.js';
 import type { IngestSettings } from './settings.js';
-import { type AcceptedToken, type TokenSource, TokenStoreError } from './token-store.js';
+import type { SourceAllowList } from './source-allow-list.js';
 import { classifyTrigger } from './triggers.js';
 
 /** PutEvents' limit for one entry (Source + DetailType + Detail + Resources, UTF-8 bytes). */
@@ -36,16 +39,25 @@ export const INGEST_METRICS = {
   ignored: 'IngestIgnoredTriggers',
   rejected: 'IngestRejected',
   unauthenticated: 'IngestAuthenticationFailures',
+  /** A valid token, for another cluster than the one the request names: alarmed on the first. */
+  clusterMismatch: 'IngestClusterMismatches',
+  /** A cluster still sending the previous token after the rotation window: it is losing notifications. */
+  expiredToken: 'IngestExpiredTokens',
   tokenStoreFailure: 'IngestTokenStoreFailures',
   publishFailure: 'IngestPublishFailures',
   internalError: 'IngestInternalErrors',
+  /** From outside ALLOWED_SOURCE_CIDRS: counted, logged at DEBUG only (a flood must not fill the log). */
+  forbiddenSource: 'IngestForbiddenSources',
 } as const;
 type Outcome = keyof typeof INGEST_METRICS;
 
 export interface IngestDependencies {
-  settings: Pick<IngestSettings, 'EVENT_BUS_NAME' | 'CLUSTER_NAME'>;
-  tokens: TokenSource;
+  settings: Pick<IngestSettings, 'EVENT_BUS_NAME'>;
+  /** Each cluster's token, and the unbound one of a stack without clusters. */
+  tokens: ClusterTokenSource;
   eventBridge: EventBridgeClient;
+  /** Answer only these sources; absent: any. */
+  allowedSources?: SourceAllowList;
   /** The receive time stamped on the event; injectable for tests. */
   now?: () => Date;
   /** Re-sending of entries PutEvents rejected: short, the webhook waits for the answer. */
@@ -54,7 +66,8 @@ export interface IngestDependencies {
 
 /**
  * Argo Rollouts notification (Function URL request) → one normalized rollout event on the bus.
- * Order: method, bearer token, body size, JSON, trigger, schema, publish; the first failing check
+ * Order: source allow-list, method, bearer token (and the cluster it speaks for), body size, JSON bounds (depth, entries, values), JSON, trigger,
+ * schema, publish; the first failing check
  * answers. Never throws: every path ends in a response, and only a published event gets a 2xx
  * with `accepted: true`.
  */
@@ -65,7 +78,8 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
   const finish = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown> = {}) => {
     metrics.addMetric(INGEST_METRICS[outcome], MetricUnit.Count, 1);
     const entry = { outcome, status: response.statusCode, ...details };
-    if (response.statusCode >= 500) logger.error('notification not published', entry);
+    if (outcome === 'forbiddenSource') logger.debug('request from a source outside the allow-list', entry);
+    else if (response.statusCode >= 500) logger.error('notification not published', entry);
     else if (response.statusCode === 401 || outcome === 'rejected')
       logger.warn('notification rejected', entry);
     else logger.info(outcome === 'accepted' ? 'notification published' : 'notification ignored', entry);
@@ -73,32 +87,45 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
   };
 
   async function handle(event: unknown): Promise<IngestResponse> {
-    const request = FunctionUrlRequest.safeParse(event);
-    if (!request.success) {
-      return finish('rejected', respond.badRequest('not a Lambda Function URL request (payload format 2.0)'));
+    const request = webhookRequestOf(event);
+    if (!request) {
+      return finish('rejected', respond.badRequest('not a Lambda Function URL or API Gateway proxy request'));
     }
-    const http = request.data.requestContext.http;
     logger.appendKeys({
-      requestId: request.data.requestContext.requestId,
-      sourceIp: http.sourceIp,
-      userAgent: http.userAgent?.slice(0, 200),
+      requestId: request.requestId,
+      sourceIp: request.sourceIp,
+      userAgent: request.userAgent?.slice(0, 200),
     });
-    if (http.method.toUpperCase() !== 'POST') {
-      return finish('rejected', respond.methodNotAllowed(http.method), { method: http.method.slice(0, 16) });
+    // Before anything else, the method included: a stranger's request costs no more than this.
+    if (deps.allowedSources && !deps.allowedSources.allows(request.sourceIp)) {
+      return finish('forbiddenSource', respond.forbidden());
+    }
+    if (request.method.toUpperCase() !== 'POST') {
+      return finish('rejected', respond.methodNotAllowed(request.method), {
+        method: request.method.slice(0, 16),
+      });
     }
 
     // Authentication before the body is looked at: a stranger learns nothing about the schema.
-    const denied = await authenticate(request.data);
-    if (denied) return denied;
+    const authenticated = await authenticate(request);
+    if ('denied' in authenticated) return authenticated.denied;
+    const { cluster } = authenticated;
 
-    const cluster = clusterOf(request.data, deps.settings.CLUSTER_NAME);
-    if (!cluster.ok) return finish('rejected', respond.badRequest(cluster.problem));
-
-    const body = bodyTextOf(request.data);
+    const body = bodyTextOf(request);
     if (!body.ok) {
       const response =
         body.status === 413 ? respond.tooLarge(body.problem) : respond.badRequest(body.problem);
       return finish('rejected', response, { bytes: body.bytes });
+    }
+    // Before JSON.parse and everything after it walks the body: none of them meets a hostile shape.
+    const outOfBounds = findJsonBoundsViolation(body.text);
+    if (outOfBounds) {
+      const issue = { path: formatIssuePath(outOfBounds.path), message: outOfBounds.message };
+      return finish(
+        'rejected',
+        respond.unprocessable('the body is nested too deep or holds too much to be a Rollout', [issue]),
+        { bytes: body.bytes, issues: [issue] },
+      );
     }
     const json = parseJsonBody(body.text);
     if (!json.ok) return finish('rejected', respond.badRequest(json.problem), { bytes: body.bytes });
@@ -112,7 +139,7 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
 
     let detail: NotificationEvent;
     try {
-      detail = normalizeNotification(json.value, { receivedAt: now(), cluster: cluster.cluster });
+      detail = normalizeNotification(json.value, { receivedAt: now(), cluster });
     } catch (error) {
       if (!(error instanceof NotificationValidationError)) throw error;
       return finish(
@@ -154,39 +181,76 @@ export function createIngest(deps: IngestDependencies): (event: unknown) => Prom
     return finish('accepted', respond.accepted(detail.eventId), context);
   }
 
-  async function authenticate(request: FunctionUrlRequestShape): Promise<IngestResponse | undefined> {
+  /**
+   * The bearer token, then the cluster it speaks for: the one whose secret holds it. A request
+   * naming a cluster (`?cluster=`) must name that one; without a name, the token's cluster is it.
+   */
+  async function authenticate(
+    request: WebhookRequest,
+  ): Promise<{ cluster: string | undefined } | { denied: IngestResponse }> {
+    const refuse = (outcome: Outcome, response: IngestResponse, details: Record<string, unknown>) => ({
+      denied: finish(outcome, response, details),
+    });
     const credentials = bearerTokenOf(headerOf(request, 'authorization'));
     if (credentials.kind === 'missing') {
-      return finish('unauthenticated', respond.unauthorized(), { reason: 'no Authorization header' });
+      return refuse('unauthenticated', respond.unauthorized(), { reason: 'no Authorization header' });
     }
     if (credentials.kind === 'malformed') {
-      return finish('unauthenticated', respond.unauthorized(), {
-        reason: `malformed Authorization header: ${credentials.detail}`,
+      return refuse('unauthenticated', respond.unauthorized(), {
+        reason: `malformed Authorization header: ${credentials.reason}`,
+        headerLength: credentials.headerLength,
       });
     }
-    let accepted: AcceptedToken[];
-    try {
-      accepted = await deps.tokens.acceptedTokens();
-    } catch (error) {
-      // Never accept when the tokens cannot be read; 503 makes Argo retry.
-      if (!(error instanceof TokenStoreError)) throw error;
-      return finish('tokenStoreFailure', respond.unavailable('authentication is unavailable; retry'), {
-        error: error.message,
-      });
-    }
-    const stage = matchToken(credentials.token, accepted);
-    if (!stage) {
-      return finish('unauthenticated', respond.unauthorized(), {
+    const lookup = await deps.tokens.lookup(credentials.token);
+    const valid = lookup.matches.filter((match) => !match.expired);
+    if (valid.length === 0) {
+      const expired = lookup.matches.find((match) => match.expired);
+      if (expired) {
+        return refuse('expiredToken', respond.unauthorized(), {
+          reason: 'the previous token, past the rotation window: update this cluster’s secret',
+          tokenCluster: named(expired.cluster),
+        });
+      }
+      if (lookup.unreadable.length > 0) {
+        // It may be the token of a cluster whose secret cannot be read: never accept, never refuse; Argo retries a 503.
+        return refuse('tokenStoreFailure', respond.unavailable('authentication is unavailable; retry'), {
+          error: lookup.unreadable
+            .map(({ cluster, error }) => `${named(cluster)}: ${error.message}`)
+            .join('; '),
+        });
+      }
+      return refuse('unauthenticated', respond.unauthorized(), {
         reason: 'token matches no accepted version',
-        acceptedVersions: accepted.map((token) => token.stage),
       });
     }
-    if (stage === 'AWSPREVIOUS') {
+
+    const claimed = claimedClusterOf(request);
+    if (!claimed.ok) return refuse('rejected', respond.badRequest(claimed.problem), {});
+    const tokenClusters = [...new Set(valid.map((match) => match.cluster))];
+    let cluster = tokenClusters[0];
+    if (claimed.cluster !== undefined) {
+      if (!tokenClusters.includes(claimed.cluster)) {
+        return refuse('clusterMismatch', respond.unauthorized(), {
+          reason: 'the token is bound to another cluster than the one the request names',
+          cluster: claimed.cluster,
+          tokenClusters: tokenClusters.map(named),
+        });
+      }
+      cluster = claimed.cluster;
+    } else if (tokenClusters.length > 1) {
+      return refuse(
+        'rejected',
+        respond.badRequest('this token is bound to several clusters: name one with ?cluster=<name>'),
+        { tokenClusters: tokenClusters.map(named) },
+      );
+    }
+    if (valid.some((match) => match.cluster === cluster && match.stage === 'AWSPREVIOUS')) {
       logger.warn('request authenticated with the previous webhook token: update this cluster’s secret', {
-        tokenVersion: stage,
+        cluster: named(cluster),
+        tokenVersion: 'AWSPREVIOUS',
       });
     }
-    return undefined;
+    return { cluster };
   }
 
   return async (event) => {
@@ -220,6 +284,9 @@ export function entrySize(entry: PutEventsRequestEntry): number {
     (entry.Resources ?? []).reduce((sum, resource) => sum + bytes(resource), 0)
   );
 }
+
+/** A cluster for a log line; the unbound token of a stack without clusters speaks for none. */
+const named = (cluster: string | undefined) => cluster ?? '(no cluster)';
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);

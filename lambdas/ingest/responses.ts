@@ -2,7 +2,7 @@ import type { ValidationIssue } from '../core/normalize/index.js';
 
 /** What a Function URL returns (payload format 2.0, `APIGatewayProxyStructuredResultV2`). */
 export interface IngestResponse {
-  statusCode: 202 | 400 | 401 | 405 | 413 | 422 | 500 | 503;
+  statusCode: 202 | 400 | 401 | 403 | 405 | 413 | 422 | 500 | 503;
   headers: Record<string, string>;
   body: string;
 }
@@ -37,6 +37,9 @@ export const unauthorized = () =>
       'www-authenticate': 'Bearer',
     },
   );
+
+/** Outside ALLOWED_SOURCE_CIDRS: nothing else is said, not even that a token is expected. */
+export const forbidden = () => json(403, { error: 'forbidden' });
 
 export const methodNotAllowed = (method: string) =>
   json(405, { error: `method ${method.slice(0, 16)} not allowed: POST the notification` }, { allow: 'POST' });

@@ -10,16 +10,21 @@ export const MIN_TOKEN_LENGTH = 16;
 
 export type TokenStage = 'AWSCURRENT' | 'AWSPREVIOUS';
 
-/** An accepted token, kept only as its SHA-256 digest: every comparison is over 32 bytes. */
-export interface AcceptedToken {
+/** A token version, kept only as its SHA-256 digest: every comparison is over 32 bytes. */
+export interface KnownToken {
   stage: TokenStage;
   digest: Buffer;
+  /**
+   * AWSPREVIOUS after the rotation window: refused, but recognised, so that a cluster still
+   * sending it is told apart from a stranger (it is losing its notifications).
+   */
+  expired: boolean;
 }
 
-/** Where the handler gets the tokens it accepts right now. */
+/** Where the handler gets the token versions of one secret. */
 export interface TokenSource {
   /** @throws TokenStoreError when the tokens cannot be read: the caller must answer 5xx, never accept. */
-  acceptedTokens(): Promise<AcceptedToken[]>;
+  knownTokens(): Promise<KnownToken[]>;
 }
 
 /** The webhook tokens could not be read (Secrets Manager error or an unusable secret value). */
@@ -52,7 +57,8 @@ interface Snapshot {
 }
 
 /**
- * The webhook bearer tokens from one Secrets Manager secret, cached per container with a TTL.
+ * The webhook bearer tokens of one cluster, from one Secrets Manager secret, cached per container
+ * with a TTL.
  *
  * Rotation: `put-secret-value` makes the new value AWSCURRENT and moves the old one to
  * AWSPREVIOUS. Both are accepted until AWSCURRENT's CreatedDate + the rotation window, so clusters
@@ -69,11 +75,15 @@ export class TokenStore implements TokenSource {
     this.now = options.now ?? Date.now;
   }
 
-  async acceptedTokens(): Promise<AcceptedToken[]> {
+  async knownTokens(): Promise<KnownToken[]> {
     const snapshot = await this.fresh();
-    const tokens: AcceptedToken[] = [{ stage: 'AWSCURRENT', digest: snapshot.current }];
-    if (snapshot.previous && this.withinRotationWindow(snapshot)) {
-      tokens.push({ stage: 'AWSPREVIOUS', digest: snapshot.previous });
+    const tokens: KnownToken[] = [{ stage: 'AWSCURRENT', digest: snapshot.current, expired: false }];
+    if (snapshot.previous) {
+      tokens.push({
+        stage: 'AWSPREVIOUS',
+        digest: snapshot.previous,
+        expired: !this.withinRotationWindow(snapshot),
+      });
     }
     return tokens;
   }

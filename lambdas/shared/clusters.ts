@@ -3,37 +3,14 @@ import { ClusterApis } from '../core/cluster/cluster-apis.js';
 import { ClusterConnections } from '../core/cluster/connections.js';
 import type { HttpsKubeApiOptions } from '../core/cluster/kube-client.js';
 import { ClusterName } from '../core/contracts/cluster-name.js';
-import { SECRET_ARN } from './environment.js';
+import { clusterSecretArns, commaSeparated, emptyIsUnset } from './environment.js';
 
 /** The cluster settings both cluster-reading functions (verify, callback) share. */
 export const ClusterSettings = z.object({
   /** The clusters this function may call, comma-separated; any other cluster is refused. */
-  CLUSTER_NAMES: z.preprocess(
-    (value) =>
-      typeof value === 'string'
-        ? value
-            .split(',')
-            .map((item) => item.trim())
-            .filter(Boolean)
-        : value,
-    z.array(ClusterName).default([]),
-  ),
+  CLUSTER_NAMES: commaSeparated(ClusterName),
   /** Non-EKS clusters: JSON `{"<cluster>": "<secret ARN>"}`, each secret `{server, certificateAuthorityData, token}`. */
-  CLUSTER_SECRET_ARNS: z.preprocess(
-    (value) => {
-      if (value === undefined || value === '') return {};
-      try {
-        return JSON.parse(String(value));
-      } catch {
-        return value;
-      }
-    },
-    z.record(
-      z.string(),
-      z.string().regex(SECRET_ARN, 'must be a Secrets Manager secret ARN'),
-      'must be a JSON object of cluster name to secret ARN',
-    ),
-  ),
+  CLUSTER_SECRET_ARNS: z.preprocess(emptyIsUnset, clusterSecretArns('connection').default({})),
   /** Per attempt against the Kubernetes API; 429, 5xx and timeouts are retried with backoff. */
   KUBE_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   KUBE_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(4),

@@ -2,18 +2,26 @@ import { IdempotencyConfig } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
 import type middy from '@middy/core';
+import { STATE_KEY_PREFIXES, type StateTableWriter } from '../../contract/state-table.js';
 
 /**
  * Powertools idempotency on one field of the raw EventBridge event, so a duplicate delivery gets
  * the stored result instead of a second run. Without a table (local runs) it is off.
  * Placed before the parser: the key is read from the event as delivered.
  */
-export function onceBy(options: { tableName: string | undefined; keyPath: string; ttlSeconds: number }) {
+export function onceBy(options: {
+  tableName: string | undefined;
+  keyPath: string;
+  ttlSeconds: number;
+  /** Whose items: the record keys start with this function's prefix, the only ones its role may touch. */
+  writer: StateTableWriter;
+}) {
   if (!options.tableName) return [];
   return [
     onlyDeletingOwnRecords(
       makeHandlerIdempotent({
         persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.tableName }),
+        keyPrefix: STATE_KEY_PREFIXES[options.writer],
         config: new IdempotencyConfig({
           eventKeyJmesPath: options.keyPath,
           expiresAfterSeconds: options.ttlSeconds,

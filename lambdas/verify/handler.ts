@@ -106,6 +106,7 @@ function secondsLeftToVerify(context: Context): number {
 const verifyOnce = onceBy({
   tableName: settings.IDEMPOTENCY_TABLE_NAME,
   keyPath: 'detail.eventId',
+  writer: 'verify',
   ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
 });
 

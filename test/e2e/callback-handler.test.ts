@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import {
   generateClusterCertificates,
@@ -56,9 +57,11 @@ afterAll(async () => {
   await Promise.all([kube.close(), secrets.close()]);
 });
 
+let table: Map<string, Record<string, unknown>>;
+
 beforeEach(() => {
   dynamo.reset();
-  inMemoryIdempotencyTable(dynamo);
+  table = inMemoryIdempotencyTable(dynamo);
   kube.reset();
   kube.put(rolloutObject());
 });
@@ -76,6 +79,10 @@ describe('callback handler', () => {
     expect(patches()).toHaveLength(1);
     expect(kube.requests.every((request) => request.user === 'rollout-verifier')).toBe(true);
     expect(kube.events('shop')).toHaveLength(2);
+    // The only keys the callback role may write (dynamodb:LeadingKeys, lib/state-table.ts).
+    expect([...table.keys()]).toEqual([
+      expect.stringMatching(new RegExp(`^${STATE_KEY_PREFIXES.callback}#`)),
+    ]);
   });
 
   it('refuses an invalid verdict before touching the cluster', async () => {

@@ -1,5 +1,7 @@
 import { Stack } from 'aws-cdk-lib';
 import { SecurityGroup, Vpc } from 'aws-cdk-lib/aws-ec2';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
@@ -88,6 +90,54 @@ describe('cdk-nag AwsSolutionsChecks', () => {
     ).toThrow(/AwsSolutions-SQS4/);
   });
 
+  test('the wildcard acknowledgement covers the unscoped policy only: a * statement in a role fails synthesis', () => {
+    expect(() =>
+      synthWithNag((s) => {
+        const verifier = new RolloutVerifier(s, 'Verifier', FULL);
+        verifier.verify.fn.addToRolePolicy(
+          new PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }),
+        );
+      }),
+    ).toThrow(/AwsSolutions-IAM5\[Resource::\*\]/);
+    const acknowledged = nagAcknowledgements(synthWithNag((s) => new RolloutVerifier(s, 'Verifier', FULL)))
+      .filter((ack) => ack.id === 'AwsSolutions-IAM5[Resource::*]')
+      .map((ack) => ack.path)
+      .sort();
+    expect(acknowledged).toEqual(
+      ['Callback/Callback', 'Ingest/Ingest', 'Verify/Verify'].map(
+        (fn) => `Nag/Verifier/${fn}/UnscopedActions`,
+      ),
+    );
+  });
+
+  test.each([
+    ['without a web ACL', {}],
+    [
+      'with a web ACL',
+      {
+        webAclArn:
+          'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/w/0123abcd-0123-4567-89ab-0123456789ab',
+      },
+    ],
+  ])('REST API front %s: zero findings', (_name, options) => {
+    const stack = synthWithNag((s) => {
+      new RolloutVerifier(s, 'Verifier', {
+        ...FULL,
+        ingest: { ...FULL.ingest, front: 'restApi', allowedSourceCidrs: ['203.0.113.0/28'], ...options },
+      });
+    });
+    expect(findings(stack)).toEqual([]);
+  });
+
+  test('customer-managed table and log keys: zero findings', () => {
+    const stack = synthWithNag((s) => {
+      const key = new Key(s, 'TableKey', { enableKeyRotation: true });
+      const logKey = new Key(s, 'LogKey', { enableKeyRotation: true });
+      new RolloutVerifier(s, 'Verifier', { ...FULL, tableEncryptionKey: key, logEncryptionKey: logKey });
+    });
+    expect(findings(stack)).toEqual([]);
+  });
+
   test('every acknowledgement has a specific reason and covers a finding that really fires', () => {
     const app = testApp();
     const stack = new Stack(app, 'Acks');
@@ -98,10 +148,18 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       privateSubnetRouteTableIds: ['rtb-0123456789abcdef0'],
     });
     new RolloutVerifier(stack, 'Verifier', { ...FULL, vpc });
+    // And one behind the REST API front (only nag looks at this stack: the two need not deploy together).
+    new RolloutVerifier(stack, 'Fronted', { ...FULL, ingest: { ...FULL.ingest, front: 'restApi' } });
     const acknowledgements = nagAcknowledgements(stack);
     const raw = findings(stack, true);
 
     expect([...new Set(acknowledgements.map((ack) => ack.id))].sort()).toEqual([
+      'AwsSolutions-APIG1',
+      'AwsSolutions-APIG2',
+      'AwsSolutions-APIG3',
+      'AwsSolutions-APIG4',
+      'AwsSolutions-APIG6',
+      'AwsSolutions-COG4',
       'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
       'AwsSolutions-IAM5[Resource::*]',
       'AwsSolutions-SMG4',

@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Lazy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { settingsFromContext } from '../../lib/context.js';
@@ -11,7 +11,7 @@ import {
   type RolloutVerifierProps,
   resolveSettings,
 } from '../../lib/settings.js';
-import { cleanup, synth, tempDir } from './helpers.js';
+import { cleanup, PLACEHOLDER_ENTRY, synth, tempDir } from './helpers.js';
 
 afterAll(cleanup);
 
@@ -25,6 +25,29 @@ const problemsOf = (props: RolloutVerifierProps): readonly string[] => {
   return [];
 };
 
+test('every optional prop of a construct in lib/ documents its @default', () => {
+  const undocumented: string[] = [];
+  for (const file of readdirSync(join(PROJECT_ROOT, 'lib')).filter((name) => name.endsWith('.ts'))) {
+    const source = readFileSync(join(PROJECT_ROOT, 'lib', file), 'utf8');
+    for (const [, name, body = ''] of source.matchAll(/export interface (\w+)[^{]*\{([\s\S]*?)\n\}/g)) {
+      if (!name || !/(Props|Options|Settings)$/.test(name) || name.startsWith('Resolved')) continue;
+      // Each optional member at the start of a line, with the doc comment that ends right above it.
+      const lines = body.split('\n');
+      lines.forEach((line, index) => {
+        const member = /^\s*readonly (\w+)\?:/.exec(line)?.[1];
+        if (!member) return;
+        let start = index - 1;
+        if (!lines[start]?.trim().endsWith('*/')) start = index;
+        while (start >= 0 && start < index && !lines[start]?.includes('/**')) start--;
+        if (!lines.slice(Math.max(start, 0), index).join('\n').includes('@default')) {
+          undocumented.push(`${file} ${name}.${member}`);
+        }
+      });
+    }
+  }
+  expect(undocumented).toEqual([]);
+});
+
 describe('resolveSettings', () => {
   test('defaults', () => {
     const settings = resolveSettings({ ingest: { enabled: false }, callback: { enabled: false } });
@@ -37,7 +60,7 @@ describe('resolveSettings', () => {
       onFailure: 'abort',
       onSuccess: 'none',
       verifyReservedConcurrency: 5,
-      logRetention: RetentionDays.ONE_MONTH,
+      logs: { retention: RetentionDays.ONE_MONTH },
       logLevel: 'INFO',
       serviceName: 'rollout-verifier',
       kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
@@ -93,12 +116,52 @@ describe('resolveSettings', () => {
       /verify handler .*lambdas\/nope\/handler.ts does not exist/,
     ],
     [
+      'a webhook cluster name that is not one',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, clusters: ['prod eu'] } },
+      /ingest.clusters: "prod eu" is not a valid cluster name/,
+    ],
+    [
+      'a shared token kept for a cluster that does not post notifications',
+      {
+        clusterNames: ['blue'],
+        ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, sharedTokenCluster: 'green' },
+      },
+      /ingest.sharedTokenCluster "green" is not one of the webhook's clusters/,
+    ],
+    [
+      'webhook clusters unknown at synth',
+      {
+        clusterNames: [Lazy.string({ produce: () => 'late' })],
+        ingest: { enabled: true, entry: PLACEHOLDER_ENTRY },
+      },
+      /the webhook binds a token to each cluster name: give the names at synth/,
+    ],
+    [
+      'an allow-list entry that is not a CIDR block',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, allowedSourceCidrs: ['203.0.113.0/33'] } },
+      /ingest.allowedSourceCidrs: "203.0.113.0\/33" is not a CIDR block/,
+    ],
+    [
+      'a web ACL without the REST API front',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, webAclArn: 'arn:aws:wafv2:x' } },
+      /ingest.webAclArn and ingest.restApiThrottle need front: 'restApi'/,
+    ],
+    [
+      'an alarm on a single refused request',
+      { ingest: { enabled: true, entry: PLACEHOLDER_ENTRY, authenticationFailureAlarmThreshold: 1 } },
+      /authenticationFailureAlarmThreshold must be a whole number of at least 2/,
+    ],
+    [
       'callback forced on without a handler',
       { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
       /callback is enabled but its handler .* does not exist/,
     ],
   ])('rejects %s', (_name, props, message) => {
-    const problems = problemsOf({ ingest: { enabled: false }, callback: { enabled: false }, ...props });
+    const problems = problemsOf({
+      callback: { enabled: false },
+      ...props,
+      ingest: { enabled: false, ...props.ingest },
+    });
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(message);
   });
@@ -144,6 +207,10 @@ describe('settingsFromContext (bin/app.ts)', () => {
         logRetention: '14',
         logLevel: 'debug',
         serviceName: 'verifier-prod',
+        webhookClusters: 'blue, green, edge',
+        sharedTokenCluster: 'blue',
+        allowedSourceCidrs: '203.0.113.0/28,198.51.100.7',
+        ingestFront: 'restApi',
       }),
     ).toEqual({
       stackName: 'Verifier-prod',
@@ -160,6 +227,12 @@ describe('settingsFromContext (bin/app.ts)', () => {
         logRetention: RetentionDays.TWO_WEEKS,
         logLevel: 'DEBUG',
         serviceName: 'verifier-prod',
+        ingest: {
+          clusters: ['blue', 'green', 'edge'],
+          sharedTokenCluster: 'blue',
+          allowedSourceCidrs: ['203.0.113.0/28', '198.51.100.7'],
+          front: 'restApi',
+        },
       },
     });
   });

@@ -7,8 +7,11 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
+import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { RolloutVerifier } from '../../lib/rollout-verifier.js';
-import { TABLE_ACTIONS } from '../../lib/state-table.js';
+import type { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
+import { TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/state-table.js';
+import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
 import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, testApp } from './helpers.js';
 
@@ -36,20 +39,45 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
+  Condition?: unknown;
 }
 
-/** The statements of the one inline policy attached to `role`, actions normalised to sorted arrays. */
-function statementsOf(template: Template, role: IConstruct): Statement[] {
-  const policies = Object.values(resourcesOfType(template, 'AWS::IAM::Policy')).filter((policy) =>
-    JSON.stringify(policy.Properties.Roles).includes(logicalId(role)),
-  );
-  expect(policies).toHaveLength(1);
-  const document = policies[0]?.Properties?.PolicyDocument as { Statement: Statement[] };
-  return document.Statement.map((statement) => ({
-    ...statement,
-    Action: [statement.Action].flat().sort(),
-  }));
+/** The statements of one policy, actions normalised to sorted arrays. */
+function policyStatements(template: Template, policy: IConstruct): Statement[] {
+  const resource = resourcesOfType(template, 'AWS::IAM::Policy')[logicalId(policy)];
+  const document = required(resource, `policy ${policy.node.path}`).Properties.PolicyDocument as {
+    Statement: Statement[];
+  };
+  return document.Statement.map((statement) => ({ ...statement, Action: [statement.Action].flat().sort() }));
 }
+
+/**
+ * The scoped statements of a function's role: its default policy. The role has exactly two policies,
+ * that one and `unscopedPolicy` (statements on `*`, see unscopedStatementsOf).
+ */
+function statementsOf(template: Template, fn: VerifierFunction): Statement[] {
+  const attached = Object.entries(resourcesOfType(template, 'AWS::IAM::Policy'))
+    .filter(([, policy]) => JSON.stringify(policy.Properties.Roles).includes(logicalId(fn.role)))
+    .map(([id]) => id)
+    .sort();
+  const defaultPolicy = fn.role.node.findChild('DefaultPolicy');
+  expect(attached).toEqual([logicalId(defaultPolicy), logicalId(fn.unscopedPolicy)].sort());
+  const statements = policyStatements(template, defaultPolicy);
+  expect(statements.filter((statement) => JSON.stringify(statement.Resource).includes('"*"'))).toEqual([]);
+  expect(statements.filter((statement) => statement.Resource === '*')).toEqual([]);
+  return statements;
+}
+
+const X_RAY = {
+  Sid: 'WriteTraces',
+  Effect: 'Allow',
+  Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+  Resource: '*',
+};
+
+/** The statements on `*`, in the function's one policy where cdk-nag's IAM5 is acknowledged. */
+const unscopedStatementsOf = (template: Template, fn: VerifierFunction) =>
+  policyStatements(template, fn.unscopedPolicy);
 
 function required<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new Error(`missing ${what}`);
@@ -67,7 +95,8 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
   test('one function, one role, no managed policies, no other IAM', () => {
     s.template.resourceCountIs('AWS::Lambda::Function', 1);
     s.template.resourceCountIs('AWS::IAM::Role', 1);
-    s.template.resourceCountIs('AWS::IAM::Policy', 1);
+    // The role's default policy (scoped statements) and its policy of unscoped ones.
+    s.template.resourceCountIs('AWS::IAM::Policy', 2);
     s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     s.template.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
@@ -81,22 +110,19 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
 
   test('the verify role holds exactly these statements', () => {
     const fn = s.stack.verifier.verify.fn;
-    expect(statementsOf(s.template, fn.role)).toEqual([
+    expect(statementsOf(s.template, fn)).toEqual([
       {
         Sid: 'WriteOwnLogs',
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: getAtt(fn.logGroup),
       },
-      // Added by Tracing.ACTIVE; X-Ray has no resource-level permissions.
-      { Effect: 'Allow', Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'], Resource: '*' },
       // Added by the SqsDestination (async on-failure) on its own queue.
       {
         Effect: 'Allow',
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
         Resource: getAtt(fn.deadLetterQueue.queue),
       },
-      { Sid: 'ReadLoadBalancers', Effect: 'Allow', Action: sorted(ELB_DESCRIBE_ACTIONS), Resource: '*' },
       {
         Sid: 'PublishOnVerifierBus',
         Effect: 'Allow',
@@ -104,12 +130,27 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         Resource: getAtt(s.stack.verifier.bus),
       },
       {
-        Sid: 'StateTableItems',
+        Sid: 'StateTableOwnItems',
         Effect: 'Allow',
         Action: sorted(TABLE_ACTIONS),
         Resource: getAtt(s.stack.verifier.table),
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['verify#*'] } },
       },
     ]);
+    // The APIs without resource-level permissions, in a policy of their own (cdk-nag IAM5 acknowledged there only).
+    expect(unscopedStatementsOf(s.template, fn)).toEqual([
+      X_RAY,
+      { Sid: 'ReadLoadBalancers', Effect: 'Allow', Action: sorted(ELB_DESCRIBE_ACTIONS), Resource: '*' },
+    ]);
+  });
+
+  test('X-Ray tracing is active, and the function waits for its X-Ray grant', () => {
+    const fn = s.stack.verifier.verify.fn;
+    const resource = resourcesOfType(s.template, 'AWS::Lambda::Function')[logicalId(fn.function)];
+    expect(resource?.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    const dependsOn = (s.template.toJSON().Resources[logicalId(fn.function)] as { DependsOn?: string[] })
+      .DependsOn;
+    expect(dependsOn).toContain(logicalId(fn.unscopedPolicy));
   });
 
   test('ELBv2: exactly the six Describe calls; table: item actions only; no tag:GetResources, no wildcard actions', () => {
@@ -121,15 +162,18 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
       'elasticloadbalancing:DescribeTargetGroups',
       'elasticloadbalancing:DescribeTargetHealth',
     ]);
+    // The four item calls Powertools idempotency makes: no Query, no ConditionCheckItem (transactions only).
     expect(sorted(TABLE_ACTIONS)).toEqual([
-      'dynamodb:ConditionCheckItem',
       'dynamodb:DeleteItem',
       'dynamodb:GetItem',
       'dynamodb:PutItem',
-      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
-    const actions = statementsOf(s.template, s.stack.verifier.verify.fn.role).flatMap((st) => st.Action);
+    expect(STATE_KEY_PREFIXES.verify).not.toBe(STATE_KEY_PREFIXES.callback);
+    const fn = s.stack.verifier.verify.fn;
+    const actions = [...statementsOf(s.template, fn), ...unscopedStatementsOf(s.template, fn)].flatMap(
+      (st) => st.Action,
+    );
     expect(actions.filter((action) => action.includes('*'))).toEqual([]);
     expect(actions).not.toContain('tag:GetResources');
   });
@@ -278,6 +322,48 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     s.template.resourceCountIs('AWS::SNS::Subscription', 0);
   });
 
+  test("the topic key lets CloudWatch use it only for this stack's alarms in this account", () => {
+    const [key] = Object.values(resourcesOfType(s.template, 'AWS::KMS::Key'));
+    const statements = (
+      required(key, 'the topic key').Properties.KeyPolicy as { Statement: Record<string, unknown>[] }
+    ).Statement;
+    const forCloudWatch = statements.filter((statement) =>
+      JSON.stringify(statement.Principal).includes('cloudwatch.amazonaws.com'),
+    );
+    expect(forCloudWatch).toEqual([
+      {
+        Sid: 'CloudWatchAlarmsOfThisStack',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:Test-*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+    // Every alarm the condition must let through is named within it.
+    for (const alarm of Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmName).toMatch(/^Test-/);
+    }
+  });
+
   test('verdict alarms: Failed >= 1 per minute, Inconclusive >= 1 over 5 minutes, on the service dimension', () => {
     const verdictAlarm = (name: string, period: number) =>
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -376,14 +462,12 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
   });
 
   test('verify role gains only eks:DescribeCluster on the named cluster', () => {
-    const statements = statementsOf(s.template, s.stack.verifier.verify.fn.role);
+    const statements = statementsOf(s.template, s.stack.verifier.verify.fn);
     expect(statements.map((st) => st.Sid)).toEqual([
       'WriteOwnLogs',
       undefined,
-      undefined,
-      'ReadLoadBalancers',
       'PublishOnVerifierBus',
-      'StateTableItems',
+      'StateTableOwnItems',
       'DescribeNamedClusters',
     ]);
     expect(statements.at(-1)).toEqual({
@@ -411,15 +495,19 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     const callback = s.stack.verifier.callback;
     expect(callback).toBeDefined();
     if (!callback) return;
-    const statements = statementsOf(s.template, callback.fn.role);
+    const statements = statementsOf(s.template, callback.fn);
     expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
-      [undefined, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
-      ['StateTableItems', sorted(TABLE_ACTIONS)],
+      ['StateTableOwnItems', sorted(TABLE_ACTIONS)],
       ['DescribeNamedClusters', ['eks:DescribeCluster']],
     ]);
-    expect(statements[3]?.Resource).toEqual(getAtt(s.stack.verifier.table));
+    expect(unscopedStatementsOf(s.template, callback.fn)).toEqual([X_RAY]);
+    expect(statements[2]?.Resource).toEqual(getAtt(s.stack.verifier.table));
+    // Only the callback's own idempotency records: it cannot touch verify's, nor verify its.
+    expect(statements[2]?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['callback#*'] },
+    });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: getAtt(callback.fn.role),
       Environment: {
@@ -428,20 +516,20 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     });
   });
 
-  test('ingest role: logs, X-Ray, its DLQ, PutEvents on the bus, the one secret', () => {
+  test('ingest role: logs, X-Ray, its DLQ, PutEvents on the bus, the cluster’s token secret', () => {
     const ingest = s.stack.verifier.ingest;
     expect(ingest).toBeDefined();
     if (!ingest) return;
-    const statements = statementsOf(s.template, ingest.fn.role);
+    const statements = statementsOf(s.template, ingest.fn);
     expect(statements.map((st) => [st.Sid, st.Action])).toEqual([
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
-      [undefined, ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
       ['PublishOnVerifierBus', ['events:PutEvents']],
-      ['ReadWebhookToken', ['secretsmanager:GetSecretValue']],
+      ['ReadWebhookTokens', ['secretsmanager:GetSecretValue']],
     ]);
-    expect(statements[3]?.Resource).toEqual(getAtt(s.stack.verifier.bus));
-    expect(statements[4]?.Resource).toEqual(ref(ingest.token));
+    expect(unscopedStatementsOf(s.template, ingest.fn)).toEqual([X_RAY]);
+    expect(statements[2]?.Resource).toEqual(getAtt(s.stack.verifier.bus));
+    expect(statements[3]?.Resource).toEqual(ingest.tokens.map(({ secret }) => ref(secret))[0]);
     s.template.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'NONE' });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: getAtt(ingest.fn.role),
@@ -470,12 +558,26 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
   });
 
   test('ingest auth failures and callback errors are alarmed; email subscribed', () => {
-    for (const name of ['IngestAuthenticationFailures', 'CallbackErrors']) {
+    for (const name of [
+      'IngestAuthenticationFailures',
+      'IngestClusterMismatches',
+      'IngestExpiredTokens',
+      'CallbackErrors',
+    ]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         AlarmName: `Test-${name}`,
         MetricName: name,
         Namespace: 'RolloutVerifier',
         AlarmActions: [ref(s.stack.verifier.alarmTopic)],
+      });
+    }
+    // A valid token of the wrong cluster, or a cluster stuck on its previous token: the first one pages.
+    for (const name of ['IngestClusterMismatches', 'IngestExpiredTokens']) {
+      s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        AlarmName: `Test-${name}`,
+        Threshold: 1,
+        Period: 300,
+        EvaluationPeriods: 1,
       });
     }
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -506,6 +608,208 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
     });
+  });
+});
+
+describe('webhook tokens bound to clusters', () => {
+  /** The token secret of the versions with one token for every cluster, exactly as they synthesized it. */
+  const SHARED_SECRET = {
+    VerifierIngestWebhookToken76438D87: {
+      Type: 'AWS::SecretsManager::Secret',
+      Properties: {
+        Description: 'Bearer token Argo Rollouts notifications present to the ingest webhook',
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+      },
+      UpdateReplacePolicy: 'Delete',
+      DeletionPolicy: 'Delete',
+    },
+  };
+  const secretsOf = (template: Template) => template.findResources('AWS::SecretsManager::Secret');
+  const ingestOf = (stack: RolloutVerifierStack) => required(stack.verifier.ingest, 'the ingest construct');
+  const environmentOf = (template: Template, stack: RolloutVerifierStack) =>
+    (
+      required(
+        resourcesOfType(template, 'AWS::Lambda::Function')[logicalId(ingestOf(stack).fn.function)],
+        'ingest',
+      ).Properties.Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+  const tokenSecretsJson = (stack: RolloutVerifierStack) =>
+    Object.fromEntries(ingestOf(stack).tokens.map(({ cluster, secret }) => [cluster, ref(secret)]));
+
+  test('one cluster (the single-token upgrade): its secret stays exactly as it was, now bound to it', () => {
+    const { stack, template } = synth(FULL);
+    expect(secretsOf(template)).toEqual(SHARED_SECRET);
+    const environment = environmentOf(template, stack);
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARN).toBeUndefined();
+    expect(JSON.parse(JSON.stringify(stack.resolve(environment.WEBHOOK_TOKEN_SECRET_ARNS)))).toEqual(
+      stack.resolve(stack.toJsonString({ prod: ingestOf(stack).tokens[0]?.secret.secretArn })),
+    );
+    expect(ingestOf(stack).tokens.map(({ cluster }) => cluster)).toEqual(['prod']);
+    template.hasOutput('*', {
+      Description: Match.stringLikeRegexp('of each cluster'),
+      Value: Match.anyValue(),
+    });
+  });
+
+  test('several clusters: the shared secret stays with clusterName, every other cluster gets its own; the role reads those only', () => {
+    const onprem = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:onprem-connection-AbCdEf';
+    const { stack, template } = synth({
+      ...FULL,
+      clusterName: 'blue',
+      clusterNames: ['green'],
+      clusterSecrets: { onprem },
+    });
+    const ingest = ingestOf(stack);
+    expect(ingest.tokens.map(({ cluster }) => cluster)).toEqual(['blue', 'green', 'onprem']);
+    const secrets = secretsOf(template);
+    expect(Object.keys(secrets)).toHaveLength(3);
+    expect(secrets.VerifierIngestWebhookToken76438D87).toEqual(
+      SHARED_SECRET.VerifierIngestWebhookToken76438D87,
+    );
+    expect(ingest.tokens[0]?.secret.node.id).toBe('WebhookToken');
+    for (const cluster of ['green', 'onprem']) {
+      const own = ingest.tokens.find((token) => token.cluster === cluster)?.secret;
+      expect(secrets[logicalId(required(own, cluster))]?.Properties).toEqual({
+        Description: `Bearer token the Argo Rollouts notifications of cluster ${cluster} present to the ingest webhook`,
+        GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 48 },
+      });
+    }
+    const read = statementsOf(template, ingest.fn).find((statement) => statement.Sid === 'ReadWebhookTokens');
+    expect(read?.Resource).toEqual(ingest.tokens.map(({ secret }) => ref(secret)));
+    expect(stack.resolve(environmentOf(template, stack).WEBHOOK_TOKEN_SECRET_ARNS)).toEqual(
+      stack.resolve(
+        stack.toJsonString(
+          Object.fromEntries(ingest.tokens.map(({ cluster, secret }) => [cluster, secret.secretArn])),
+        ),
+      ),
+    );
+    expect(Object.keys(tokenSecretsJson(stack))).toEqual(['blue', 'green', 'onprem']);
+  });
+
+  test('the shared secret is kept for the cluster named, or for nobody when no cluster is the obvious one', () => {
+    const pinned = synth({
+      ...FULL,
+      clusterName: undefined,
+      clusterNames: ['blue', 'green'],
+      ingest: { entry: PLACEHOLDER_ENTRY, sharedTokenCluster: 'green' },
+    });
+    expect(
+      ingestOf(pinned.stack).tokens.find((token) => token.secret.node.id === 'WebhookToken')?.cluster,
+    ).toBe('green');
+    const none = synth({ ...FULL, clusterName: undefined, clusterNames: ['blue', 'green'] });
+    expect(ingestOf(none.stack).tokens.map((token) => token.secret.node.id)).toEqual([
+      'WebhookToken-blue',
+      'WebhookToken-green',
+    ]);
+    expect(secretsOf(none.template).VerifierIngestWebhookToken76438D87).toBeUndefined();
+  });
+
+  test('no cluster at all: the one token is bound to none (WEBHOOK_TOKEN_SECRET_ARN without CLUSTER_NAME)', () => {
+    const { stack, template } = synth({ ...FULL, clusterName: undefined });
+    expect(secretsOf(template)).toEqual(SHARED_SECRET);
+    const environment = environmentOf(template, stack);
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARN).toEqual(
+      ref(required(ingestOf(stack).tokens[0], 'token').secret),
+    );
+    expect(environment.WEBHOOK_TOKEN_SECRET_ARNS).toBeUndefined();
+    expect(environment.CLUSTER_NAME).toBeUndefined();
+  });
+});
+
+describe('unauthenticated traffic', () => {
+  test('the authentication-failure alarm fires on a sustained rate, not on one request', () => {
+    const { template } = synth(FULL);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-IngestAuthenticationFailures',
+      MetricName: 'IngestAuthenticationFailures',
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 50,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 2,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    synth({
+      ...FULL,
+      ingest: { ...FULL.ingest, authenticationFailureAlarmThreshold: 200 },
+    }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      AlarmName: 'Test-IngestAuthenticationFailures',
+      Threshold: 200,
+    });
+  });
+
+  test('Function URL front: the allow-list goes to the function, which checks it first', () => {
+    const cidrs = ['203.0.113.0/28', '2001:db8:1::/48'];
+    const { stack, template } = synth({ ...FULL, ingest: { ...FULL.ingest, allowedSourceCidrs: cidrs } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(required(stack.verifier.ingest, 'ingest').fn.role),
+      Environment: { Variables: Match.objectLike({ ALLOWED_SOURCE_CIDRS: cidrs.join(',') }) },
+    });
+    template.resourceCountIs('AWS::Lambda::Url', 1);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+  });
+
+  test('REST API front: sources outside the allow-list are refused by the resource policy, before Lambda', () => {
+    const cidrs = ['203.0.113.0/28'];
+    const webAclArn =
+      'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/webhook/0123abcd-0123-4567-89ab-0123456789ab';
+    const { stack, template } = synth({
+      ...FULL,
+      ingest: {
+        ...FULL.ingest,
+        front: 'restApi',
+        allowedSourceCidrs: cidrs,
+        restApiThrottle: { rateLimit: 20, burstLimit: 40 },
+        webAclArn,
+      },
+    });
+    const ingest = required(stack.verifier.ingest, 'ingest');
+    template.resourceCountIs('AWS::Lambda::Url', 0);
+    template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+      EndpointConfiguration: { Types: ['REGIONAL'] },
+      Policy: {
+        Statement: [
+          {
+            Sid: 'PostToTheWebhook',
+            Effect: 'Allow',
+            Principal: { AWS: '*' },
+            Action: 'execute-api:Invoke',
+            Resource: 'execute-api:/*/POST/',
+          },
+          {
+            Sid: 'OnlyFromTheClusters',
+            Effect: 'Deny',
+            Principal: { AWS: '*' },
+            Action: 'execute-api:Invoke',
+            Resource: 'execute-api:/*',
+            Condition: { NotIpAddress: { 'aws:SourceIp': cidrs } },
+          },
+        ],
+      },
+    });
+    const methods = Object.values(resourcesOfType(template, 'AWS::ApiGateway::Method'));
+    expect(
+      methods.map((method) => [
+        method.Properties.HttpMethod,
+        (method.Properties.Integration as { Type: string }).Type,
+      ]),
+    ).toEqual([['POST', 'AWS_PROXY']]);
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'webhook',
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
+    });
+    template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', { WebACLArn: webAclArn });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      Action: 'lambda:InvokeFunction',
+      FunctionName: getAtt(ingest.fn.function),
+      Principal: 'apigateway.amazonaws.com',
+    });
+    // The function checks the allow-list too: a request that reaches it directly is refused all the same.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(ingest.fn.role),
+      Environment: { Variables: Match.objectLike({ ALLOWED_SOURCE_CIDRS: '203.0.113.0/28' }) },
+    });
+    expect(ingest.webhookUrl).toBe(required(ingest.api, 'api').url);
   });
 });
 
@@ -561,7 +865,7 @@ describe('settings change the template', () => {
       clusterName: 'blue',
     });
     template.resourceCountIs('AWS::EKS::AccessEntry', 2);
-    const statement = statementsOf(template, stack.verifier.verify.fn.role).find(
+    const statement = statementsOf(template, stack.verifier.verify.fn).find(
       (st) => st.Sid === 'DescribeNamedClusters',
     );
     expect(JSON.stringify(statement?.Resource)).toMatch(/cluster\/blue.*cluster\/green/);
@@ -619,6 +923,70 @@ describe('settings change the template', () => {
     ).toBeUndefined();
   });
 
+  test('log groups: no customer key by default; with logEncryptionKey every log group uses it, with its retention', () => {
+    const plain = synth(FULL).template;
+    for (const group of Object.values(resourcesOfType(plain, 'AWS::Logs::LogGroup'))) {
+      expect(group.Properties).toEqual({ RetentionInDays: 30 });
+    }
+
+    const stack = new Stack(testApp(), 'Encrypted');
+    const key = new Key(stack, 'LogKey', { enableKeyRotation: true });
+    new RolloutVerifier(stack, 'Verifier', {
+      ...FULL,
+      logEncryptionKey: key,
+      logRetention: RetentionDays.ONE_YEAR,
+    });
+    const template = Template.fromStack(stack);
+    const groups = Object.values(resourcesOfType(template, 'AWS::Logs::LogGroup'));
+    expect(groups).toHaveLength(3);
+    for (const group of groups)
+      expect(group.Properties).toEqual({ KmsKeyId: getAtt(key), RetentionInDays: 365 });
+    // CloudWatch Logs may use the key for this account's log groups, and nobody else gains anything.
+    const policy = required(resourcesOfType(template, 'AWS::KMS::Key')[logicalId(key)], 'the log key')
+      .Properties.KeyPolicy as { Statement: Record<string, unknown>[] };
+    expect(policy.Statement.filter((statement) => statement.Sid !== undefined)).toEqual([
+      {
+        Sid: 'CloudWatchLogsOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: { 'Fn::Join': ['', ['logs.', { Ref: 'AWS::Region' }, '.amazonaws.com']] } },
+        Action: ['kms:Decrypt*', 'kms:Describe*', 'kms:Encrypt*', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+        Resource: '*',
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':logs:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':log-group:*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
+  });
+
+  test('an imported log key is used as is, with a note that its policy must allow CloudWatch Logs', () => {
+    const stack = new Stack(testApp(), 'Imported');
+    const key = Key.fromKeyArn(
+      stack,
+      'LogKey',
+      'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    );
+    new RolloutVerifier(stack, 'Verifier', { ...VERIFY_ONLY, logEncryptionKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: key.keyArn });
+    expect(
+      Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('logEncryptionKey is not managed')),
+    ).toHaveLength(1);
+  });
+
   test('customer-managed table key: SSE with that key, and the verify role may use it', () => {
     const stack = new Stack(testApp(), 'Embedded');
     const key = new Key(stack, 'TableKey', { enableKeyRotation: true });
@@ -627,10 +995,22 @@ describe('settings change the template', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       SSESpecification: { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: getAtt(key) },
     });
-    const kms = statementsOf(template, verifier.verify.fn.role).filter((st) =>
+    const kms = statementsOf(template, verifier.verify.fn).filter((st) =>
       (st.Action as string[]).some((action) => action.startsWith('kms:')),
     );
-    expect(kms).toHaveLength(1);
-    expect(kms[0]?.Resource).toEqual(getAtt(key));
+    expect(kms).toEqual([
+      {
+        Sid: 'StateTableKeyThroughDynamoDb',
+        Effect: 'Allow',
+        Action: sorted(TABLE_KEY_ACTIONS),
+        Resource: getAtt(key),
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': { 'Fn::Join': ['', ['dynamodb.', { Ref: 'AWS::Region' }, '.amazonaws.com']] },
+          },
+        },
+      },
+    ]);
+    expect(TABLE_KEY_ACTIONS.filter((action) => action.includes('*'))).toEqual([]);
   });
 });

@@ -1,4 +1,6 @@
 export interface RequestOptions {
+  /** The caller's address (default 203.0.113.7). */
+  sourceIp?: string;
   method?: string;
   body?: string;
   base64?: boolean;
@@ -38,7 +40,7 @@ export function functionUrlEvent(options: RequestOptions = {}) {
         method,
         path: '/',
         protocol: 'HTTP/1.1',
-        sourceIp: '203.0.113.7',
+        sourceIp: options.sourceIp ?? '203.0.113.7',
         userAgent: 'Go-http-client/1.1',
       },
       requestId: 'req-1',
@@ -53,5 +55,45 @@ export function functionUrlEvent(options: RequestOptions = {}) {
           isBase64Encoded: options.base64 ?? false,
         }
       : { isBase64Encoded: false }),
+  };
+}
+
+/**
+ * The same request through an API Gateway REST API proxy integration (payload format 1.0), the
+ * optional front of lib/ingest.ts: `multiValueHeaders` holds every value of a repeated header.
+ */
+export function restApiEvent(options: RequestOptions & { repeatedHeaders?: Record<string, string[]> } = {}) {
+  const url = functionUrlEvent(options);
+  const headers = {
+    ...url.headers,
+    ...Object.fromEntries(
+      Object.entries(options.repeatedHeaders ?? {}).map(([name, values]) => [name, values.at(-1)]),
+    ),
+  };
+  return {
+    resource: '/',
+    path: '/',
+    httpMethod: url.requestContext.http.method,
+    headers,
+    multiValueHeaders: {
+      ...Object.fromEntries(Object.entries(url.headers).map(([name, value]) => [name, [value]])),
+      ...options.repeatedHeaders,
+    },
+    queryStringParameters: options.query ?? null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'abcdef1234',
+      httpMethod: url.requestContext.http.method,
+      identity: { sourceIp: url.requestContext.http.sourceIp, userAgent: url.requestContext.http.userAgent },
+      path: '/webhook/',
+      requestId: 'rest-req-1',
+      resourcePath: '/',
+      stage: 'webhook',
+    },
+    body: 'body' in url ? url.body : null,
+    isBase64Encoded: url.isBase64Encoded,
   };
 }

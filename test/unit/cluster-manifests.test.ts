@@ -1,10 +1,18 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../contract/event-catalog.js';
 import { normalizeNotification } from '../../lambdas/core/normalize/index.js';
 import { DEFAULTS } from '../../lib/settings.js';
+import {
+  type Kustomization,
+  kustomizeBuild,
+  type Manifest,
+  readDocuments,
+  readKustomization,
+} from '../support/kustomize.js';
+import { grantsOf, rbacAuthorizer } from '../support/rbac.js';
 
 /**
  * deploy/cluster/ against the contracts it has to honour: the triggers the project subscribes to
@@ -22,63 +30,12 @@ const SERVICE = 'rollout-verifier';
 const TRIGGERS = Object.keys(ROLLOUT_DETAIL_TYPES) as RolloutTrigger[];
 const CALLBACK_GROUP = DEFAULTS.kubernetesGroups.callback;
 const OBSERVER_GROUP = DEFAULTS.kubernetesGroups.verify;
+const PROMOTE_ROLE = 'rollout-verifier-promote';
 
 // ---- loading ------------------------------------------------------------------------------------
 
-interface Manifest {
-  apiVersion: string;
-  kind: string;
-  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
-  data?: Record<string, string>;
-  stringData?: Record<string, string>;
-  type?: string;
-  rules?: PolicyRule[];
-  roleRef?: { apiGroup: string; kind: string; name: string };
-  subjects?: { apiGroup?: string; kind: string; name: string; namespace?: string }[];
-}
-
-interface PolicyRule {
-  apiGroups?: string[];
-  resources?: string[];
-  verbs: string[];
-  resourceNames?: string[];
-  nonResourceURLs?: string[];
-}
-
-interface Kustomization {
-  apiVersion: string;
-  kind: string;
-  namespace?: string;
-  resources?: string[];
-}
-
-/** Every YAML document of a file, failing on any parse error or warning. */
-function readDocuments(url: URL): Manifest[] {
-  const documents = parseAllDocuments(readFileSync(url, 'utf8'));
-  const manifests: Manifest[] = [];
-  for (const document of documents) {
-    const problems = [...document.errors, ...document.warnings].map((problem) => problem.message);
-    expect(problems, fileURLToPath(url)).toEqual([]);
-    const value = document.toJS() as Manifest | null;
-    if (value !== null) manifests.push(value);
-  }
-  return manifests;
-}
-
-function readKustomization(dir: URL): Kustomization {
-  return parse(readFileSync(new URL('kustomization.yaml', dir), 'utf8')) as Kustomization;
-}
-
-/** What `kubectl apply -k <dir>` sends, as far as these tests care: every listed document. */
-function buildKustomization(dir: URL): { file: string; manifest: Manifest }[] {
-  const kustomization = readKustomization(dir);
-  return (kustomization.resources ?? []).flatMap((entry) => {
-    const url = new URL(entry, dir);
-    expect(existsSync(url), `${entry} listed in ${fileURLToPath(dir)}kustomization.yaml`).toBe(true);
-    if (statSync(url).isDirectory()) return buildKustomization(new URL(`${entry}/`, dir));
-    return readDocuments(url).map((manifest) => ({ file: entry, manifest }));
-  });
-}
+const built = (dir: URL, overlay?: Omit<Kustomization, 'apiVersion'>) =>
+  kustomizeBuild(dir, overlay).map(({ manifest }) => manifest);
 
 const configMap = readDocuments(new URL('argo-rollouts-notification-configmap.yaml', CLUSTER_DIR))[0]!;
 const data = configMap.data ?? {};
@@ -96,19 +53,6 @@ function clusterRole(name: string): Manifest {
   const role = clusterRoles.find((manifest) => manifest.metadata.name === name);
   if (!role) throw new Error(`no ClusterRole ${name} in clusterroles.yaml`);
   return role;
-}
-
-/** A rule list flattened to `group/resource:verb` grants, so grouping and order do not matter. */
-function grants(rules: PolicyRule[]): string[] {
-  return rules
-    .flatMap((rule) =>
-      (rule.apiGroups ?? []).flatMap((group) =>
-        (rule.resources ?? []).flatMap((resource) =>
-          rule.verbs.map((verb) => `${group}/${resource}:${verb}`),
-        ),
-      ),
-    )
-    .sort();
 }
 
 // ---- rendering ----------------------------------------------------------------------------------
@@ -165,10 +109,10 @@ describe('deploy/cluster kustomization', () => {
     expect(kustomization.apiVersion).toBe('kustomize.config.k8s.io/v1beta1');
     expect(kustomization.kind).toBe('Kustomization');
     expect(kustomization.namespace).toBe(CONTROLLER_NAMESPACE);
+    expect(kustomization.components, 'promote is opt-in').toBeUndefined();
 
-    const built = buildKustomization(CLUSTER_DIR);
-    const objects = built.map(({ manifest }) => `${manifest.kind}/${manifest.metadata.name}`).sort();
-    expect(objects).toEqual(
+    const objects = kustomizeBuild(CLUSTER_DIR);
+    expect(objects.map(({ manifest }) => `${manifest.kind}/${manifest.metadata.name}`).sort()).toEqual(
       [
         'ConfigMap/argo-rollouts-notification-configmap',
         `ClusterRole/${CALLBACK_GROUP}`,
@@ -177,7 +121,7 @@ describe('deploy/cluster kustomization', () => {
         `ClusterRoleBinding/${OBSERVER_GROUP}`,
       ].sort(),
     );
-    for (const { file, manifest } of built) {
+    for (const { file, manifest } of objects) {
       if (manifest.kind.startsWith('Cluster')) {
         expect(manifest.metadata.namespace, `${file}: ${manifest.kind} is cluster-scoped`).toBeUndefined();
         expect(manifest.apiVersion).toBe('rbac.authorization.k8s.io/v1');
@@ -186,11 +130,14 @@ describe('deploy/cluster kustomization', () => {
         expect(manifest.metadata.namespace, `${file}: ${manifest.kind}`).toBe(CONTROLLER_NAMESPACE);
       }
     }
+    // How to switch promote on is written where it is switched on.
+    expect(readFileSync(new URL('kustomization.yaml', CLUSTER_DIR), 'utf8')).toMatch(
+      /# components:\n#\s+- promote/,
+    );
   });
 
   it('keeps the Secret template out, so re-applying never writes the placeholders over the real values', () => {
-    const built = buildKustomization(CLUSTER_DIR);
-    expect(built.filter(({ manifest }) => manifest.kind === 'Secret')).toEqual([]);
+    expect(built(CLUSTER_DIR).filter((manifest) => manifest.kind === 'Secret')).toEqual([]);
     expect(secretTemplate).toMatchObject({
       apiVersion: 'v1',
       kind: 'Secret',
@@ -199,11 +146,35 @@ describe('deploy/cluster kustomization', () => {
     });
   });
 
-  it('offers namespaced RBAC: RoleBindings, without a namespace of their own, to the same ClusterRoles', () => {
+  it('promote/ is a Component adding one ClusterRole and its ClusterRoleBinding to the callback group', () => {
+    expect(readKustomization(new URL('promote/', CLUSTER_DIR)).kind).toBe('Component');
+    const base = built(CLUSTER_DIR);
+    const withPromote = built(CLUSTER_DIR, { ...readKustomization(CLUSTER_DIR), components: ['promote'] });
+    const added = withPromote.filter(
+      (manifest) => !base.some((other) => JSON.stringify(other) === JSON.stringify(manifest)),
+    );
+    expect(added.map((manifest) => `${manifest.kind}/${manifest.metadata.name}`)).toEqual([
+      `ClusterRole/${PROMOTE_ROLE}`,
+      `ClusterRoleBinding/${PROMOTE_ROLE}`,
+    ]);
+    const [role, binding] = added;
+    expect(grantsOf(role?.rules ?? [])).toEqual(['argoproj.io/rollouts:patch']);
+    expect(role?.metadata.namespace).toBeUndefined();
+    expect(binding?.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'ClusterRole',
+      name: PROMOTE_ROLE,
+    });
+    expect(binding?.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CALLBACK_GROUP },
+    ]);
+  });
+
+  it('offers namespaced RBAC: RoleBindings to the same ClusterRoles, and a namespaced promote Component', () => {
     const dir = new URL('namespaced/', CLUSTER_DIR);
     const kustomization = readKustomization(dir);
     expect(kustomization.namespace, 'the overlay per application namespace sets it').toBeUndefined();
-    const roleBindings = buildKustomization(dir).map(({ manifest }) => manifest);
+    const roleBindings = built(dir);
     expect(roleBindings.map((binding) => binding.kind)).toEqual(['RoleBinding', 'RoleBinding']);
     for (const binding of roleBindings) {
       expect(binding.metadata.namespace).toBeUndefined();
@@ -213,6 +184,32 @@ describe('deploy/cluster kustomization', () => {
       expect(binding.subjects).toEqual(clusterBinding!.subjects);
       clusterRole(binding.roleRef!.name);
     }
+
+    expect(readKustomization(new URL('promote/', dir)).kind).toBe('Component');
+    const overlay = built(CLUSTER_DIR, {
+      kind: 'Kustomization',
+      namespace: 'shop',
+      resources: ['namespaced'],
+      components: ['namespaced/promote'],
+    });
+    expect(
+      overlay.map((manifest) => `${manifest.kind}/${manifest.metadata.namespace}/${manifest.metadata.name}`),
+    ).toEqual([
+      `RoleBinding/shop/${CALLBACK_GROUP}`,
+      `RoleBinding/shop/${OBSERVER_GROUP}`,
+      `Role/shop/${PROMOTE_ROLE}`,
+      `RoleBinding/shop/${PROMOTE_ROLE}`,
+    ]);
+    const [, , role, binding] = overlay;
+    expect(grantsOf(role?.rules ?? [])).toEqual(['argoproj.io/rollouts:patch']);
+    expect(binding?.roleRef).toEqual({
+      apiGroup: 'rbac.authorization.k8s.io',
+      kind: 'Role',
+      name: PROMOTE_ROLE,
+    });
+    expect(binding?.subjects).toEqual([
+      { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CALLBACK_GROUP },
+    ]);
   });
 });
 
@@ -319,44 +316,128 @@ describe('notifications ConfigMap', () => {
 describe('RBAC for the verifier groups', () => {
   const rulesOf = (name: string) => clusterRole(name).rules ?? [];
 
-  it('grants the callback group exactly what it calls: read and patch Rollouts, patch their status, create Events', () => {
-    expect(grants(rulesOf(CALLBACK_GROUP))).toEqual(
-      [
-        'argoproj.io/rollouts:get',
-        'argoproj.io/rollouts:patch',
-        'argoproj.io/rollouts/status:patch',
-        '/events:create',
-      ].sort(),
-    );
+  it('grants the callback group what abort needs, rule by rule: read the Rollout, patch its status, create Events', () => {
+    expect(rulesOf(CALLBACK_GROUP)).toEqual([
+      { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get'] },
+      { apiGroups: ['argoproj.io'], resources: ['rollouts/status'], verbs: ['patch'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create'] },
+    ]);
   });
 
-  it('grants the observer group exactly: read-only Rollouts, EndpointSlices, routes and Services', () => {
-    expect(grants(rulesOf(OBSERVER_GROUP))).toEqual(
-      [
-        'argoproj.io/rollouts:get',
-        'argoproj.io/rollouts:list',
-        'discovery.k8s.io/endpointslices:get',
-        'discovery.k8s.io/endpointslices:list',
-        'networking.istio.io/virtualservices:get',
-        'networking.istio.io/virtualservices:list',
-        'networking.istio.io/destinationrules:get',
-        'networking.istio.io/destinationrules:list',
-        'getambassador.io/mappings:get',
-        'getambassador.io/mappings:list',
-        '/services:get',
-      ].sort(),
-    );
-    for (const rule of rulesOf(OBSERVER_GROUP)) {
+  it('grants the observer group exactly what verify reads, rule by rule, get by name and one list', () => {
+    expect(rulesOf(OBSERVER_GROUP)).toEqual([
+      { apiGroups: ['argoproj.io'], resources: ['rollouts'], verbs: ['get'] },
+      { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['list'] },
+      { apiGroups: [''], resources: ['services'], verbs: ['get'] },
+      {
+        apiGroups: ['networking.istio.io'],
+        resources: ['virtualservices', 'destinationrules'],
+        verbs: ['get'],
+      },
+      { apiGroups: ['getambassador.io'], resources: ['mappings'], verbs: ['get'] },
+      { apiGroups: ['x.getambassador.io'], resources: ['ambassadormappings'], verbs: ['get'] },
+    ]);
+  });
+
+  /** Who may do what under each way of installing deploy/cluster. */
+  const SETUPS = {
+    'cluster-wide': built(CLUSTER_DIR),
+    'cluster-wide with promote': built(CLUSTER_DIR, {
+      ...readKustomization(CLUSTER_DIR),
+      components: ['promote'],
+    }),
+    'namespaced in shop, with promote': [
+      ...clusterRoles,
+      ...built(CLUSTER_DIR, {
+        kind: 'Kustomization',
+        namespace: 'shop',
+        resources: ['namespaced'],
+        components: ['namespaced/promote'],
+      }),
+    ],
+  };
+  /** `resource` as kubectl writes it: `events`, `rollouts.argoproj.io`, `rollouts.argoproj.io/status`. */
+  const ask = (
+    setup: keyof typeof SETUPS,
+    group: string,
+    verb: string,
+    resource: string,
+    namespace = 'shop',
+  ) => {
+    const [qualified = '', subresource] = resource.split('/');
+    const dot = qualified.indexOf('.');
+    return rbacAuthorizer(SETUPS[setup])({
+      groups: [group, 'system:authenticated'],
+      verb,
+      group: dot < 0 ? '' : qualified.slice(dot + 1),
+      resource: dot < 0 ? qualified : qualified.slice(0, dot),
+      ...(subresource ? { subresource } : {}),
+      namespace,
+      name: 'checkout',
+    });
+  };
+  const ROLLOUTS = 'rollouts.argoproj.io';
+  const ABORT = [
+    ['get', ROLLOUTS],
+    ['patch', `${ROLLOUTS}/status`],
+    ['create', 'events'],
+  ] as const;
+
+  it.each(Object.keys(SETUPS) as (keyof typeof SETUPS)[])('%s: the callback may abort in shop', (setup) => {
+    for (const [verb, resource] of ABORT)
+      expect(ask(setup, CALLBACK_GROUP, verb, resource), `${verb} ${resource}`).toBe(true);
+  });
+
+  it("patch on the Rollout itself (promote's spec.paused) only with a promote component, and only where it is bound", () => {
+    expect(ask('cluster-wide', CALLBACK_GROUP, 'patch', ROLLOUTS)).toBe(false);
+    expect(ask('cluster-wide with promote', CALLBACK_GROUP, 'patch', ROLLOUTS)).toBe(true);
+    expect(ask('cluster-wide with promote', CALLBACK_GROUP, 'patch', ROLLOUTS, 'payments')).toBe(true);
+    expect(ask('namespaced in shop, with promote', CALLBACK_GROUP, 'patch', ROLLOUTS)).toBe(true);
+    for (const [verb, resource] of [...ABORT, ['patch', ROLLOUTS]] as const) {
       expect(
-        rule.verbs.every((verb) => ['get', 'list', 'watch'].includes(verb)),
-        JSON.stringify(rule),
-      ).toBe(true);
+        ask('namespaced in shop, with promote', CALLBACK_GROUP, verb, resource, 'payments'),
+        `${verb} ${resource}`,
+      ).toBe(false);
     }
   });
 
-  it('has no wildcard, no secrets, no resourceNames or nonResourceURLs loophole', () => {
-    expect(clusterRoles.map((role) => role.kind)).toEqual(['ClusterRole', 'ClusterRole']);
-    for (const role of clusterRoles) {
+  it.each(Object.keys(SETUPS) as (keyof typeof SETUPS)[])(
+    '%s: the observer writes nothing and lists nothing but EndpointSlices',
+    (setup) => {
+      for (const verb of ['create', 'update', 'patch', 'delete']) {
+        for (const resource of [
+          ROLLOUTS,
+          `${ROLLOUTS}/status`,
+          'events',
+          'services',
+          'virtualservices.networking.istio.io',
+          'mappings.getambassador.io',
+        ]) {
+          expect(ask(setup, OBSERVER_GROUP, verb, resource), `${verb} ${resource}`).toBe(false);
+        }
+      }
+      for (const resource of [
+        ROLLOUTS,
+        'services',
+        'secrets',
+        'pods',
+        'configmaps',
+        'mappings.getambassador.io',
+      ]) {
+        expect(ask(setup, OBSERVER_GROUP, 'list', resource), `list ${resource}`).toBe(false);
+      }
+      expect(ask(setup, CALLBACK_GROUP, 'get', 'secrets')).toBe(false);
+    },
+  );
+
+  it('has no wildcard, no secrets, no resourceNames or nonResourceURLs loophole, in any role of any setup', () => {
+    const roles = Object.values(SETUPS)
+      .flat()
+      .filter((manifest) => manifest.kind === 'ClusterRole' || manifest.kind === 'Role');
+    expect(new Set(roles.map((role) => role.metadata.name))).toEqual(
+      new Set([CALLBACK_GROUP, OBSERVER_GROUP, PROMOTE_ROLE]),
+    );
+    for (const role of roles) {
       for (const rule of role.rules ?? []) {
         const where = `${role.metadata.name}: ${JSON.stringify(rule)}`;
         expect([...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs], where).not.toContain(
@@ -407,7 +488,8 @@ describe('Rollout CRD consistency', () => {
           known.add(`${plural}/${subresource}`);
         }
       }
-      const referenced = clusterRoles.flatMap((role) =>
+      const promote = readDocuments(new URL('promote/clusterrole.yaml', CLUSTER_DIR));
+      const referenced = [...clusterRoles, ...promote].flatMap((role) =>
         (role.rules ?? [])
           .filter((rule) => rule.apiGroups?.includes('argoproj.io'))
           .flatMap((rule) => rule.resources ?? []),

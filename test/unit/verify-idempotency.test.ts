@@ -4,6 +4,7 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { CHECKOUT_CANARY_TG, CHECKOUT_LB, CHECKOUT_STABLE_TG, mockCheckoutAlb } from '../support/alb-mock.js';
 import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
@@ -45,6 +46,8 @@ describe('verify handler: one verification per eventId', () => {
     expect(second).toEqual(first);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
     expect([...table.values()]).toMatchObject([{ status: 'COMPLETED' }]);
+    // The only keys the verify role may write (dynamodb:LeadingKeys, lib/state-table.ts).
+    expect([...table.keys()]).toEqual([expect.stringMatching(new RegExp(`^${STATE_KEY_PREFIXES.verify}#`))]);
   });
 
   it('verifies different eventIds separately', async () => {

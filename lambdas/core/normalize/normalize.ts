@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { type EventTrigger, LIVE_TRIGGER, type RolloutTrigger } from '../../../contract/event-catalog.js';
 import { RolloutEventDetail, type RolloutEventDetailInput } from '../contracts/rollout-event.js';
 import { deriveExpectedState } from './expected-state.js';
+import { assertWithinJsonBounds } from './json-bounds.js';
 import {
   DEADLINE_ANNOTATION,
   NotificationBody,
@@ -46,6 +47,7 @@ export interface NormalizeContext {
  * @throws NotificationValidationError when the body does not describe a Rollout we can verify.
  */
 export function normalizeNotification(body: unknown, context: NormalizeContext): NotificationEvent {
+  withinBounds(body);
   const input = typeof body === 'string' ? parseJson(body) : body;
   const parsed = NotificationBody.safeParse(input, { error: requiredMessage, reportInput: true });
   if (!parsed.success) {
@@ -64,6 +66,7 @@ export type NotificationEvent = RolloutEventDetail & { trigger: RolloutTrigger }
  * @throws NotificationValidationError when the object is not a Rollout we can verify.
  */
 export function normalizeLiveRollout(rollout: unknown, context: NormalizeContext): RolloutEventDetail {
+  withinBounds(rollout);
   const input = typeof rollout === 'string' ? parseJson(rollout) : rollout;
   const parsed = NotificationRollout.safeParse(input, { error: requiredMessage, reportInput: true });
   if (!parsed.success) {
@@ -73,6 +76,17 @@ export function normalizeLiveRollout(rollout: unknown, context: NormalizeContext
     );
   }
   return eventOf(LIVE_TRIGGER, parsed.data, context);
+}
+
+/** Depth and size bounds on everything passed through, before any schema walks it. */
+function withinBounds(input: unknown): void {
+  assertWithinJsonBounds(
+    input,
+    (violation) =>
+      new NotificationValidationError([
+        { path: formatIssuePath(violation.path), message: violation.message },
+      ]),
+  );
 }
 
 function eventOf(

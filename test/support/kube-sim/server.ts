@@ -14,6 +14,7 @@ import {
   internalError,
   methodNotSupported,
   pathNotFound,
+  type RequestAttributes,
   requestEntityTooLarge,
   StatusError,
   unauthorized,
@@ -35,6 +36,12 @@ export interface KubeSimOptions {
   user?: KubeUser;
   /** Decide who a bearer token is; undefined = 401. Replaces `token`. */
   authenticate?: (token: string) => KubeUser | undefined;
+  /**
+   * RBAC: whether the authenticated user may make a request (false = 403, worded as the API server
+   * words it). Default: everything is allowed except what `forbid()` denies. With it, a request
+   * must be allowed here AND not denied by `forbid()`. See test/support/rbac.ts.
+   */
+  authorize?: (request: RequestAttributes & { groups: readonly string[] }) => boolean;
   /** CRD YAML files whose types are validated (default: the Argo Rollouts v1.9.1 CRD). */
   crds?: string[];
   /** When a request has no `?fieldValidation=`: the API server's default is Warn, the fake's Strict. */
@@ -252,6 +259,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
 
     if (!route) throw pathNotFound();
     if (faults.isDenied(facts)) throw forbidden(facts);
+    if (options.authorize && !options.authorize({ ...facts, groups: identity.groups ?? [] }))
+      throw forbidden(facts);
     if (tooLarge) throw requestEntityTooLarge(maxBodyBytes);
 
     const resource = { group: route.group, resource: route.plural };

@@ -2,7 +2,8 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { bearerTokenOf, matchToken } from '../../../lambdas/ingest/auth.js';
+import { bearerTokenOf } from '../../../lambdas/ingest/auth.js';
+import { ClusterTokens } from '../../../lambdas/ingest/cluster-tokens.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
 import { digestOf, TokenStore, TokenStoreError } from '../../../lambdas/ingest/token-store.js';
 import { logger, metrics } from '../../../lambdas/shared/powertools.js';
@@ -133,7 +134,7 @@ describe('rejected credentials → 401, WWW-Authenticate: Bearer, counted, nothi
       expect(text).not.toContain(secret);
     }
     expect(text).toContain('token matches no accepted version');
-    expect(text).toContain('malformed Authorization header: Bearer without a single token');
+    expect(text).toContain('malformed Authorization header: Bearer without exactly one token');
   });
 });
 
@@ -165,10 +166,12 @@ describe('accepted credentials', () => {
     );
   });
 
-  it('the previous token after the rotation window → 401; the current one still works', async () => {
+  it('the previous token after the rotation window → 401 counted apart (a cluster losing notifications); the current one still works', async () => {
     const clock = { now: ROTATED_AT.getTime() + 61 * MINUTE };
     const { invoke } = testHandler({ clock });
+    const addMetric = vi.spyOn(metrics, 'addMetric');
     expectUnauthorized(await invoke(functionUrlEvent({ body: BODY, token: PREVIOUS_TOKEN })));
+    expect(addMetric.mock.calls.map(([name]) => name)).toEqual(['IngestExpiredTokens']);
     expect((await invoke(functionUrlEvent({ body: BODY }))).statusCode).toBe(202);
   });
 
@@ -205,10 +208,18 @@ describe('accepted credentials', () => {
       cacheTtlMs: 0,
       rotationWindowMs: 60 * MINUTE,
     });
+    const versions = async () => (await store.knownTokens()).map((token) => [token.stage, token.expired]);
     vi.setSystemTime(ROTATED_AT.getTime() + 30 * MINUTE);
-    expect((await store.acceptedTokens()).map((token) => token.stage)).toEqual(['AWSCURRENT', 'AWSPREVIOUS']);
+    expect(await versions()).toEqual([
+      ['AWSCURRENT', false],
+      ['AWSPREVIOUS', false],
+    ]);
     vi.setSystemTime(ROTATED_AT.getTime() + 90 * MINUTE);
-    expect((await store.acceptedTokens()).map((token) => token.stage)).toEqual(['AWSCURRENT']);
+    // Still known (a cluster sending it is told apart from a stranger), no longer accepted.
+    expect(await versions()).toEqual([
+      ['AWSCURRENT', false],
+      ['AWSPREVIOUS', true],
+    ]);
   });
 });
 
@@ -307,7 +318,7 @@ describe('token cache', () => {
       cacheTtlMs: 300_000,
       rotationWindowMs: 0,
     });
-    await Promise.all([store.acceptedTokens(), store.acceptedTokens(), store.acceptedTokens()]);
+    await Promise.all([store.knownTokens(), store.knownTokens(), store.knownTokens()]);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
@@ -318,8 +329,8 @@ describe('token cache', () => {
       cacheTtlMs: 0,
       rotationWindowMs: 0,
     });
-    await store.acceptedTokens();
-    await store.acceptedTokens();
+    await store.knownTokens();
+    await store.knownTokens();
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(4);
   });
 
@@ -335,7 +346,7 @@ describe('token cache', () => {
       now: () => ROTATED_AT.getTime(),
       onWarning: (message) => warnings.push(message),
     });
-    expect((await store.acceptedTokens()).map((token) => token.stage)).toEqual(['AWSCURRENT']);
+    expect((await store.knownTokens()).map((token) => token.stage)).toEqual(['AWSCURRENT']);
     expect(warnings).toEqual(['the AWSPREVIOUS webhook token is shorter than 16 characters: not accepted']);
   });
 
@@ -350,7 +361,7 @@ describe('token cache', () => {
       cacheTtlMs: 300_000,
       rotationWindowMs: 0,
     });
-    const error = await store.acceptedTokens().catch((caught: unknown) => caught);
+    const error = await store.knownTokens().catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(TokenStoreError);
     expect((error as Error).message).toMatch(
       /cannot read the AWS(CURRENT|PREVIOUS) webhook token: AccessDeniedException: not allowed/,
@@ -358,28 +369,62 @@ describe('token cache', () => {
   });
 });
 
-describe('bearerTokenOf and matchToken', () => {
+describe('bearerTokenOf and ClusterTokens', () => {
   it('parses exactly one bearer token', () => {
     expect(bearerTokenOf(undefined)).toEqual({ kind: 'missing' });
     expect(bearerTokenOf('')).toEqual({ kind: 'missing' });
     expect(bearerTokenOf('Bearer abc')).toEqual({ kind: 'bearer', token: 'abc' });
     expect(bearerTokenOf('BEARER   abc  ')).toEqual({ kind: 'bearer', token: 'abc' });
-    expect(bearerTokenOf('Bearer')).toEqual({ kind: 'malformed', detail: 'Bearer without a single token' });
+    expect(bearerTokenOf('Bearer')).toEqual({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+      headerLength: 6,
+    });
     expect(bearerTokenOf('Basic abc')).toEqual({
       kind: 'malformed',
-      detail: 'scheme "Basic" instead of Bearer',
+      reason: 'not the Bearer scheme',
+      headerLength: 9,
     });
-    expect(bearerTokenOf('Bearer\tabc')).toMatchObject({ kind: 'malformed' });
+    expect(bearerTokenOf('Bearer=abc')).toEqual({
+      kind: 'malformed',
+      reason: 'not the Bearer scheme',
+      headerLength: 10,
+    });
+    expect(bearerTokenOf('Bearer\tabc')).toMatchObject({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+    });
+    expect(bearerTokenOf('Bearer a b')).toMatchObject({
+      kind: 'malformed',
+      reason: 'Bearer without exactly one token',
+    });
   });
 
-  it('names the matching version, or none', () => {
-    const accepted = [
-      { stage: 'AWSCURRENT' as const, digest: digestOf('one-one-one-one-one') },
-      { stage: 'AWSPREVIOUS' as const, digest: digestOf('two-two-two-two-two') },
-    ];
-    expect(matchToken('one-one-one-one-one', accepted)).toBe('AWSCURRENT');
-    expect(matchToken('two-two-two-two-two', accepted)).toBe('AWSPREVIOUS');
-    expect(matchToken('three', accepted)).toBeUndefined();
-    expect(matchToken('one-one-one-one-one', [])).toBeUndefined();
+  it('names the cluster and version a token matches, or none; an unreadable cluster is reported, not guessed', async () => {
+    const versions = (...tokens: Array<[string, boolean]>) => ({
+      knownTokens: async () =>
+        tokens.map(([token, expired], index) => ({
+          stage: index === 0 ? ('AWSCURRENT' as const) : ('AWSPREVIOUS' as const),
+          digest: digestOf(token),
+          expired,
+        })),
+    });
+    const tokens = new ClusterTokens([
+      { cluster: 'blue', tokens: versions(['one-one-one-one-one', false], ['two-two-two-two-two', true]) },
+      { cluster: 'green', tokens: versions(['three-three-three-3', false]) },
+      { cluster: 'grey', tokens: { knownTokens: () => Promise.reject(new TokenStoreError('throttled')) } },
+    ]);
+    expect(await tokens.lookup('one-one-one-one-one')).toMatchObject({
+      matches: [{ cluster: 'blue', stage: 'AWSCURRENT', expired: false }],
+      unreadable: [{ cluster: 'grey' }],
+    });
+    expect((await tokens.lookup('two-two-two-two-two')).matches).toEqual([
+      { cluster: 'blue', stage: 'AWSPREVIOUS', expired: true },
+    ]);
+    expect((await tokens.lookup('three-three-three-3')).matches).toEqual([
+      { cluster: 'green', stage: 'AWSCURRENT', expired: false },
+    ]);
+    expect((await tokens.lookup('four')).matches).toEqual([]);
+    expect(() => new ClusterTokens([])).toThrow(/no webhook token/);
   });
 });

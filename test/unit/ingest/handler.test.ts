@@ -1,16 +1,15 @@
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
-import { readIngestSettings } from '../../../lambdas/ingest/settings.js';
+import { readIngestSettings, tokenSecretsOf } from '../../../lambdas/ingest/settings.js';
 import {
   BUS,
-  context,
+  deployedIngestHandler,
   fixtureText,
   functionUrlEvent,
-  mockTokens,
   publishedEntries,
+  resetClients,
   responseBody,
   SECRET_ARN,
 } from './support.js';
@@ -19,28 +18,21 @@ const events = mockClient(EventBridgeClient);
 const secrets = mockClient(SecretsManagerClient);
 
 describe('lambdas/ingest/handler.ts: the deployed wiring', () => {
-  let invoke: (event: unknown) => Promise<IngestResponse>;
-  const saved = { ...process.env };
+  let deployed: Awaited<ReturnType<typeof deployedIngestHandler>>;
+  const invoke = (event: unknown) => deployed.invoke(event);
 
   beforeAll(async () => {
-    // What lib/ingest.ts sets, plus the optional cluster.
-    process.env.EVENT_BUS_NAME = BUS;
-    process.env.WEBHOOK_TOKEN_SECRET_ARN = SECRET_ARN;
-    process.env.CLUSTER_NAME = 'prod-eu';
-    const { handler } = await import('../../../lambdas/ingest/handler.js');
-    invoke = (event) => handler(event, context) as Promise<IngestResponse>;
+    // What lib/ingest.ts sets for a stack that names no cluster, bound here to one as CLUSTER_NAME does.
+    deployed = await deployedIngestHandler({
+      EVENT_BUS_NAME: BUS,
+      WEBHOOK_TOKEN_SECRET_ARN: SECRET_ARN,
+      CLUSTER_NAME: 'prod-eu',
+    });
   });
 
-  afterAll(() => {
-    process.env = saved;
-  });
+  afterAll(() => deployed.restore());
 
-  beforeEach(() => {
-    events.reset();
-    secrets.reset();
-    mockTokens(secrets);
-    events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'eb-1' }] });
-  });
+  beforeEach(() => resetClients(events, secrets));
 
   it('publishes a valid notification on the configured bus, stamped with CLUSTER_NAME', async () => {
     const response = await invoke(
@@ -80,7 +72,26 @@ describe('readIngestSettings', () => {
       WEBHOOK_TOKEN_CACHE_SECONDS: 300,
       WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES: 60,
       CLUSTER_NAME: undefined,
+      WEBHOOK_TOKEN_SECRET_ARNS: undefined,
+      ALLOWED_SOURCE_CIDRS: [],
     });
+  });
+
+  it('binds each token secret to its cluster', () => {
+    const BLUE = SECRET_ARN.replace('webhook-token', 'blue');
+    const bound = {
+      EVENT_BUS_NAME: BUS,
+      WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ blue: BLUE, green: SECRET_ARN }),
+    };
+    expect(tokenSecretsOf(readIngestSettings(bound))).toEqual([
+      { cluster: 'blue', secretArn: BLUE },
+      { cluster: 'green', secretArn: SECRET_ARN },
+    ]);
+    // The earlier single secret: bound to CLUSTER_NAME, or to no cluster at all.
+    expect(tokenSecretsOf(readIngestSettings({ ...base, CLUSTER_NAME: 'prod' }))).toEqual([
+      { cluster: 'prod', secretArn: SECRET_ARN },
+    ]);
+    expect(tokenSecretsOf(readIngestSettings(base))).toEqual([{ cluster: undefined, secretArn: SECRET_ARN }]);
   });
 
   it('an empty variable is unset (its default applies)', () => {
@@ -109,7 +120,32 @@ describe('readIngestSettings', () => {
   });
 
   it.each([
-    [{}, /EVENT_BUS_NAME: is required.*WEBHOOK_TOKEN_SECRET_ARN: is required/],
+    [{}, /EVENT_BUS_NAME: is required/],
+    [{ EVENT_BUS_NAME: BUS }, /WEBHOOK_TOKEN_SECRET_ARNS: is required: JSON \{"<cluster>": "<secret ARN>"\}/],
+    [
+      { ...base, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: SECRET_ARN }) },
+      /WEBHOOK_TOKEN_SECRET_ARN: cannot be set with WEBHOOK_TOKEN_SECRET_ARNS/,
+    ],
+    [
+      {
+        EVENT_BUS_NAME: BUS,
+        WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: SECRET_ARN }),
+        CLUSTER_NAME: 'prod',
+      },
+      /CLUSTER_NAME: binds WEBHOOK_TOKEN_SECRET_ARN only/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: '{}' },
+      /WEBHOOK_TOKEN_SECRET_ARNS: must name at least one cluster/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ 'prod eu': SECRET_ARN }) },
+      /WEBHOOK_TOKEN_SECRET_ARNS/,
+    ],
+    [
+      { EVENT_BUS_NAME: BUS, WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ prod: 'webhook-token' }) },
+      /WEBHOOK_TOKEN_SECRET_ARNS.prod: must be a Secrets Manager secret ARN/,
+    ],
     [
       { ...base, WEBHOOK_TOKEN_SECRET_ARN: 'webhook-token' },
       /WEBHOOK_TOKEN_SECRET_ARN: must be a Secrets Manager secret ARN/,

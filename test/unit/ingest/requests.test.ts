@@ -4,10 +4,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { ROLLOUT_DETAIL_TYPES } from '../../../contract/event-catalog.js';
 import { normalizeNotification } from '../../../lambdas/core/normalize/index.js';
+import { JSON_BOUNDS } from '../../../lambdas/core/normalize/json-bounds.js';
 import { buildIngestHandler, MAX_ENTRY_BYTES } from '../../../lambdas/ingest/ingest.js';
 import { MAX_BODY_BYTES } from '../../../lambdas/ingest/request.js';
 import type { IngestResponse } from '../../../lambdas/ingest/responses.js';
-import { metrics } from '../../../lambdas/shared/powertools.js';
+import { logger, metrics } from '../../../lambdas/shared/powertools.js';
 import {
   BUS,
   context,
@@ -228,8 +229,12 @@ describe('schema', () => {
     const body = fixture(STEP) as {
       rollout: { spec: { strategy: { canary: { trafficRouting: { alb: Record<string, unknown> } } } } };
     };
-    // Each ingress name costs more in the event ({"ingress":"…"}) than in the body ("…").
-    const names = Array.from({ length: 25_000 }, (_, i) => `i${i.toString(36).padStart(5, '0')}`);
+    // Each ingress name costs more in the event ({"ingress":"…"}) than in the body ("…"); as many as
+    // one array may hold.
+    const names = Array.from(
+      { length: JSON_BOUNDS.maxEntries },
+      (_, i) => `ingress-${i.toString(36).padStart(9, '0')}`,
+    );
     body.rollout.spec.strategy.canary.trafficRouting.alb.ingresses = names;
     const text = JSON.stringify(body);
     expect(Buffer.byteLength(text)).toBeLessThanOrEqual(MAX_BODY_BYTES);
@@ -238,6 +243,97 @@ describe('schema', () => {
     expect(responseBody(response).error).toMatch(/EventBridge entry limit/);
     expect(MAX_ENTRY_BYTES).toBe(262_144);
     expect(events.calls()).toHaveLength(0);
+  });
+});
+
+describe('nesting and size bounds (before JSON.parse and the schema)', () => {
+  const ISTIO = 'istio-paused.json';
+  /** The Istio fixture with `tlsRoutes` (or another pass-through field) holding `nested`, as text. */
+  const withPassThrough = (nested: string, field = 'tlsRoutes') =>
+    fixtureText(ISTIO).replace('"routes": [', `"${field}": ${nested}, "routes": [`);
+  /**
+   * A route list `containers` containers deep, itself and its route counted: `[{"port": 443, "x": [[…]]}]`
+   * (arrays: 2 bytes a level, so 100,000 levels fit the 256 KiB body). Around it: body, rollout,
+   * spec, strategy, canary, trafficRouting, istio and virtualService, 8.
+   */
+  const routes = (containers: number) =>
+    `[{"port": 443, "x": ${'['.repeat(containers - 2)}${']'.repeat(containers - 2)}}]`;
+  const AROUND = 8;
+  const TLS_PATH =
+    /^rollout\.spec\.strategy\.canary\.trafficRouting\.istio\.virtualService\.tlsRoutes\[0\]\.x(\[0\])+$/;
+
+  it('a body nested exactly to the limit is published', async () => {
+    const response = await testHandler().invoke(
+      functionUrlEvent({ body: withPassThrough(routes(JSON_BOUNDS.maxDepth - AROUND)) }),
+    );
+    expect(response.statusCode).toBe(202);
+    expect(publishedEntries(events)).toHaveLength(1);
+  });
+
+  it.each([
+    ['one level over the limit', JSON_BOUNDS.maxDepth - AROUND + 1],
+    ['5,000 levels (the 500 of issue 13)', 5_000],
+    ['100,000 levels', 100_000],
+  ])('%s in tlsRoutes → 422 naming the path, nothing published', async (_name, levels) => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const response = await testHandler().invoke(functionUrlEvent({ body: withPassThrough(routes(levels)) }));
+    expect(response.statusCode).toBe(422);
+    const { issues } = responseBody(response) as { issues: { path: string; message: string }[] };
+    expect(issues).toHaveLength(1);
+    expect(issues[0]?.path).toMatch(TLS_PATH);
+    // The 65th container: 8 around, the list, its route [0], x's array and 54 more arrays below it.
+    expect(issues[0]?.path.match(/\[0\]/g)).toHaveLength(1 + JSON_BOUNDS.maxDepth + 1 - AROUND - 3);
+    expect(issues[0]?.message).toBe('nests deeper than 64 levels');
+    expect(metricNames(addMetric)).toEqual(['IngestRejected']);
+    expect(events.calls()).toHaveLength(0);
+  });
+
+  it('tcpRoutes and any loose field are bounded alike', async () => {
+    for (const field of ['tcpRoutes', 'somethingArgoAddsLater']) {
+      const response = await testHandler().invoke(
+        functionUrlEvent({ body: withPassThrough(routes(100_000), field) }),
+      );
+      expect(response.statusCode).toBe(422);
+      expect((responseBody(response).issues as { path: string }[])[0]?.path).toContain(
+        `virtualService.${field}[0]`,
+      );
+    }
+  });
+
+  it('is checked on the text, before it is parsed: an unterminated 100,000-level body is 422, not 400', async () => {
+    const parse = vi.spyOn(JSON, 'parse');
+    const body = `{"trigger": "on-rollout-updated", "rollout": ${'['.repeat(100_000)}`;
+    const response = await testHandler().invoke(functionUrlEvent({ body }));
+    expect(response.statusCode).toBe(422);
+    expect(parse.mock.calls.filter(([text]) => text === body)).toEqual([]);
+  });
+
+  it('too many entries in one array, or too many values in all, → 422 naming where', async () => {
+    const many = `[${Array(JSON_BOUNDS.maxEntries + 1)
+      .fill('0')
+      .join(',')}]`;
+    const response = await testHandler().invoke(functionUrlEvent({ body: withPassThrough(many) }));
+    expect(response.statusCode).toBe(422);
+    expect(responseBody(response).issues).toEqual([
+      {
+        path: 'rollout.spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes',
+        message: `has more than ${JSON_BOUNDS.maxEntries} entries`,
+      },
+    ]);
+    const chunks = Array.from(
+      { length: 6 },
+      () =>
+        `[${Array(JSON_BOUNDS.maxEntries - 1)
+          .fill('0')
+          .join(',')}]`,
+    );
+    const values = await testHandler().invoke(
+      functionUrlEvent({ body: withPassThrough(`[${chunks.join(',')}]`) }),
+    );
+    expect(values.statusCode).toBe(422);
+    expect((responseBody(values).issues as { message: string }[])[0]?.message).toMatch(
+      /values a notification may hold/,
+    );
   });
 });
 
@@ -316,22 +412,103 @@ describe('valid notifications', () => {
   });
 });
 
-describe('cluster', () => {
-  it('comes from CLUSTER_NAME', async () => {
-    await testHandler({ cluster: 'prod-eu' }).invoke(functionUrlEvent({ body: fixtureText(STEP) }));
-    expect(publishedEntries(events)[0]?.detail.cluster).toBe('prod-eu');
+describe('cluster: the one the token is bound to', () => {
+  const BLUE = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-blue-AbCdEf';
+  const GREEN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhook-token-green-AbCdEf';
+  const BLUE_TOKEN = 'blue-token-0123456789abcdefghijklmnopqrstuvw';
+  const GREEN_TOKEN = 'green-token-0123456789abcdefghijklmnopqrstuv';
+  const twoClusters = () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    mockTokens(secrets, { secretId: GREEN, current: GREEN_TOKEN, previous: null });
+    return testHandler({ clusters: { blue: BLUE, green: GREEN } });
+  };
+  const body = fixtureText(STEP);
+
+  it('comes from the token: no ?cluster= needed', async () => {
+    const { invoke } = twoClusters();
+    expect((await invoke(functionUrlEvent({ body, token: GREEN_TOKEN }))).statusCode).toBe(202);
+    expect((await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }))).statusCode).toBe(202);
+    expect(publishedEntries(events).map((entry) => entry.detail.cluster)).toEqual(['green', 'blue']);
   });
 
-  it('the ?cluster= query parameter wins over CLUSTER_NAME', async () => {
-    await testHandler({ cluster: 'prod-eu' }).invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster: 'staging_2' } }),
+  it('?cluster= naming the token’s own cluster is accepted', async () => {
+    const { invoke } = twoClusters();
+    const response = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'blue' } }));
+    expect(response.statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('blue');
+  });
+
+  it('a valid token for another cluster → 401, IngestClusterMismatches, logged with both names, nothing published', async () => {
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    const warn = vi.spyOn(logger, 'warn');
+    const { invoke } = twoClusters();
+    const response = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'green' } }));
+    expect(response.statusCode).toBe(401);
+    expect(response.headers['www-authenticate']).toBe('Bearer');
+    expect(metricNames(addMetric)).toEqual(['IngestClusterMismatches']);
+    expect(warn).toHaveBeenCalledWith(
+      'notification rejected',
+      expect.objectContaining({ outcome: 'clusterMismatch', cluster: 'green', tokenClusters: ['blue'] }),
     );
-    expect(publishedEntries(events)[0]?.detail.cluster).toBe('staging_2');
+    expect(events.calls()).toHaveLength(0);
   });
 
-  it('is absent when neither names one', async () => {
-    await testHandler().invoke(functionUrlEvent({ body: fixtureText(STEP) }));
+  it('each cluster rotates on its own: blue’s previous token still works in its window, for blue only', async () => {
+    secrets.reset();
+    mockTokens(secrets, {
+      secretId: BLUE,
+      current: BLUE_TOKEN,
+      previous: 'blue-old-token-0123456789abcdefghijk',
+    });
+    mockTokens(secrets, { secretId: GREEN, current: GREEN_TOKEN, previous: null });
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    const old = 'blue-old-token-0123456789abcdefghijk';
+    expect((await invoke(functionUrlEvent({ body, token: old }))).statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('blue');
+    expect(
+      (await invoke(functionUrlEvent({ body, token: old, query: { cluster: 'green' } }))).statusCode,
+    ).toBe(401);
+  });
+
+  it('one cluster’s secret unreadable: the other still authenticates; a token matching nothing is 503, not 401', async () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    secrets
+      .on(GetSecretValueCommand, { SecretId: GREEN })
+      .rejects(Object.assign(new Error('slow down'), { name: 'ThrottlingException' }));
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    expect((await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }))).statusCode).toBe(202);
+    expect((await invoke(functionUrlEvent({ body, token: GREEN_TOKEN }))).statusCode).toBe(503);
+  });
+
+  it('the same token in two clusters’ secrets must name one', async () => {
+    secrets.reset();
+    mockTokens(secrets, { secretId: BLUE, current: BLUE_TOKEN, previous: null });
+    mockTokens(secrets, { secretId: GREEN, current: BLUE_TOKEN, previous: null });
+    const { invoke } = testHandler({ clusters: { blue: BLUE, green: GREEN } });
+    const ambiguous = await invoke(functionUrlEvent({ body, token: BLUE_TOKEN }));
+    expect(ambiguous.statusCode).toBe(400);
+    expect(responseBody(ambiguous).error).toMatch(/several clusters: name one/);
+    expect(
+      (await invoke(functionUrlEvent({ body, token: BLUE_TOKEN, query: { cluster: 'green' } }))).statusCode,
+    ).toBe(202);
+  });
+
+  it('the earlier single token, bound to one cluster, stamps that cluster and refuses any other', async () => {
+    const { invoke } = testHandler({ cluster: 'prod-eu' });
+    expect((await invoke(functionUrlEvent({ body }))).statusCode).toBe(202);
+    expect(publishedEntries(events)[0]?.detail.cluster).toBe('prod-eu');
+    expect((await invoke(functionUrlEvent({ body, query: { cluster: 'staging_2' } }))).statusCode).toBe(401);
+  });
+
+  it('the unbound token of a stack without clusters: no cluster on the event, and it may not name one', async () => {
+    const { invoke } = testHandler();
+    expect((await invoke(functionUrlEvent({ body }))).statusCode).toBe(202);
     expect(publishedEntries(events)[0]?.detail).not.toHaveProperty('cluster');
+    const addMetric = vi.spyOn(metrics, 'addMetric');
+    expect((await invoke(functionUrlEvent({ body, query: { cluster: 'prod' } }))).statusCode).toBe(401);
+    expect(metricNames(addMetric)).toEqual(['IngestClusterMismatches']);
   });
 
   it.each([
@@ -340,9 +517,9 @@ describe('cluster', () => {
     ['-prod', /EKS cluster name/],
     ['prod eu', /EKS cluster name/],
     ['a'.repeat(101), /at most 100 characters/],
-  ])('?cluster=%j → 400, nothing published', async (cluster, message) => {
-    const response = await testHandler().invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster } }),
+  ])('?cluster=%j → 400 (after authentication), nothing published', async (cluster, message) => {
+    const response = await testHandler({ cluster: 'prod' }).invoke(
+      functionUrlEvent({ body, query: { cluster } }),
     );
     expect(response.statusCode).toBe(400);
     expect(responseBody(response).error).toMatch(/^query parameter cluster /);
@@ -352,9 +529,7 @@ describe('cluster', () => {
 
   it('a 100-character name is fine', async () => {
     const cluster = `c${'-'.repeat(98)}1`;
-    const response = await testHandler().invoke(
-      functionUrlEvent({ body: fixtureText(STEP), query: { cluster } }),
-    );
+    const response = await testHandler({ cluster }).invoke(functionUrlEvent({ body, query: { cluster } }));
     expect(response.statusCode).toBe(202);
     expect(publishedEntries(events)[0]?.detail.cluster).toBe(cluster);
   });
@@ -407,9 +582,9 @@ describe('a bug is not a client error', () => {
   it('an unexpected exception → 500 and IngestInternalErrors, nothing published, nothing thrown', async () => {
     const addMetric = vi.spyOn(metrics, 'addMetric');
     const handler = buildIngestHandler({
-      settings: { EVENT_BUS_NAME: BUS, CLUSTER_NAME: undefined },
+      settings: { EVENT_BUS_NAME: BUS },
       eventBridge: new EventBridgeClient({}),
-      tokens: { acceptedTokens: () => Promise.reject(new TypeError('cannot read properties of undefined')) },
+      tokens: { lookup: () => Promise.reject(new TypeError('cannot read properties of undefined')) },
     });
     const response = (await handler(
       functionUrlEvent({ body: fixtureText(STEP) }),
