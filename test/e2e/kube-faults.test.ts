@@ -39,7 +39,8 @@ import { expectedFindingCode } from '../support/wire-faults.js';
  * fault-injecting TLS proxy in front of the Kubernetes API fake, on the verify handler's path.
  */
 
-const CONCURRENCY = 48;
+/** Cases in flight at once: they mostly wait for their deadline (at 144 at once, the CPU starves them). */
+const CONCURRENCY = 72;
 vi.setConfig({ maxConcurrency: CONCURRENCY });
 
 const NS = 'shop';

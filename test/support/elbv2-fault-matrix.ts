@@ -43,7 +43,7 @@ export type VerifierPath = 'verify handler' | 'CLI';
 /** A first look: discovery by name (load balancer, its target groups, their tags, listeners, rules ×2), then rules by ARN and target health ×2. */
 const FIRST_LOOK_REQUESTS = 9;
 /** Cases in flight at once: they mostly wait for their deadline, each with its own simulator and proxy. */
-export const CONCURRENCY = 56;
+export const CONCURRENCY = 84;
 /** The verify handler's converge settings (1 s doubling to 5 s), 5× faster. */
 const HANDLER_SETTINGS = { initialDelayMs: 200, maxDelayMs: 1_000 };
 
