@@ -124,15 +124,7 @@ export class HttpsKubeApi implements KubeApi {
 
     return new Promise((resolve, reject) => {
       const fail = (message: string, cause?: unknown) =>
-        reject(
-          new KubeApiError({
-            status: 0,
-            method: request.method,
-            path: request.path,
-            message,
-            cause,
-          }),
-        );
+        reject(new KubeApiError({ status: 0, method: request.method, path: request.path, message, cause }));
       const req = https.request(url, {
         method: request.method,
         headers,
