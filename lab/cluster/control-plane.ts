@@ -221,7 +221,24 @@ function fakeNode() {
 
 /** Reads a YAML file of Kubernetes objects. */
 export async function readManifests(path: string): Promise<Array<Record<string, unknown>>> {
-  return parseAllDocuments(await readFile(path, 'utf8'))
-    .map((document) => document.toJS() as Record<string, unknown> | null)
-    .filter((object): object is Record<string, unknown> => Boolean(object));
+  return (await readManifestTexts(path)).map((manifest) => manifest.object);
+}
+
+/**
+ * The documents of a YAML file, each as its text and as parsed here. The parse is only trusted
+ * for apiVersion, kind and metadata: apply the text (KubeClient.applyYaml) so that the API server's
+ * parser reads the rest, as kubectl would have it.
+ */
+export async function readManifestTexts(
+  path: string,
+): Promise<Array<{ text: string; object: Record<string, unknown> }>> {
+  const texts = (await readFile(path, 'utf8')).split(/^---[ \t]*$/m);
+  return texts
+    .map((text) => ({
+      text,
+      object: parseAllDocuments(text)[0]?.toJS({ maxAliasCount: -1 }) as Record<string, unknown> | null,
+    }))
+    .filter((manifest): manifest is { text: string; object: Record<string, unknown> } =>
+      Boolean(manifest.object?.kind),
+    );
 }

@@ -142,6 +142,30 @@ export class KubeClient {
     );
   }
 
+  /**
+   * Server-side apply of a YAML document as it is: the API server's own YAML parser reads it
+   * (upstream CRDs carry flow scalars under-indented the way Go's parser accepts and the `yaml`
+   * package does not), `identity` only names where it goes.
+   */
+  async applyYaml(
+    text: string,
+    identity: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>,
+    fieldManager = 'rollout-verifier-lab',
+  ): Promise<KubeObject> {
+    const path = await this.objectPath(
+      identity.apiVersion,
+      identity.kind,
+      identity.metadata.name,
+      identity.metadata.namespace,
+    );
+    return await this.request<KubeObject>(
+      'PATCH',
+      `${path}?fieldManager=${fieldManager}&force=true`,
+      text,
+      'application/apply-patch+yaml',
+    );
+  }
+
   async get<T extends KubeObject = KubeObject>(
     apiVersion: string,
     kind: string,

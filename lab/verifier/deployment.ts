@@ -246,13 +246,22 @@ export async function deployVerifier(options: {
     verify: (options.deadlineSeconds + 5 + 20) * 1000,
     callback: 30_000,
   };
+  /** Invocations running now, per function and idempotency key (eventId / verdictId). */
+  const running = new Map<string, Set<Promise<unknown>>>();
+  const invocationLog = join(runDir, 'invocations.jsonl');
   const deliver = async (fn: 'verify' | 'callback', message: SqsMessage) => {
     const event = JSON.parse(message.Body) as Record<string, unknown>;
     // moto gap (lab/aws/moto-gaps.ts): the event a rule delivers to its target lacks `account`.
     if (event.account === undefined) event.account = LAB_ACCOUNT;
+    const detail = (event.detail ?? {}) as { eventId?: string; verdictId?: string };
+    const slot = `${fn}/${detail.verdictId ?? detail.eventId ?? message.MessageId}`;
+    const others = running.get(slot) ?? new Set<Promise<unknown>>();
+    running.set(slot, others);
     for (let attempt = 1; attempt <= 1 + retriesOf[fn]; attempt++) {
-      const answer = await invokers[fn].invoke(event, timeoutOf[fn]);
-      invocations.push({
+      const pending = invokers[fn].invoke(event, timeoutOf[fn]);
+      others.add(pending);
+      const answer = await pending.finally(() => others.delete(pending));
+      const record: InvocationRecord = {
         atMs: Date.now() - startedAt,
         fn,
         event,
@@ -260,11 +269,17 @@ export async function deployVerifier(options: {
         result: answer.result ?? null,
         ...(answer.error ? { error: answer.error } : {}),
         attempt,
-      });
+      };
+      invocations.push(record);
+      await appendFile(invocationLog, `${JSON.stringify({ ...record, messageId: message.MessageId })}\n`);
       if (answer.ok) break;
       options.log(`${fn}: attempt ${attempt} failed (${answer.error?.name}: ${answer.error?.message})`);
+      // Lambda retries a failed asynchronous invocation a minute or more later, when any other
+      // invocation for the same event has long finished: the same order, without the wait.
+      await Promise.allSettled([...others]);
       await sleep(1_000);
     }
+    if (others.size === 0) running.delete(slot);
   };
   const poll = async (queue: { url: string }, handle: (message: SqsMessage) => Promise<void>) => {
     while (!stopping) {
