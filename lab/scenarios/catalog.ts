@@ -278,6 +278,22 @@ export function labScenarios(): LabScenario[] {
       },
     ),
     albCanary(
+      'alb-frozen-nopromote',
+      'ALB weights never applied, no promote-on-success: Failed at the pause → aborted by Argo (v1.9.1)',
+      v191,
+      { steps: PROMOTED_STEPS },
+      {
+        judge: failedThenAborted('WeightMismatch'),
+        ends: 'aborted',
+        async drive(context) {
+          context.note('the load balancer controller stops reconciling this namespace');
+          context.lab.loadBalancerController.freeze(context.namespace);
+          await context.newRevision();
+        },
+      },
+      {},
+    ),
+    albCanary(
       'alb-experiment',
       'ALB canary with a weighted experiment step (v1.9.1)',
       v191,

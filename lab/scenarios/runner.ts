@@ -336,6 +336,7 @@ function startStateSampler(lab: Lab, scenario: LabScenario, file: string) {
     region: LAB_REGION,
     endpoint: lab.moto.endpoint,
     credentials: { accessKeyId: 'lab-observer', secretAccessKey: 'lab' },
+    requestHandler: { requestTimeout: 10_000, connectionTimeout: 2_000 },
   });
   let last = '';
   let stopped = false;

@@ -58,6 +58,8 @@ export class LoadBalancerControllerStandIn {
       region: LAB_REGION,
       endpoint: motoEndpoint,
       credentials: { accessKeyId: 'lab-load-balancer-controller', secretAccessKey: 'lab' },
+      // A request moto never answers must not stall the controller loop.
+      requestHandler: { requestTimeout: 10_000, connectionTimeout: 2_000 },
     });
   }
 
