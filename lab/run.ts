@@ -9,8 +9,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARGO_VERSIONS } from './argo/controller.js';
+import { ARGO_VERSIONS, type ArgoVersion } from './argo/controller.js';
 import { motoServer } from './aws/moto.js';
+import { MOTO_GAPS } from './aws/moto-gaps.js';
 import { ensureBinaries } from './build/build.js';
 import { readVersions } from './build/versions.js';
 import { startLab } from './lab.js';
@@ -25,7 +26,8 @@ const args = process.argv.slice(2);
 const json = args.includes('--json');
 const inside = args.includes('--inside');
 const onlyIndex = args.indexOf('--only');
-const only = onlyIndex >= 0 ? args[onlyIndex + 1] : undefined;
+/** `--only a,b`: the scenarios whose name or namespace contains any of the texts. */
+const only = onlyIndex >= 0 ? args[onlyIndex + 1]?.split(',') : undefined;
 /** Scenarios run side by side on one Argo controller (2 cores: more only queue up in moto and the API server). */
 const SCENARIOS_AT_ONCE = Number(process.env.LAB_CONCURRENCY ?? 2);
 const log = (line: string) => console.error(`[lab] ${line}`);
@@ -83,7 +85,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 const memory = startMemorySampler();
 const runStarted = performance.now();
 const scenarios = labScenarios().filter(
-  (scenario) => !only || scenario.name.includes(only) || scenario.namespace.includes(only),
+  (scenario) =>
+    !only || only.some((text) => scenario.name.includes(text) || scenario.namespace.includes(text)),
 );
 const versions = ARGO_VERSIONS.filter((version) =>
   scenarios.some((scenario) => scenario.argoVersion === version),
@@ -91,10 +94,12 @@ const versions = ARGO_VERSIONS.filter((version) =>
 const results: ScenarioResult[] = [];
 const captureRoot = join(cachePaths.captures, new Date().toISOString().replace(/[:.]/g, '-'));
 let components: Record<string, unknown> = {};
+const argoRan: ArgoVersion[] = [];
 let exitCode = 0;
 try {
-  if (versions.length === 0) throw new Error(`no scenario matches ${only}`);
+  if (versions.length === 0) throw new Error(`no scenario matches ${only?.join(', ')}`);
   const lab = await startLab({ argoVersion: versions[0]!, log });
+  argoRan.push(versions[0]!);
   const pinned = readVersions();
   components = {
     'kube-apiserver': lab.control.gitVersion,
@@ -102,14 +107,19 @@ try {
     'kube-scheduler': pinned.builds.find((build) => build.id === 'kubernetes')?.version,
     etcd: pinned.builds.find((build) => build.id === 'etcd')?.version,
     kwok: pinned.builds.find((build) => build.id === 'kwok')?.version,
-    'argo-rollouts': [...versions].sort(),
+    // Filled in as each controller starts: only releases that really ran are listed.
+    'argo-rollouts': argoRan,
     'aws-load-balancer-controller': null,
     moto: lab.moto.version,
     node: process.version,
   };
   try {
     for (const version of versions) {
-      if (lab.argo.version !== version) await lab.useArgo(version);
+      if (lab.argo.version !== version) {
+        await lab.useArgo(version);
+        argoRan.push(version);
+        argoRan.sort();
+      }
       const group = scenarios.filter((scenario) => scenario.argoVersion === version);
       log(`${group.length} scenario(s) on argo-rollouts ${version}`);
       // A few at a time: each has its own namespace, load balancer and routes.
@@ -146,6 +156,7 @@ const summary = {
   components,
   scenarios: results.map(({ timeline: _timeline, captureDir: _dir, ...result }) => result),
   standIns: STAND_INS,
+  motoGaps: MOTO_GAPS,
   captures: captureRoot,
   run: { seconds: Math.round((performance.now() - runStarted) / 1000), peakMemoryMiB: peakMiB },
   build: JSON.parse(await readFile(cachePaths.buildReport, 'utf8').catch(() => '{}')),
@@ -165,6 +176,8 @@ if (json) {
   }
   console.log('\nstand-ins:');
   for (const standIn of STAND_INS) console.log(`  - ${standIn.name}: ${standIn.why}`);
+  console.log('\nwhat moto lacks (lab/aws/moto-gaps.ts):');
+  for (const gap of MOTO_GAPS) console.log(`  - ${gap.api}: ${gap.gap}; ${gap.handling}`);
   console.log(`\ncomponents: ${JSON.stringify(components)}`);
   console.log(`captures: ${captureRoot}`);
   console.log(`run ${summary.run.seconds} s, peak memory ${peakMiB} MiB (the lab's process tree)`);

@@ -9,7 +9,12 @@ import { cachePaths, repoDir } from '../paths.js';
 import { freePort, type ManagedProcess, startProcess, waitFor } from '../runtime/processes.js';
 
 export const ARGO_NAMESPACE = 'argo-rollouts';
-export const ARGO_VERSIONS = ['v1.9.1', 'v1.8.2', 'v1.7.2'] as const;
+/**
+ * The releases issue 14 names, and v1.6.6: the last release with argo-rollouts#3593 (its
+ * buildCanaryService splits the base Mapping's service on ':' and loses the scheme); v1.7.0 already
+ * carries the fix (strings.Replace of the stable Service name), so v1.7.2 cannot show it.
+ */
+export const ARGO_VERSIONS = ['v1.9.1', 'v1.8.2', 'v1.7.2', 'v1.6.6'] as const;
 export type ArgoVersion = (typeof ARGO_VERSIONS)[number];
 
 /** The release's own module, as the lab's build downloaded it into its module cache. */
@@ -132,7 +137,7 @@ export async function startArgoController(
     args: [
       `--kubeconfig=${await control.kubeconfigFor('argoRollouts')}`,
       '--leader-elect=false',
-      `--metricsPort=${metricsPort}`,
+      `--metricsport=${metricsPort}`,
       `--healthzPort=${healthzPort}`,
       '--loglevel=info',
     ],

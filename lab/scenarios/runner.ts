@@ -168,16 +168,17 @@ export async function runScenario(
     if (scenario.drive) await scenario.drive(context);
     else await context.newRevision();
     const ends = scenario.ends ?? 'healthy';
-    await waitFor(
-      `${key} ${ends === 'healthy' ? 'promoted to revision 2' : 'aborted'}`,
+    // Either end counts as the end; one that is not the expected one is a problem of its own.
+    const ended = await waitFor(
+      `${key} to end (promoted to revision 2, or aborted)`,
       async () => {
         const { live, status } = await rolloutStatus(kube, scenario.namespace, scenario.rollout);
-        if (ends === 'aborted') return status.abort === true && status.phase === 'Degraded';
-        return (
+        if (status.abort === true && status.phase === 'Degraded') return 'aborted' as const;
+        const promoted =
           status.phase === 'Healthy' &&
           status.stableRS === status.currentPodHash &&
-          String(status.observedGeneration) === String(live?.metadata.generation)
-        );
+          String(status.observedGeneration) === String(live?.metadata.generation);
+        return promoted ? ('healthy' as const) : undefined;
       },
       { timeoutMs: 240_000, intervalMs: 500 },
     ).catch(async (error: Error) => {
@@ -185,7 +186,15 @@ export async function runScenario(
       problems.push(
         `${error.message} (phase ${status.phase ?? '?'}${status.message ? `: ${status.message}` : ''})`,
       );
+      return null;
     });
+    if (ended && ended !== ends)
+      problems.push(
+        `the rollout ended ${ended === 'healthy' ? 'promoted' : 'aborted'}, expected ${ends === 'healthy' ? 'promoted' : 'aborted'}`,
+      );
+    note(
+      `rollout ${ended === 'aborted' ? 'aborted' : ended === 'healthy' ? 'promoted to revision 2' : 'did not end'}`,
+    );
     // Argo's last notifications (completed, aborted) and their verifications.
     let seen = -1;
     while (seen !== mine().notifications.length) {

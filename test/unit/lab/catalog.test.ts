@@ -6,10 +6,10 @@ import { allSucceeded, failedThenAborted } from '../../../lab/scenarios/judges.j
 describe('lab scenarios', () => {
   const scenarios = labScenarios();
 
-  it('covers issue 14: at least 10 scenarios, all three Argo releases, every router', () => {
+  it('covers issue 14: at least 10 scenarios, its three Argo releases (and v1.6.6 for #3593), every router', () => {
     expect(scenarios.length).toBeGreaterThanOrEqual(10);
     expect(new Set(scenarios.map((scenario) => scenario.argoVersion))).toEqual(
-      new Set(['v1.9.1', 'v1.8.2', 'v1.7.2']),
+      new Set(['v1.9.1', 'v1.8.2', 'v1.7.2', 'v1.6.6']),
     );
     expect(new Set(scenarios.map((scenario) => scenario.router))).toEqual(
       new Set(['alb', 'istio', 'ambassador']),
