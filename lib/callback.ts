@@ -1,5 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ON_FAILURE, ON_INCONCLUSIVE, ON_SUCCESS, STATE_TABLE_NAME } from '../contract/environment.js';
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
@@ -35,11 +36,11 @@ export class Callback extends Construct {
       maxEventAge: Duration.hours(1),
       retryAttempts: 2,
       environment: {
-        ON_FAILURE: settings.onFailure,
-        ON_SUCCESS: settings.onSuccess,
-        ON_INCONCLUSIVE: settings.onInconclusive,
+        [ON_FAILURE]: settings.onFailure,
+        [ON_SUCCESS]: settings.onSuccess,
+        [ON_INCONCLUSIVE]: settings.onInconclusive,
         ...clusterEnvironment(this, settings),
-        TABLE_NAME: props.table.table.tableName,
+        [STATE_TABLE_NAME]: props.table.table.tableName,
       },
       ...props.network,
     });

@@ -7,6 +7,11 @@ import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  POWERTOOLS_LOG_LEVEL,
+  POWERTOOLS_METRICS_NAMESPACE,
+  POWERTOOLS_SERVICE_NAME,
+} from '../contract/environment.js';
 import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { type LogGroupSettings, verifierLogGroup } from './log-groups.js';
@@ -162,9 +167,9 @@ export class VerifierFunction extends Construct {
       maxEventAge: props.maxEventAge ?? Duration.hours(1),
       bundling: BUNDLING,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        [POWERTOOLS_SERVICE_NAME]: props.serviceName,
+        [POWERTOOLS_METRICS_NAMESPACE]: METRICS_NAMESPACE,
+        [POWERTOOLS_LOG_LEVEL]: props.logLevel,
         ...props.environment,
       },
       vpc: props.vpc,

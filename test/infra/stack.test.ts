@@ -217,7 +217,7 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
           EVENT_BUS_NAME: ref(s.stack.verifier.bus),
           VERIFY_DEADLINE_SECONDS: '30',
           VERIFY_PUBLISH_RESERVE_MS: '5000',
-          IDEMPOTENCY_TABLE_NAME: ref(s.stack.verifier.table),
+          STATE_TABLE_NAME: ref(s.stack.verifier.table),
           POWERTOOLS_SERVICE_NAME: 'rollout-verifier',
           POWERTOOLS_METRICS_NAMESPACE: 'RolloutVerifier',
           POWERTOOLS_LOG_LEVEL: 'INFO',
