@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Token } from 'aws-cdk-lib';
+import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
 import { isCidr } from '../contract/cidr.js';
 import type { LogGroupSettings } from './log-groups.js';
 
@@ -28,7 +30,6 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULTS = {
-  busName: 'rollout-verifier',
   createBus: true,
   deadlineSeconds: 30,
   onFailure: 'abort' as OnFailurePolicy,
@@ -41,7 +42,6 @@ export const DEFAULTS = {
   authenticationFailureAlarmThreshold: 50,
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
-  serviceName: 'rollout-verifier',
   kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
 } as const;
 
@@ -149,15 +149,21 @@ export interface RolloutVerifierProps {
    */
   readonly clusterNames?: readonly string[];
   /**
-   * Event bus name.
-   * @default 'rollout-verifier'
+   * Name of the bus to create, or of the existing bus to use with `createBus: false`.
+   * @default `<stack name>-<construct path>-<hash>`, unique in the account and region
    */
   readonly busName?: string;
   /**
-   * Create the bus, or use an existing one named `busName`.
+   * Create the bus, or use the existing one named `busName` (which is then required).
    * @default true
    */
   readonly createBus?: boolean;
+  /**
+   * Use this bus (from your own stack or `EventBus.fromEventBusArn`) instead of creating one;
+   * excludes `busName` and `createBus`.
+   * @default a bus created here, as `busName` and `createBus` say
+   */
+  readonly eventBus?: IEventBus;
   /**
    * Email subscribed to the alarm topic.
    * @default none (subscribe later)
@@ -219,10 +225,21 @@ export interface RolloutVerifierProps {
    */
   readonly logLevel?: LogLevel;
   /**
-   * POWERTOOLS_SERVICE_NAME and the `service` metric dimension.
-   * @default 'rollout-verifier'
+   * POWERTOOLS_SERVICE_NAME and the `service` dimension of every metric the alarms, the dashboard
+   * and the `metric*()` methods read: verifiers that share a name share their metrics.
+   * @default `<stack name>-<construct path in the stack>` (e.g. `RolloutVerifier-Verifier`), unique
+   * in an account and region
    */
   readonly serviceName?: string;
+  /**
+   * What CloudFormation does with the verifier's stateful resources when they leave the stack or
+   * the stack is deleted: the state table, the log groups, the alarm topic and its key, the
+   * dead-letter queues and the webhook token secrets. `RemovalPolicy.DESTROY` for a test stack
+   * that must leave nothing behind; `RETAIN` to keep everything.
+   * @default each resource's own: the table, the log groups and the key are retained; the queues,
+   * the topic and the secrets are deleted
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Customer-managed key for the table.
    * @default the AWS-managed DynamoDB key
@@ -272,7 +289,7 @@ export interface ResolvedOptionalFunction {
 
 export interface ResolvedSettings {
   readonly clusterNames: readonly string[];
-  readonly busName: string;
+  readonly busName: string | undefined;
   readonly createBus: boolean;
   readonly alarmEmail?: string;
   readonly deadlineSeconds: number;
@@ -293,8 +310,15 @@ export interface ResolvedSettings {
 }
 
 export class RolloutVerifierConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid RolloutVerifier settings:\n  - ${problems.join('\n  - ')}`);
+  /**
+   * @param where the construct path of the RolloutVerifier (or "cdk context" for bin/app.ts's
+   * context values), so the message says which of several verifiers is wrong
+   */
+  constructor(
+    readonly problems: readonly string[],
+    readonly where: string,
+  ) {
+    super(`invalid RolloutVerifier settings at ${where}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'RolloutVerifierConfigError';
   }
 }
@@ -309,8 +333,11 @@ const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const isConcrete = (value: unknown): boolean => !(typeof value === 'string' && Token.isUnresolved(value));
 
-/** Validates every prop at once and applies the defaults: one error listing every problem. */
-export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSettings {
+/**
+ * Validates every prop at once and applies the defaults: one error listing every problem, naming
+ * the construct path of `scope` (the RolloutVerifier).
+ */
+export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps = {}): ResolvedSettings {
   const problems: string[] = [];
   const check = (ok: boolean, message: string) => {
     if (!ok) problems.push(message);
@@ -329,11 +356,21 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     problems.push('clusterName must not be empty (omit it instead)');
   }
 
-  const busName = props.busName ?? DEFAULTS.busName;
+  const busName = props.busName;
   const createBus = props.createBus ?? DEFAULTS.createBus;
+  if (busName !== undefined) {
+    check(
+      !isConcrete(busName) || EVENT_BUS_NAME.test(busName),
+      `busName "${busName}" is not a valid event bus name`,
+    );
+  }
   check(
-    !isConcrete(busName) || EVENT_BUS_NAME.test(busName),
-    `busName "${busName}" is not a valid event bus name`,
+    createBus || busName !== undefined || props.eventBus !== undefined,
+    'createBus false needs busName: the name of the existing bus to use',
+  );
+  check(
+    props.eventBus === undefined || (busName === undefined && props.createBus === undefined),
+    'eventBus excludes busName and createBus: it is the bus',
   );
   check(
     !(createBus && busName === 'default'),
@@ -404,7 +441,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
   );
   const logLevel = props.logLevel ?? DEFAULTS.logLevel;
   check(LOG_LEVELS.includes(logLevel), `logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  const serviceName = props.serviceName ?? DEFAULTS.serviceName;
+  const serviceName = props.serviceName ?? defaultServiceName(scope);
   check(
     SERVICE_NAME.test(serviceName),
     `serviceName "${serviceName}" must be 1–64 letters, digits, . _ or -`,
@@ -428,7 +465,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
   const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
 
   if (problems.length > 0) {
-    throw new RolloutVerifierConfigError(problems);
+    throw new RolloutVerifierConfigError(problems, scope.node.path);
   }
   return {
     clusterNames,
@@ -530,6 +567,19 @@ function resolveIngest(
     clusters,
     sharedTokenCluster,
   };
+}
+
+/**
+ * The `service` metric dimension unless one is given: the stack's name (unique in an account and
+ * region) and the construct's path in the stack, so two verifiers never count each other's
+ * verdicts. Inside a nested stack, whose name is known only at deploy time, a hash of the path.
+ */
+export function defaultServiceName(scope: IConstruct): string {
+  const stack = Stack.of(scope);
+  const inStack = scope.node.scopes.slice(stack.node.scopes.length).map((construct) => construct.node.id);
+  const readable = [stack.stackName, ...inStack].join('-').replace(/[^A-Za-z0-9._-]/g, '');
+  if (!Token.isUnresolved(stack.stackName) && SERVICE_NAME.test(readable)) return readable;
+  return `rollout-verifier-${scope.node.addr.slice(0, 16)}`;
 }
 
 function reservedConcurrency(

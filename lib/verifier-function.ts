@@ -15,9 +15,8 @@ import {
 import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { type LogGroupSettings, verifierLogGroup } from './log-groups.js';
+import { METRICS_NAMESPACE } from './metrics.js';
 import { type LogLevel, PROJECT_ROOT } from './settings.js';
-
-export const METRICS_NAMESPACE = 'RolloutVerifier';
 
 /**
  * NodejsFunction's bundling options, from the one definition in lib/bundling.ts (which the

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Lazy } from 'aws-cdk-lib';
+import { App, Lazy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { settingsFromContext } from '../../lib/context.js';
 import {
@@ -15,9 +16,12 @@ import { cleanup, PLACEHOLDER_ENTRY, synth, tempDir } from './helpers.js';
 
 afterAll(cleanup);
 
+/** A verifier's place in an app: resolveSettings names it in errors and derives the service name from it. */
+const scope = () => new Construct(new Stack(new App(), 'Test'), 'Verifier');
+
 const problemsOf = (props: RolloutVerifierProps): readonly string[] => {
   try {
-    resolveSettings(props);
+    resolveSettings(scope(), props);
   } catch (error) {
     if (error instanceof RolloutVerifierConfigError) return error.problems;
     throw error;
@@ -50,10 +54,10 @@ test('every optional prop of a construct in lib/ documents its @default', () => 
 
 describe('resolveSettings', () => {
   test('defaults', () => {
-    const settings = resolveSettings({ ingest: { enabled: false }, callback: { enabled: false } });
+    const settings = resolveSettings(scope(), { ingest: { enabled: false }, callback: { enabled: false } });
     expect(settings).toMatchObject({
       clusterNames: [],
-      busName: 'rollout-verifier',
+      busName: undefined,
       createBus: true,
       deadlineSeconds: 30,
       verifyTimeoutSeconds: 45,
@@ -62,7 +66,7 @@ describe('resolveSettings', () => {
       verifyReservedConcurrency: 5,
       logs: { retention: RetentionDays.ONE_MONTH },
       logLevel: 'INFO',
-      serviceName: 'rollout-verifier',
+      serviceName: 'Test-Verifier',
       kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
       verifyEntry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts'),
     });
@@ -70,7 +74,7 @@ describe('resolveSettings', () => {
   });
 
   test('ingest and callback are enabled exactly when their handler file exists', () => {
-    const settings = resolveSettings();
+    const settings = resolveSettings(scope());
     expect(settings.ingest.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.ingest)));
     expect(settings.callback.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.callback)));
   });
@@ -82,6 +86,12 @@ describe('resolveSettings', () => {
       /deadlineSeconds must be an integer from 1 to 840.*got 841/,
     ],
     ['deadline 0', { deadlineSeconds: 0 }, /deadlineSeconds .* got 0/],
+    ['an existing bus without its name', { createBus: false }, /createBus false needs busName/],
+    [
+      'eventBus with busName',
+      { eventBus: {} as NonNullable<RolloutVerifierProps['eventBus']>, busName: 'mine' },
+      /eventBus excludes busName and createBus/,
+    ],
     ['fractional deadline', { deadlineSeconds: 30.5 }, /deadlineSeconds .* got 30.5/],
     [
       'unknown onFailure',
@@ -168,7 +178,7 @@ describe('resolveSettings', () => {
 
   test('every problem is reported at once, and synth fails with the list', () => {
     expect(() => synth({ deadlineSeconds: 900, onFailure: 'rollback' as 'abort', alarmEmail: 'x' })).toThrow(
-      /invalid RolloutVerifier settings:\n {2}- alarmEmail[\s\S]*\n {2}- deadlineSeconds[\s\S]*\n {2}- onFailure/,
+      /invalid RolloutVerifier settings at Test\/Verifier:\n {2}- alarmEmail[\s\S]*\n {2}- deadlineSeconds[\s\S]*\n {2}- onFailure/,
     );
   });
 
