@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -68,7 +68,7 @@ describe('resolveSettings', () => {
       logLevel: 'INFO',
       serviceName: 'Test-Verifier',
       kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
-      verifyEntry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts'),
+      verifyCode: { kind: 'source', entry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts') },
     });
     expect(settings.alarmEmail).toBeUndefined();
   });
@@ -123,7 +123,7 @@ describe('resolveSettings', () => {
     [
       'missing verify entry',
       { verifyEntry: 'lambdas/nope/handler.ts' },
-      /verify handler .*lambdas\/nope\/handler.ts does not exist/,
+      /verifyEntry: the handler .*lambdas\/nope\/handler.ts does not exist/,
     ],
     [
       'a webhook cluster name that is not one',
@@ -164,7 +164,7 @@ describe('resolveSettings', () => {
     [
       'callback forced on without a handler',
       { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
-      /callback is enabled but its handler .* does not exist/,
+      /callback.entry: the handler .*lambdas\/nope\/callback.ts does not exist/,
     ],
   ])('rejects %s', (_name, props, message) => {
     const problems = problemsOf({
@@ -196,6 +196,14 @@ describe('resolveSettings', () => {
 describe('settingsFromContext (bin/app.ts)', () => {
   const fromContext = (context: Record<string, unknown>) =>
     settingsFromContext(new App({ context, outdir: tempDir() }).node);
+
+  test('removalPolicy: destroy, retain or snapshot, any case; anything else names the choices', () => {
+    expect(fromContext({ removalPolicy: 'Destroy' }).verifier.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(fromContext({ removalPolicy: 'retain' }).verifier.removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(() => fromContext({ removalPolicy: 'keep' })).toThrow(
+      'invalid RolloutVerifier settings at cdk context:\n  - context removalPolicy must be one of retain, destroy, snapshot, got "keep"',
+    );
+  });
 
   test('no context: stack RolloutVerifier and no props, so the construct defaults apply', () => {
     expect(fromContext({})).toEqual({ stackName: 'RolloutVerifier', verifier: {} });
