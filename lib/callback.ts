@@ -4,6 +4,7 @@ import { ON_FAILURE, ON_INCONCLUSIVE, ON_SUCCESS, STATE_TABLE_NAME } from '../co
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
+import type { HandlerCode } from './handler-code.js';
 import type { ResolvedSettings } from './settings.js';
 import type { StateTable } from './state-table.js';
 import { VerifierFunction, type VerifierFunctionProps } from './verifier-function.js';
@@ -26,7 +27,7 @@ export class Callback extends Construct {
     super(scope, id);
     const { settings } = props;
     this.fn = new VerifierFunction(this, 'Callback', {
-      entry: settings.callback.entry,
+      code: settings.callback.code as HandlerCode,
       description: 'Writes verdicts back to the Rollout: event, abort or promote by policy',
       memorySize: 256,
       timeout: Duration.seconds(30),

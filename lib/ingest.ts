@@ -12,6 +12,7 @@ import {
   WEBHOOK_TOKEN_SECRET_ARNS,
 } from '../contract/environment.js';
 import type { VerifierEvents } from './events.js';
+import type { HandlerCode } from './handler-code.js';
 import type { ResolvedSettings } from './settings.js';
 import { VerifierFunction } from './verifier-function.js';
 import { grantPutEvents } from './verify.js';
@@ -58,7 +59,7 @@ export class Ingest extends Construct {
 
     const bound = clusters.length > 0;
     this.fn = new VerifierFunction(this, 'Ingest', {
-      entry: settings.ingest.entry,
+      code: settings.ingest.code as HandlerCode,
       description: 'Receives Argo Rollouts notifications and publishes rollout events',
       memorySize: 256,
       timeout: Duration.seconds(10),

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
@@ -8,17 +8,17 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IConstruct } from 'constructs';
 import { isCidr } from '../contract/cidr.js';
+import {
+  DEFAULT_ENTRIES,
+  defaultHandlerCode,
+  type FunctionName,
+  type HandlerCode,
+  isInstalledPackage,
+  PROJECT_ROOT,
+} from './handler-code.js';
 import type { LogGroupSettings } from './log-groups.js';
 
-/** The repository root: entries are resolved against it, and esbuild runs there. */
-export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
-
-/** Runtime code is referenced by path only: lib/ never imports it. */
-export const DEFAULT_ENTRIES = {
-  verify: 'lambdas/verify/handler.ts',
-  ingest: 'lambdas/ingest/handler.ts',
-  callback: 'lambdas/callback/handler.ts',
-} as const;
+export { DEFAULT_ENTRIES, PROJECT_ROOT };
 
 export const ON_FAILURE_POLICIES = ['abort', 'none'] as const;
 export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
@@ -52,17 +52,19 @@ export const VERIFY_TIMEOUT_HEADROOM_SECONDS = 10;
 /** Lambda's 900 s limit minus reserve and headroom, rounded down: a deadline above this cannot be honoured. */
 export const MAX_DEADLINE_SECONDS = 840;
 
-/** An optional function whose handler lands in a later issue. */
+/** A function that can be left out (ingest, callback). */
 export interface OptionalFunctionOptions {
   /**
-   * Create the function. `true` with a missing entry is an error at synth.
-   * @default only when its entry file exists, so the stack keeps synthesizing before the handler
-   * is written and picks it up automatically once it is
+   * Create the function. `true` without its code is an error at synth.
+   * @default when its code exists: always in the installed package; in the sources, when
+   * `lambdas/<function>/handler.ts` exists
    */
   readonly enabled?: boolean;
   /**
-   * Entry file, absolute or relative to the project root.
-   * @default `lambdas/<function>/handler.ts`
+   * A TypeScript handler to bundle with esbuild at synth instead of the default code, absolute or
+   * relative to the repository root. Development only: the installed package refuses it (it ships
+   * prebuilt bundles and no sources to bundle against).
+   * @default the prebuilt bundle (package) or `lambdas/<function>/handler.ts` (sources)
    */
   readonly entry?: string;
 }
@@ -266,8 +268,9 @@ export interface RolloutVerifierProps {
    */
   readonly securityGroups?: readonly ISecurityGroup[];
   /**
-   * Verify entry override (absolute or relative to the project root).
-   * @default 'lambdas/verify/handler.ts'
+   * A TypeScript verify handler to bundle instead of the default code (development only, as
+   * `ingest.entry`).
+   * @default the prebuilt bundle (package) or 'lambdas/verify/handler.ts' (sources)
    */
   readonly verifyEntry?: string;
   /**
@@ -284,7 +287,8 @@ export interface RolloutVerifierProps {
 
 export interface ResolvedOptionalFunction {
   readonly enabled: boolean;
-  readonly entry: string;
+  /** Set when enabled. */
+  readonly code: HandlerCode | undefined;
 }
 
 export interface ResolvedSettings {
@@ -304,7 +308,7 @@ export interface ResolvedSettings {
   readonly logLevel: LogLevel;
   readonly serviceName: string;
   readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
-  readonly verifyEntry: string;
+  readonly verifyCode: HandlerCode;
   readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
 }
@@ -459,10 +463,13 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     'vpcSubnets and securityGroups need vpc',
   );
 
-  const verifyEntry = resolve(PROJECT_ROOT, props.verifyEntry ?? DEFAULT_ENTRIES.verify);
-  check(existsSync(verifyEntry), `the verify handler ${verifyEntry} does not exist`);
+  const verify = functionCode('verify', props.verifyEntry, 'verifyEntry', problems);
+  check(
+    verify !== undefined || props.verifyEntry !== undefined,
+    `the verify function has no code: neither its bundle nor ${DEFAULT_ENTRIES.verify} exists`,
+  );
   const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
-  const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
+  const callback = optionalFunction('callback', props.callback, problems);
 
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems, scope.node.path);
@@ -486,7 +493,7 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     logLevel,
     serviceName,
     kubernetesGroups,
-    verifyEntry,
+    verifyCode: verify as HandlerCode,
     ingest,
     callback,
   };
@@ -499,7 +506,7 @@ function resolveIngest(
   problems: string[],
 ): ResolvedIngest {
   const options = props.ingest ?? {};
-  const fn = optionalFunction('ingest', options, DEFAULT_ENTRIES.ingest, problems);
+  const fn = optionalFunction('ingest', options, problems);
   const clusters = fn.enabled ? [...new Set(options.clusters ?? [...clusterNames, ...secretClusters])] : [];
   if (clusters.some((cluster) => !isConcrete(cluster))) {
     problems.push(
@@ -597,18 +604,41 @@ function reservedConcurrency(
 }
 
 function optionalFunction(
-  name: string,
+  name: FunctionName,
   options: OptionalFunctionOptions | undefined,
-  defaultEntry: string,
   problems: string[],
 ): ResolvedOptionalFunction {
-  const entry = resolve(PROJECT_ROOT, options?.entry ?? defaultEntry);
-  const exists = existsSync(entry);
-  const enabled = options?.enabled ?? exists;
-  if (enabled && !exists) {
-    problems.push(`${name} is enabled but its handler ${entry} does not exist`);
+  const code = functionCode(name, options?.entry, `${name}.entry`, problems);
+  const enabled = options?.enabled ?? code !== undefined;
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(
+      `${name} is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES[name]} exists`,
+    );
   }
-  return { enabled, entry };
+  return { enabled, code: enabled ? code : undefined };
+}
+
+/** An explicit entry (checked), else the default code; undefined when there is none (a problem is recorded for a bad entry). */
+function functionCode(
+  name: FunctionName,
+  entry: string | undefined,
+  prop: string,
+  problems: string[],
+): HandlerCode | undefined {
+  if (entry === undefined) return defaultHandlerCode(name);
+  if (isInstalledPackage()) {
+    problems.push(
+      `${prop}: the installed package deploys its prebuilt ${name} bundle and cannot bundle another handler ` +
+        '(a clone of the repository can)',
+    );
+    return undefined;
+  }
+  const file = isAbsolute(entry) ? entry : resolve(PROJECT_ROOT, entry);
+  if (!existsSync(file)) {
+    problems.push(`${prop}: the handler ${file} does not exist`);
+    return undefined;
+  }
+  return { kind: 'source', entry: file };
 }
 
 function retentionChoices(): string {

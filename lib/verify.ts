@@ -40,7 +40,7 @@ export class Verify extends Construct {
     super(scope, id);
     const { settings } = props;
     this.fn = new VerifierFunction(this, 'Verify', {
-      entry: settings.verifyEntry,
+      code: settings.verifyCode,
       description: 'Verifies an Argo Rollouts step against the real ALB state and publishes the verdict',
       memorySize: 256,
       // Deadline + publish reserve + headroom: the handler caps its own deadline to what is left.
