@@ -10,8 +10,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import {
-  ROLLOUT_DETAIL_TYPES,
-  ROLLOUT_EVENT_SOURCE,
+  ROLLOUT_EVENT_PATTERN,
   VERDICT_EVENT_SOURCE,
   VERDICTS,
   type VerdictName,
@@ -213,8 +212,8 @@ export class RolloutVerifier extends Construct {
       resourceArns: [this.bus.eventBusArn],
       conditions: {
         StringEquals: {
-          'events:source': [ROLLOUT_EVENT_SOURCE],
-          'events:detail-type': Object.values(ROLLOUT_DETAIL_TYPES),
+          'events:source': [...ROLLOUT_EVENT_PATTERN.source],
+          'events:detail-type': [...ROLLOUT_EVENT_PATTERN['detail-type']],
         },
       },
     });

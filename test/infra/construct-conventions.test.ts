@@ -5,6 +5,7 @@ import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ROLLOUT_EVENT_PATTERN } from '../../contract/event-catalog.js';
 import { RolloutVerifier } from '../../lib/rollout-verifier.js';
 import { duplicatePhysicalNames, physicalNames } from '../support/physical-names.js';
 import { cleanup, resourcesOfType, testApp } from './helpers.js';
@@ -147,15 +148,9 @@ describe('onVerdict and grantPutRolloutEvents', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^VerifierEventsBus/), 'Arn'] },
         Condition: {
           StringEquals: {
+            // The contract's pattern, whose exact names test/unit/contracts.test.ts pins.
             'events:source': ['rollout-verifier.ingest'],
-            'events:detail-type': [
-              'Rollout Step Completed',
-              'Rollout Updated',
-              'Rollout Aborted',
-              'Rollout Completed',
-              'Rollout Paused',
-              'Rollout Resumed',
-            ],
+            'events:detail-type': ROLLOUT_EVENT_PATTERN['detail-type'],
           },
         },
       },
