@@ -1,4 +1,4 @@
-import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { EventBus } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
@@ -50,6 +50,15 @@ describe('several verifiers', () => {
       'First-B',
       'Second-A',
     ]);
+  });
+
+  test('a name that would not fit the service name (64 characters) or is known only at deploy time: a hash of the path', () => {
+    const long = new RolloutVerifier(new Stack(testApp(), 'S'.repeat(60)), 'Verifier');
+    const nested = new RolloutVerifier(new NestedStack(new Stack(testApp(), 'Parent'), 'Child'), 'Verifier');
+    for (const verifier of [long, nested]) {
+      expect(verifier.settings.serviceName).toMatch(/^rollout-verifier-[0-9a-f]{16}$/);
+    }
+    expect(long.settings.serviceName).not.toBe(nested.settings.serviceName);
   });
 });
 
