@@ -2,7 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     environment: 'node',
     // Set before any module under test is imported: Powertools and the SDK read these at load time.
     env: {
@@ -17,5 +16,17 @@ export default defineConfig({
     },
     reporters: ['default', './test/support/summary-reporter.ts'],
     testTimeout: 20_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit, e2e, infra', include: ['test/**/*.test.ts'], exclude: ['test/package/**'] },
+      },
+      // Packing, installing and synthesizing keep both cores busy for half a minute: run after the
+      // rest, so the timing-sensitive end-to-end tests (the demo) never share the machine with it.
+      {
+        extends: true,
+        test: { name: 'package', include: ['test/package/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });

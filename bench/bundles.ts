@@ -1,11 +1,16 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import { BUNDLE_SUBSTITUTES, LAMBDA_BUNDLE } from '../lib/bundling.js';
+import { BUNDLE_SUBSTITUTES } from '../lib/bundling.js';
+import { PROJECT_ROOT } from '../lib/handler-code.js';
+import { type LambdaName, lambdaBuildOptions, writeLambdaBundles } from '../scripts/lambda-bundles.js';
+
+export type { LambdaName };
+
 import { median } from './stats.js';
 
 /**
@@ -14,21 +19,7 @@ import { median } from './stats.js';
  * measures them: bytes, gzip, cold import time on this Node.
  */
 
-export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
-
-/** The functions CDK deploys, by name, and their handler files; a function whose file does not exist yet is skipped. */
-export const LAMBDA_HANDLERS = {
-  verify: 'lambdas/verify/handler.ts',
-  ingest: 'lambdas/ingest/handler.ts',
-  callback: 'lambdas/callback/handler.ts',
-} as const;
-export type LambdaName = keyof typeof LAMBDA_HANDLERS;
-
-export function existingHandlers(): Array<{ name: LambdaName; entry: string }> {
-  return (Object.entries(LAMBDA_HANDLERS) as Array<[LambdaName, string]>)
-    .map(([name, file]) => ({ name, entry: join(PROJECT_ROOT, file) }))
-    .filter(({ entry }) => existsSync(entry));
-}
+export { PROJECT_ROOT };
 
 /** The issue's target for every bundle, in bytes. */
 /** The environment the stack gives the functions: enough for each to initialise on import. */
@@ -58,28 +49,6 @@ export function bundleBudget(name: LambdaName): number {
   return OVER_TARGET[name] ?? BUNDLE_BUDGET_BYTES;
 }
 
-/** The esbuild options CDK's NodejsFunction passes for an entry (lib/bundling.ts), for the JS API. */
-export function lambdaBuildOptions(entry: string, outfile: string): esbuild.BuildOptions {
-  return {
-    entryPoints: [entry],
-    outfile,
-    bundle: true,
-    platform: LAMBDA_BUNDLE.platform,
-    format: LAMBDA_BUNDLE.format,
-    target: LAMBDA_BUNDLE.target,
-    minify: LAMBDA_BUNDLE.minify,
-    sourcemap: LAMBDA_BUNDLE.sourcemap,
-    treeShaking: LAMBDA_BUNDLE.treeShaking,
-    mainFields: [...LAMBDA_BUNDLE.mainFields],
-    external: [...LAMBDA_BUNDLE.external],
-    banner: { js: LAMBDA_BUNDLE.banner },
-    alias: { ...LAMBDA_BUNDLE.alias },
-    // NodejsFunction runs the esbuild CLI in the project root.
-    absWorkingDir: PROJECT_ROOT,
-    logLevel: 'silent',
-  };
-}
-
 export interface BuiltBundle {
   name: LambdaName;
   file: string;
@@ -89,23 +58,19 @@ export interface BuiltBundle {
   composition: Array<{ module: string; bytes: number }>;
 }
 
-/** Writes `<outDir>/<name>/index.mjs` for every existing handler. */
+/** Writes `<outDir>/<name>/index.mjs` for every existing handler, as the package build does, and measures them. */
 export async function buildBundles(outDir: string): Promise<BuiltBundle[]> {
-  return await Promise.all(
-    existingHandlers().map(async ({ name, entry }) => {
-      const file = join(outDir, name, LAMBDA_BUNDLE.outputFile);
-      const result = await esbuild.build({ ...lambdaBuildOptions(entry, file), metafile: true });
-      const code = readFileSync(file);
-      const output = Object.values(result.metafile.outputs)[0];
-      return {
-        name,
-        file,
-        bytes: code.length,
-        gzipBytes: gzipSync(code).length,
-        composition: composition(output?.inputs ?? {}),
-      };
-    }),
-  );
+  return (await writeLambdaBundles(outDir)).map(({ name, file, metafile }) => {
+    const code = readFileSync(file);
+    const output = Object.values(metafile.outputs)[0];
+    return {
+      name,
+      file,
+      bytes: code.length,
+      gzipBytes: gzipSync(code).length,
+      composition: composition(output?.inputs ?? {}),
+    };
+  });
 }
 
 function composition(inputs: Record<string, { bytesInOutput: number }>): BuiltBundle['composition'] {

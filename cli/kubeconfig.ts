@@ -1,67 +1,34 @@
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { parse } from 'yaml';
 import { z } from 'zod';
 import type { ClusterEndpoint } from '../lambdas/core/cluster/kube-client.js';
 import { tryParseJson } from '../lambdas/core/try-parse-json.js';
+import { type KubeconfigCluster, type KubeconfigUser, loadKubeconfig } from './kubeconfig-files.js';
 import { UsageError } from './usage-error.js';
 
 /**
  * The Kubernetes API of a kubeconfig context, as kubectl would reach it: the cluster's server and
- * CA, and the user's token, token file, exec plugin (`aws eks get-token`) or client certificate.
+ * CA, and the user's token, token file, OIDC id-token, exec plugin (`aws eks get-token`) or client
+ * certificate. What the CLI cannot do as kubectl would (a proxy, another TLS server name, basic
+ * authentication, impersonation) is refused naming the field, never ignored.
  */
-
-const KubeconfigCluster = z.object({
-  server: z.string(),
-  'certificate-authority-data': z.string().nullish(),
-  'certificate-authority': z.string().nullish(),
-  'insecure-skip-tls-verify': z.boolean().nullish(),
-});
-
-const KubeconfigUser = z.object({
-  token: z.string().nullish(),
-  tokenFile: z.string().nullish(),
-  'client-certificate-data': z.string().nullish(),
-  'client-key-data': z.string().nullish(),
-  'client-certificate': z.string().nullish(),
-  'client-key': z.string().nullish(),
-  exec: z
-    .object({
-      apiVersion: z.string().nullish(),
-      command: z.string(),
-      args: z.array(z.string()).nullish(),
-      env: z.array(z.object({ name: z.string(), value: z.string() })).nullish(),
-    })
-    .nullish(),
-});
-type KubeconfigUser = z.infer<typeof KubeconfigUser>;
-
-const Kubeconfig = z.object({
-  'current-context': z.string().nullish(),
-  clusters: z.array(z.object({ name: z.string(), cluster: KubeconfigCluster })).nullish(),
-  users: z.array(z.object({ name: z.string(), user: KubeconfigUser })).nullish(),
-  contexts: z
-    .array(
-      z.object({ name: z.string(), context: z.object({ cluster: z.string(), user: z.string().nullish() }) }),
-    )
-    .nullish(),
-});
 
 const ExecCredential = z.object({
   status: z.object({ token: z.string().min(1), expirationTimestamp: z.string().nullish() }),
 });
 
 export interface KubeconfigOptions {
-  /** `--kubeconfig`; default: the first file of $KUBECONFIG, else ~/.kube/config. */
+  /** `--kubeconfig`; default: every file of $KUBECONFIG, merged as kubectl merges them, else ~/.kube/config. */
   path?: string;
-  /** `--context`; default: the kubeconfig's current-context. */
+  /** `--context`; default: the current-context of the first file that sets one. */
   context?: string;
   env?: NodeJS.ProcessEnv;
   /** Runs an exec credential plugin; replaceable in tests. */
   runPlugin?: (command: string, args: string[], env: NodeJS.ProcessEnv) => Promise<string>;
+  /** For OIDC id-token expiry; replaceable in tests. */
+  now?: () => number;
 }
 
 const runWithExecFile = async (command: string, args: string[], env: NodeJS.ProcessEnv) =>
@@ -69,34 +36,29 @@ const runWithExecFile = async (command: string, args: string[], env: NodeJS.Proc
 
 export async function endpointFromKubeconfig(options: KubeconfigOptions = {}): Promise<ClusterEndpoint> {
   const env = options.env ?? process.env;
-  const path = kubeconfigPath(options.path, env);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`cannot read the kubeconfig ${path}: ${(error as Error).message}`);
-  }
-  const parsed = Kubeconfig.safeParse(parse(text));
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
+  const config = await loadKubeconfig(options.path, env);
+  const where = config.files.join(', ');
+  const contextName = options.context ?? config.currentContext?.value;
+  if (!contextName) throw new UsageError(`kubeconfig ${where} has no current-context: pass --context`);
+  const context = config.contexts.get(contextName)?.value;
+  if (!context) throw new UsageError(`kubeconfig ${where} has no context "${contextName}"`);
+  const clusterEntry = config.clusters.get(context.cluster);
+  if (!clusterEntry) {
     throw new UsageError(
-      `kubeconfig ${path}: ${issue?.path.join('.') ?? ''} ${issue?.message ?? 'is not a kubeconfig'}`,
+      `kubeconfig ${where}: context "${contextName}" names a missing cluster "${context.cluster}"`,
     );
   }
-  const config = parsed.data;
-  const contextName = options.context ?? config['current-context'] ?? undefined;
-  if (!contextName) throw new UsageError(`kubeconfig ${path} has no current-context: pass --context`);
-  const context = config.contexts?.find((entry) => entry.name === contextName)?.context;
-  if (!context) throw new UsageError(`kubeconfig ${path} has no context "${contextName}"`);
-  const cluster = config.clusters?.find((entry) => entry.name === context.cluster)?.cluster;
-  if (!cluster)
-    throw new UsageError(
-      `kubeconfig ${path}: context "${contextName}" names a missing cluster "${context.cluster}"`,
-    );
-  const user: KubeconfigUser = config.users?.find((entry) => entry.name === context.user)?.user ?? {};
-  const base = dirname(path);
-  const relative = (file: string) => (isAbsolute(file) ? file : resolve(base, file));
+  const cluster = clusterEntry.value;
+  const userEntry = context.user ? config.users.get(context.user) : undefined;
+  const user: KubeconfigUser = userEntry?.value ?? {};
+  // Relative paths are relative to the file that holds the entry, as kubectl resolves them.
+  const relativeTo = (file: string) => (path: string) =>
+    isAbsolute(path) ? path : resolve(dirname(file), path);
+  const clusterPath = relativeTo(clusterEntry.file);
+  const userPath = relativeTo(userEntry?.file ?? clusterEntry.file);
 
+  refuseUnsupportedCluster(context.cluster, cluster);
+  refuseUnsupportedUser(context.user ?? '', user);
   if (cluster['insecure-skip-tls-verify']) {
     throw new UsageError(
       `kubeconfig cluster "${context.cluster}" skips TLS verification: the verifier only talks to a server it can verify`,
@@ -110,7 +72,7 @@ export async function endpointFromKubeconfig(options: KubeconfigOptions = {}): P
   const caPem = cluster['certificate-authority-data']
     ? Buffer.from(cluster['certificate-authority-data'], 'base64').toString('utf8')
     : cluster['certificate-authority']
-      ? await readFile(relative(cluster['certificate-authority']), 'utf8')
+      ? await readFile(clusterPath(cluster['certificate-authority']), 'utf8')
       : undefined;
   if (!caPem) {
     throw new UsageError(
@@ -120,31 +82,67 @@ export async function endpointFromKubeconfig(options: KubeconfigOptions = {}): P
 
   const certPem = user['client-certificate-data']
     ? Buffer.from(user['client-certificate-data'], 'base64').toString('utf8')
-    : user['client-certificate'] && (await readFile(relative(user['client-certificate']), 'utf8'));
+    : user['client-certificate'] && (await readFile(userPath(user['client-certificate']), 'utf8'));
   const keyPem = user['client-key-data']
     ? Buffer.from(user['client-key-data'], 'base64').toString('utf8')
-    : user['client-key'] && (await readFile(relative(user['client-key']), 'utf8'));
+    : user['client-key'] && (await readFile(userPath(user['client-key']), 'utf8'));
   const clientCertificate = certPem && keyPem ? { certPem, keyPem } : undefined;
 
   return {
     server: cluster.server,
     caPem,
     clientCertificate,
-    token: tokenSource(user, relative, env, options.runPlugin ?? runWithExecFile),
+    token: tokenSource(context.user ?? '', user, userPath, env, {
+      runPlugin: options.runPlugin ?? runWithExecFile,
+      now: options.now ?? Date.now,
+    }),
   };
 }
 
-function kubeconfigPath(path: string | undefined, env: NodeJS.ProcessEnv): string {
-  if (path) return path;
-  const first = env.KUBECONFIG?.split(delimiter).find((entry) => entry.length > 0);
-  return first ?? join(homedir(), '.kube', 'config');
+function refuseUnsupportedCluster(name: string, cluster: KubeconfigCluster): void {
+  if (cluster['proxy-url']) {
+    throw new UsageError(
+      `kubeconfig cluster "${name}" sets proxy-url: not supported, the CLI connects to the API server directly. ` +
+        'Run it where the server is reachable without the proxy, or use --eks-auth',
+    );
+  }
+  if (cluster['tls-server-name']) {
+    throw new UsageError(
+      `kubeconfig cluster "${name}" sets tls-server-name: not supported, the CLI checks the server's certificate ` +
+        `against the host of its server URL (${cluster.server})`,
+    );
+  }
+}
+
+function refuseUnsupportedUser(name: string, user: KubeconfigUser): void {
+  const provider = user['auth-provider']?.name;
+  if (provider !== undefined && provider !== 'oidc') {
+    throw new UsageError(
+      `kubeconfig user "${name}" uses auth-provider "${provider}": not supported (kubectl dropped it in 1.26); ` +
+        'use its exec credential plugin instead (gke-gcloud-auth-plugin, kubelogin)',
+    );
+  }
+  if (user.username !== undefined || user.password !== undefined) {
+    throw new UsageError(
+      `kubeconfig user "${name}" sets username/password: basic authentication is not supported, use a token, an exec plugin or a client certificate`,
+    );
+  }
+  const impersonation = (['as', 'as-uid', 'as-groups', 'as-user-extra'] as const).filter(
+    (field) => user[field] !== undefined && user[field] !== null,
+  );
+  if (impersonation.length > 0) {
+    throw new UsageError(
+      `kubeconfig user "${name}" sets ${impersonation.join(', ')}: impersonation is not supported, the CLI acts as the user itself`,
+    );
+  }
 }
 
 function tokenSource(
+  name: string,
   user: KubeconfigUser,
   relative: (file: string) => string,
   env: NodeJS.ProcessEnv,
-  runPlugin: NonNullable<KubeconfigOptions['runPlugin']>,
+  { runPlugin, now }: { runPlugin: NonNullable<KubeconfigOptions['runPlugin']>; now: () => number },
 ): () => Promise<string> {
   if (user.token) {
     const token = user.token;
@@ -153,6 +151,10 @@ function tokenSource(
   if (user.tokenFile) {
     const file = relative(user.tokenFile);
     return async () => (await readFile(file, 'utf8')).trim();
+  }
+  const oidc = user['auth-provider'];
+  if (oidc) {
+    return async () => oidcIdToken(name, oidc.config ?? {}, now());
   }
   const exec = user.exec;
   if (exec) {
@@ -193,4 +195,41 @@ function tokenSource(
   }
   // Certificate-only users send no bearer token.
   return async () => '';
+}
+
+/**
+ * kubectl's `auth-provider: oidc` sends `config.id-token` and, once it has expired, fetches a new
+ * one from `idp-issuer-url` with the refresh token and writes it back to the kubeconfig. The CLI
+ * sends a valid id-token the same way but does not refresh it: an expired one is refused, saying
+ * how to get a fresh one.
+ */
+function oidcIdToken(name: string, config: Record<string, string>, nowMs: number): string {
+  const idToken = config['id-token'];
+  if (!idToken) {
+    throw new UsageError(
+      `kubeconfig user "${name}": auth-provider oidc has no config.id-token; run a kubectl command once so it fetches one`,
+    );
+  }
+  const expiresAtMs = jwtExpiry(idToken);
+  if (expiresAtMs === undefined) {
+    throw new UsageError(
+      `kubeconfig user "${name}": auth-provider oidc's config.id-token is not a JWT with an exp`,
+    );
+  }
+  // The same ten seconds of leeway client-go allows before it refreshes.
+  if (expiresAtMs - 10_000 <= nowMs) {
+    throw new UsageError(
+      `kubeconfig user "${name}": the auth-provider oidc id-token expired at ${new Date(expiresAtMs).toISOString()}; ` +
+        'the CLI does not refresh OIDC tokens: run a kubectl command once (it refreshes and saves the token) and retry',
+    );
+  }
+  return idToken;
+}
+
+function jwtExpiry(token: string): number | undefined {
+  const payload = token.split('.')[1];
+  if (!payload) return undefined;
+  const claims = tryParseJson(Buffer.from(payload, 'base64url').toString('utf8'));
+  const exp = typeof claims === 'object' && claims !== null ? (claims as { exp?: unknown }).exp : undefined;
+  return typeof exp === 'number' && Number.isFinite(exp) ? exp * 1000 : undefined;
 }

@@ -17,6 +17,7 @@ import { LiveRolloutUnreadable, readLiveRollout } from './live-rollout.js';
 import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
 import { progressLine, renderVerdict } from './render.js';
 import { UsageError } from './usage-error.js';
+import { packageVersion } from './version.js';
 
 export const EXIT = { Succeeded: 0, Failed: 1, Inconclusive: 2, usage: 64 } as const;
 
@@ -44,6 +45,7 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     .description(
       'Verify that the load balancer really carries the traffic split an Argo Rollouts step expects.',
     )
+    .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),

@@ -200,8 +200,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     // verify and callback: the cluster through eks:DescribeCluster and an EKS token, as deployed.
     CLUSTER_NAMES: DEMO_CLUSTER,
     KUBE_REQUEST_TIMEOUT_MS: '2000',
-    IDEMPOTENCY_TABLE_NAME: STATE_TABLE,
-    TABLE_NAME: STATE_TABLE,
+    STATE_TABLE_NAME: STATE_TABLE,
     ON_FAILURE: 'abort',
     ON_SUCCESS: 'none',
     ON_INCONCLUSIVE: 'none',

@@ -4,7 +4,6 @@ import {
   ComparisonOperator,
   type IMetric,
   MathExpression,
-  Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,23 +14,8 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { METRICS_NAMESPACE, type VerifierFunction } from './verifier-function.js';
-
-/** Aggregate metric emitted by the functions' Powertools Metrics (dimension `service` only). */
-export function serviceMetric(
-  serviceName: string,
-  metricName: string,
-  statistic: string,
-  period: Duration,
-): Metric {
-  return new Metric({
-    namespace: METRICS_NAMESPACE,
-    metricName,
-    dimensionsMap: { service: serviceName },
-    statistic,
-    period,
-  });
-}
+import { VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
+import type { VerifierFunction } from './verifier-function.js';
 
 export interface AlarmsProps {
   readonly serviceName: string;
@@ -62,25 +46,22 @@ export class Alarms extends Construct {
   readonly topic: ITopic;
   readonly alarms: Alarm[] = [];
   private readonly action: SnsAction;
-  private readonly prefix: string;
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
-    this.prefix = Stack.of(this).stackName;
     this.topic = props.alarmTopic ?? this.createTopic(props.alarmEmail);
     this.action = new SnsAction(this.topic);
     const minute = Duration.minutes(1);
     const fiveMinutes = Duration.minutes(5);
-    const metric = (name: string, period: Duration) =>
-      serviceMetric(props.serviceName, name, Stats.SUM, period);
+    const metric = (name: string, period: Duration) => verifierMetric(props.serviceName, name, { period });
 
-    this.add('VerificationFailed', metric('VerificationFailed', minute), {
+    this.add('VerificationFailed', metric(VERDICT_METRIC_NAMES.failed, minute), {
       threshold: 1,
       description:
         'A rollout step was verified as Failed: the ALB does not carry the expected weights or the canary ' +
         'targets are unhealthy. Look at the "Rollout Verification Failed" event or `kubectl describe rollout`.',
     });
-    this.add('VerificationInconclusive', metric('VerificationInconclusive', fiveMinutes), {
+    this.add('VerificationInconclusive', metric(VERDICT_METRIC_NAMES.inconclusive, fiveMinutes), {
       threshold: 1,
       description:
         'The verifier could not observe a rollout (AccessDenied, throttling past the deadline, resource not ' +
@@ -194,7 +175,6 @@ export class Alarms extends Construct {
     },
   ): void {
     const alarm = new Alarm(this, id, {
-      alarmName: `${this.prefix}-${id}`,
       alarmDescription: options.description,
       metric,
       threshold: options.threshold,
@@ -211,6 +191,9 @@ export class Alarms extends Construct {
    * KMS-encrypted, TLS-only topic. CloudWatch may use the key (the AWS-managed SNS key does not
    * allow it), but only on behalf of this stack's alarms in this account: without the source
    * conditions, any account's alarm could have CloudWatch encrypt with it (the confused deputy).
+   * The alarms have no names of their own (two verifiers must not collide): CloudFormation names
+   * them `<stack name>-<logical id>-<suffix>`, hence the `<stack name>-*` pattern. (Naming the
+   * alarms' ARNs instead would be a cycle: alarm → topic → key → alarm.)
    */
   private createTopic(alarmEmail: string | undefined): Topic {
     const key = new Key(this, 'TopicKey', {
@@ -230,7 +213,7 @@ export class Alarms extends Construct {
             'aws:SourceArn': stack.formatArn({
               service: 'cloudwatch',
               resource: 'alarm',
-              resourceName: `${this.prefix}-*`,
+              resourceName: `${stack.stackName}-*`,
               arnFormat: ArnFormat.COLON_RESOURCE_NAME,
             }),
           },

@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import { ON_FAILURE, ON_INCONCLUSIVE, ON_SUCCESS, STATE_TABLE_NAME } from '../contract/environment.js';
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
+import type { HandlerCode } from './handler-code.js';
 import type { ResolvedSettings } from './settings.js';
 import type { StateTable } from './state-table.js';
 import { VerifierFunction, type VerifierFunctionProps } from './verifier-function.js';
@@ -25,7 +27,7 @@ export class Callback extends Construct {
     super(scope, id);
     const { settings } = props;
     this.fn = new VerifierFunction(this, 'Callback', {
-      entry: settings.callback.entry,
+      code: settings.callback.code as HandlerCode,
       description: 'Writes verdicts back to the Rollout: event, abort or promote by policy',
       memorySize: 256,
       timeout: Duration.seconds(30),
@@ -35,11 +37,11 @@ export class Callback extends Construct {
       maxEventAge: Duration.hours(1),
       retryAttempts: 2,
       environment: {
-        ON_FAILURE: settings.onFailure,
-        ON_SUCCESS: settings.onSuccess,
-        ON_INCONCLUSIVE: settings.onInconclusive,
+        [ON_FAILURE]: settings.onFailure,
+        [ON_SUCCESS]: settings.onSuccess,
+        [ON_INCONCLUSIVE]: settings.onInconclusive,
         ...clusterEnvironment(this, settings),
-        TABLE_NAME: props.table.table.tableName,
+        [STATE_TABLE_NAME]: props.table.table.tableName,
       },
       ...props.network,
     });

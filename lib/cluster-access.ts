@@ -2,6 +2,7 @@ import { ArnFormat, Stack, Token } from 'aws-cdk-lib';
 import { CfnAccessEntry } from 'aws-cdk-lib/aws-eks';
 import { type IRole, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { CLUSTER_NAMES, CLUSTER_SECRET_ARNS } from '../contract/environment.js';
 
 export interface ClusterAccessProps {
   readonly clusterNames: readonly string[];
@@ -58,10 +59,10 @@ export function clusterEnvironment(
     readonly clusterSecrets: Readonly<Record<string, string>>;
   },
 ): Record<string, string> {
-  const environment: Record<string, string> = { CLUSTER_NAMES: settings.clusterNames.join(',') };
+  const environment: Record<string, string> = { [CLUSTER_NAMES]: settings.clusterNames.join(',') };
   if (Object.keys(settings.clusterSecrets).length > 0) {
     // toJsonString: ARNs that are tokens (a secret from another stack) resolve inside the JSON at deploy time.
-    environment.CLUSTER_SECRET_ARNS = Stack.of(scope).toJsonString(settings.clusterSecrets);
+    environment[CLUSTER_SECRET_ARNS] = Stack.of(scope).toJsonString(settings.clusterSecrets);
   }
   return environment;
 }

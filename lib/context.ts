@@ -1,3 +1,4 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
@@ -32,6 +33,7 @@ export const CONTEXT_KEYS = [
   'sharedTokenCluster',
   'allowedSourceCidrs',
   'ingestFront',
+  'removalPolicy',
 ] as const;
 
 export interface AppSettings {
@@ -122,6 +124,14 @@ export function settingsFromContext(node: Node): AppSettings {
     problems.push(`context logRetention must be a CloudWatch retention period in days, got ${retentionDays}`);
   }
 
+  const removal = text('removalPolicy');
+  const removalPolicy = removal === undefined ? undefined : REMOVAL_POLICIES[removal.toLowerCase()];
+  if (removal !== undefined && removalPolicy === undefined) {
+    problems.push(
+      `context removalPolicy must be one of ${Object.keys(REMOVAL_POLICIES).join(', ')}, got "${removal}"`,
+    );
+  }
+
   const verifier: RolloutVerifierProps = {
     clusterName: text('clusterName'),
     clusterNames,
@@ -138,9 +148,10 @@ export function settingsFromContext(node: Node): AppSettings {
     logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
     serviceName: text('serviceName'),
     ingest: Object.keys(ingest).length > 0 ? ingest : undefined,
+    removalPolicy,
   };
   if (problems.length > 0) {
-    throw new RolloutVerifierConfigError(problems);
+    throw new RolloutVerifierConfigError(problems, 'cdk context');
   }
   return {
     stackName: text('stackName') ?? 'RolloutVerifier',
@@ -150,6 +161,13 @@ export function settingsFromContext(node: Node): AppSettings {
     ) as RolloutVerifierProps,
   };
 }
+
+/** `-c removalPolicy=destroy`: a stack for tests that leaves nothing behind. */
+const REMOVAL_POLICIES: Readonly<Record<string, RemovalPolicy>> = {
+  retain: RemovalPolicy.RETAIN,
+  destroy: RemovalPolicy.DESTROY,
+  snapshot: RemovalPolicy.SNAPSHOT,
+};
 
 function parseJsonObject(text: string): unknown {
   try {

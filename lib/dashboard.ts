@@ -10,8 +10,13 @@ import {
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
-import { serviceMetric } from './alarms.js';
-import { METRICS_NAMESPACE, type VerifierFunction } from './verifier-function.js';
+import {
+  METRICS_NAMESPACE,
+  TIME_TO_VERDICT_METRIC,
+  VERDICT_METRIC_NAMES,
+  verifierMetric,
+} from './metrics.js';
+import type { VerifierFunction } from './verifier-function.js';
 
 export const ROLLOUT_DIMENSION = 'Rollout';
 
@@ -47,9 +52,9 @@ export class OperationsDashboard extends Construct {
     super(scope, id);
     const period = Duration.minutes(5);
     const metric = (name: string, statistic: string, label?: string) =>
-      serviceMetric(props.serviceName, name, statistic, period).with({ label: label ?? name });
-    const verdicts = ['Succeeded', 'Failed', 'Inconclusive', 'Superseded', 'Skipped'].map((verdict) =>
-      metric(`Verification${verdict}`, Stats.SUM, verdict),
+      verifierMetric(props.serviceName, name, { statistic, period, label: label ?? name });
+    const verdicts = Object.values(VERDICT_METRIC_NAMES).map((name) =>
+      metric(name, Stats.SUM, name.replace(/^Verification/, '')),
     );
 
     const rows: IWidget[][] = [
@@ -67,8 +72,8 @@ export class OperationsDashboard extends Construct {
         new GraphWidget({
           title: 'Time to verdict (ms)',
           left: [
-            metric('TimeToVerdictMs', Stats.p(50), 'p50'),
-            metric('TimeToVerdictMs', Stats.p(99), 'p99'),
+            metric(TIME_TO_VERDICT_METRIC, Stats.p(50), 'p50'),
+            metric(TIME_TO_VERDICT_METRIC, Stats.p(99), 'p99'),
           ],
           width: 6,
         }),
@@ -94,7 +99,7 @@ export class OperationsDashboard extends Construct {
       [
         new GraphWidget({
           title: 'Failed verdicts per Rollout',
-          left: [perRolloutSearch(props.serviceName, 'VerificationFailed', 'Sum', period)],
+          left: [perRolloutSearch(props.serviceName, VERDICT_METRIC_NAMES.failed, 'Sum', period)],
           width: 12,
         }),
         new GraphWidget({

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Names } from 'aws-cdk-lib';
 import { EventBus, type EventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -17,22 +17,41 @@ export function toEventPattern(pattern: ContractEventPattern): EventPattern {
 }
 
 export interface VerifierEventsProps {
-  readonly busName: string;
+  /**
+   * Name of the bus to create, or of the existing one when `createBus` is false.
+   * @default `<stack name>-<construct path>-<hash>`: unique in the account and region
+   */
+  readonly busName?: string;
+  /** Create the bus, or use the existing one named `busName`. */
   readonly createBus: boolean;
+  /**
+   * Use this bus instead of creating or naming one.
+   * @default as `busName` and `createBus` say
+   */
+  readonly bus?: IEventBus;
 }
 
-/** The bus every stage publishes to and every rule listens on: created here, or an existing one by name. */
+/** The bus every stage publishes to and every rule listens on: created here, or an existing one. */
 export class VerifierEvents extends Construct {
   readonly bus: IEventBus;
 
   constructor(scope: Construct, id: string, props: VerifierEventsProps) {
     super(scope, id);
-    this.bus = props.createBus
-      ? new EventBus(this, 'Bus', {
-          eventBusName: props.busName,
-          description: 'Argo Rollouts events and their verification verdicts',
-        })
-      : EventBus.fromEventBusName(this, 'Bus', props.busName);
+    if (props.bus) {
+      this.bus = props.bus;
+    } else if (props.createBus) {
+      this.bus = new EventBus(this, 'Bus', {
+        // CloudFormation requires a name and CDK's default leaves out the stack name: two stacks of one
+        // account with the same construct ids (dev and prod apps) would fight over it. This one has it.
+        eventBusName:
+          props.busName ??
+          Names.uniqueResourceName(this, { maxLength: 256, separator: '-', allowedSpecialCharacters: '._' }),
+        description: 'Argo Rollouts events and their verification verdicts',
+      });
+    } else {
+      // resolveSettings requires the name with createBus false.
+      this.bus = EventBus.fromEventBusName(this, 'Bus', props.busName ?? '');
+    }
   }
 
   /**

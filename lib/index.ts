@@ -1,4 +1,4 @@
-export { Alarms, serviceMetric } from './alarms.js';
+export { Alarms } from './alarms.js';
 export { Callback } from './callback.js';
 export { ClusterAccess } from './cluster-access.js';
 export { CONTEXT_KEYS, settingsFromContext } from './context.js';
@@ -6,10 +6,16 @@ export { OperationsDashboard, perRolloutSearch, ROLLOUT_DIMENSION } from './dash
 export { DeadLetterQueue } from './dead-letter-queue.js';
 export { toEventPattern, VerifierEvents } from './events.js';
 export { Ingest } from './ingest.js';
+export {
+  METRICS_NAMESPACE,
+  TIME_TO_VERDICT_METRIC,
+  VERDICT_METRIC_NAMES,
+  verifierMetric,
+} from './metrics.js';
 export { nagAcknowledgements } from './nag.js';
-export { RolloutVerifier } from './rollout-verifier.js';
+export { type OnVerdictOptions, RolloutVerifier } from './rollout-verifier.js';
 export { RolloutVerifierStack, type RolloutVerifierStackProps } from './rollout-verifier-stack.js';
 export * from './settings.js';
 export { StateTable } from './state-table.js';
-export { BUNDLING, METRICS_NAMESPACE, VerifierFunction } from './verifier-function.js';
+export { BUNDLING, VerifierFunction } from './verifier-function.js';
 export { Verify } from './verify.js';

@@ -5,7 +5,14 @@ import { type FunctionUrl, FunctionUrlAuthType } from 'aws-cdk-lib/aws-lambda';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
+import {
+  ALLOWED_SOURCE_CIDRS,
+  EVENT_BUS_NAME,
+  WEBHOOK_TOKEN_SECRET_ARN,
+  WEBHOOK_TOKEN_SECRET_ARNS,
+} from '../contract/environment.js';
 import type { VerifierEvents } from './events.js';
+import type { HandlerCode } from './handler-code.js';
 import type { ResolvedSettings } from './settings.js';
 import { VerifierFunction } from './verifier-function.js';
 import { grantPutEvents } from './verify.js';
@@ -52,7 +59,7 @@ export class Ingest extends Construct {
 
     const bound = clusters.length > 0;
     this.fn = new VerifierFunction(this, 'Ingest', {
-      entry: settings.ingest.entry,
+      code: settings.ingest.code as HandlerCode,
       description: 'Receives Argo Rollouts notifications and publishes rollout events',
       memorySize: 256,
       timeout: Duration.seconds(10),
@@ -61,14 +68,14 @@ export class Ingest extends Construct {
       serviceName: settings.serviceName,
       reservedConcurrentExecutions: settings.ingest.reservedConcurrency,
       environment: {
-        EVENT_BUS_NAME: props.events.bus.eventBusName,
+        [EVENT_BUS_NAME]: props.events.bus.eventBusName,
         ...(settings.ingest.allowedSourceCidrs.length > 0
-          ? { ALLOWED_SOURCE_CIDRS: settings.ingest.allowedSourceCidrs.join(',') }
+          ? { [ALLOWED_SOURCE_CIDRS]: settings.ingest.allowedSourceCidrs.join(',') }
           : {}),
         // toJsonString: the ARNs are tokens, resolved inside the JSON at deploy time.
         ...(bound
-          ? { WEBHOOK_TOKEN_SECRET_ARNS: Stack.of(this).toJsonString(this.secretArnsByCluster()) }
-          : { WEBHOOK_TOKEN_SECRET_ARN: (this.tokens[0] as WebhookTokenSecret).secret.secretArn }),
+          ? { [WEBHOOK_TOKEN_SECRET_ARNS]: Stack.of(this).toJsonString(this.secretArnsByCluster()) }
+          : { [WEBHOOK_TOKEN_SECRET_ARN]: (this.tokens[0] as WebhookTokenSecret).secret.secretArn }),
       },
     });
     grantPutEvents(this.fn, props.events.bus);

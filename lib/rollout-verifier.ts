@@ -1,24 +1,66 @@
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import type { IEventBus } from 'aws-cdk-lib/aws-events';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IResource, RemovalPolicy, Resource } from 'aws-cdk-lib';
+import type { Metric, MetricOptions } from 'aws-cdk-lib/aws-cloudwatch';
+import { type ITable, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { type IEventBus, type IRuleTarget, Rule } from 'aws-cdk-lib/aws-events';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import {
+  ROLLOUT_EVENT_PATTERN,
+  VERDICT_EVENT_SOURCE,
+  VERDICTS,
+  type VerdictName,
+  verdictDetailType,
+} from '../contract/event-catalog.js';
 import { Alarms } from './alarms.js';
 import { Callback } from './callback.js';
 import { ClusterAccess } from './cluster-access.js';
 import { OperationsDashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
-import { VerifierEvents } from './events.js';
+import { toEventPattern, VerifierEvents } from './events.js';
 import { Ingest } from './ingest.js';
 import { allowCloudWatchLogs } from './log-groups.js';
+import { TIME_TO_VERDICT_METRIC, VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
 import { VerifierFunction } from './verifier-function.js';
 import { Verify } from './verify.js';
 
+export interface OnVerdictOptions {
+  /**
+   * Where the verdicts go.
+   * @default none: add targets with the returned rule's `addTarget()`
+   */
+  readonly target?: IRuleTarget;
+  /**
+   * The verdicts to deliver.
+   * @default every verdict: Succeeded, Failed and Inconclusive
+   */
+  readonly verdicts?: readonly VerdictName[];
+  /**
+   * The rule's description.
+   * @default names the verdicts delivered
+   */
+  readonly description?: string;
+  /**
+   * The rule's name.
+   * @default a name CloudFormation generates
+   */
+  readonly ruleName?: string;
+}
+
+/** The resources `removalPolicy` applies to: the ones that hold data or secrets. */
+const STATEFUL_RESOURCES = [Table, LogGroup, Key, Topic, Queue, Secret] as const;
+
 /**
- * Everything the verifier needs in one account/region: bus and rules, the verify function (and
- * the ingest and callback functions once their handlers exist), dead-letter queues, the state
- * table, least-privilege roles, EKS access entries, alarms on an SNS topic and a dashboard.
+ * Everything the verifier needs in one account/region: bus and rules, the ingest, verify and
+ * callback functions, dead-letter queues, the state table, least-privilege roles, EKS access
+ * entries, alarms on an SNS topic and a dashboard. No resource gets a physical name unless a prop
+ * gives one, so several verifiers fit in one stack and one account.
  */
 export class RolloutVerifier extends Construct {
   readonly settings: ResolvedSettings;
@@ -33,7 +75,7 @@ export class RolloutVerifier extends Construct {
 
   constructor(scope: Construct, id: string, props: RolloutVerifierProps = {}) {
     super(scope, id);
-    const settings = resolveSettings(props);
+    const settings = resolveSettings(this, props);
     this.settings = settings;
     if (settings.logs.encryptionKey) allowCloudWatchLogs(settings.logs.encryptionKey);
     const network = {
@@ -45,6 +87,7 @@ export class RolloutVerifier extends Construct {
     const events = new VerifierEvents(this, 'Events', {
       busName: settings.busName,
       createBus: settings.createBus,
+      bus: props.eventBus,
     });
     this.bus = events.bus;
     const state = new StateTable(this, 'State', { encryptionKey: props.tableEncryptionKey });
@@ -94,5 +137,94 @@ export class RolloutVerifier extends Construct {
       functions,
       alarms: this.alarms.alarms,
     });
+    if (props.removalPolicy !== undefined) this.applyRemovalPolicy(props.removalPolicy);
+  }
+
+  /**
+   * A metric this verifier's functions emit, by name (README, "Metrics"): the sum over 5 minutes
+   * of the aggregate without the per-Rollout dimension, unless `props` say otherwise.
+   */
+  metric(metricName: string, props?: MetricOptions): Metric {
+    return verifierMetric(this.settings.serviceName, metricName, props);
+  }
+
+  /** Steps verified as Succeeded. @default sum over 5 minutes */
+  metricVerificationsSucceeded(props?: MetricOptions): Metric {
+    return this.metric(VERDICT_METRIC_NAMES.succeeded, props);
+  }
+
+  /** Steps verified as Failed (the `VerificationFailed` alarm's metric). @default sum over 5 minutes */
+  metricVerificationsFailed(props?: MetricOptions): Metric {
+    return this.metric(VERDICT_METRIC_NAMES.failed, props);
+  }
+
+  /** Steps the verifier could not observe (superseded ones excluded). @default sum over 5 minutes */
+  metricVerificationsInconclusive(props?: MetricOptions): Metric {
+    return this.metric(VERDICT_METRIC_NAMES.inconclusive, props);
+  }
+
+  /** Verifications cut short because the rollout moved on: normal progress. @default sum over 5 minutes */
+  metricVerificationsSuperseded(props?: MetricOptions): Metric {
+    return this.metric(VERDICT_METRIC_NAMES.superseded, props);
+  }
+
+  /** Time from the rollout event to the verdict, in milliseconds. @default average over 5 minutes */
+  metricTimeToVerdict(props?: MetricOptions): Metric {
+    return this.metric(TIME_TO_VERDICT_METRIC, { statistic: 'Average', ...props });
+  }
+
+  /**
+   * A rule on the verifier's bus delivering its verdict events (detail-type
+   * `Rollout Verification <Verdict>`, source `rollout-verifier.verify`; schema in
+   * docs/events/verdict-event.schema.json) to `options.target`: a platform team's own consumer.
+   */
+  onVerdict(id: string, options: OnVerdictOptions = {}): Rule {
+    const verdicts = [...new Set(options.verdicts ?? VERDICTS)];
+    const unknown = verdicts.filter((verdict) => !VERDICTS.includes(verdict));
+    if (verdicts.length === 0 || unknown.length > 0) {
+      throw new Error(
+        `${this.node.path}: onVerdict("${id}") verdicts must be some of ${VERDICTS.join(', ')}, got ${JSON.stringify(options.verdicts)}`,
+      );
+    }
+    const rule = new Rule(this, id, {
+      eventBus: this.bus,
+      eventPattern: toEventPattern({
+        source: [VERDICT_EVENT_SOURCE],
+        'detail-type': verdicts.map(verdictDetailType),
+      }),
+      description: options.description ?? `Rollout verifier verdicts: ${verdicts.join(', ')}`,
+      ...(options.ruleName === undefined ? {} : { ruleName: options.ruleName }),
+    });
+    if (options.target) rule.addTarget(options.target);
+    return rule;
+  }
+
+  /**
+   * Lets `grantee` put rollout events on the verifier's bus, and nothing else: `events:PutEvents`
+   * on this bus for the ingest source and the rollout detail-types only (`events:source`,
+   * `events:detail-type`). For a publisher of your own in front of the verify function, e.g. a
+   * webhook already running in the cluster's account.
+   */
+  grantPutRolloutEvents(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['events:PutEvents'],
+      resourceArns: [this.bus.eventBusArn],
+      conditions: {
+        StringEquals: {
+          'events:source': [...ROLLOUT_EVENT_PATTERN.source],
+          'events:detail-type': [...ROLLOUT_EVENT_PATTERN['detail-type']],
+        },
+      },
+    });
+  }
+
+  /** `removalPolicy` on every resource of the verifier that holds data or secrets. */
+  private applyRemovalPolicy(policy: RemovalPolicy): void {
+    for (const construct of this.node.findAll()) {
+      if (STATEFUL_RESOURCES.some((type) => construct instanceof type)) {
+        (construct as IResource & Resource).applyRemovalPolicy(policy);
+      }
+    }
   }
 }

@@ -1,22 +1,24 @@
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { Token } from 'aws-cdk-lib';
+import { isAbsolute, resolve } from 'node:path';
+import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
+import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IConstruct } from 'constructs';
 import { isCidr } from '../contract/cidr.js';
+import {
+  DEFAULT_ENTRIES,
+  defaultHandlerCode,
+  type FunctionName,
+  type HandlerCode,
+  isInstalledPackage,
+  PROJECT_ROOT,
+} from './handler-code.js';
 import type { LogGroupSettings } from './log-groups.js';
 
-/** The repository root: entries are resolved against it, and esbuild runs there. */
-export const PROJECT_ROOT = resolve(import.meta.dirname, '..');
-
-/** Runtime code is referenced by path only: lib/ never imports it. */
-export const DEFAULT_ENTRIES = {
-  verify: 'lambdas/verify/handler.ts',
-  ingest: 'lambdas/ingest/handler.ts',
-  callback: 'lambdas/callback/handler.ts',
-} as const;
+export { DEFAULT_ENTRIES, PROJECT_ROOT };
 
 export const ON_FAILURE_POLICIES = ['abort', 'none'] as const;
 export type OnFailurePolicy = (typeof ON_FAILURE_POLICIES)[number];
@@ -28,7 +30,6 @@ export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export const DEFAULTS = {
-  busName: 'rollout-verifier',
   createBus: true,
   deadlineSeconds: 30,
   onFailure: 'abort' as OnFailurePolicy,
@@ -41,7 +42,6 @@ export const DEFAULTS = {
   authenticationFailureAlarmThreshold: 50,
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
-  serviceName: 'rollout-verifier',
   kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
 } as const;
 
@@ -52,17 +52,19 @@ export const VERIFY_TIMEOUT_HEADROOM_SECONDS = 10;
 /** Lambda's 900 s limit minus reserve and headroom, rounded down: a deadline above this cannot be honoured. */
 export const MAX_DEADLINE_SECONDS = 840;
 
-/** An optional function whose handler lands in a later issue. */
+/** A function that can be left out (ingest, callback). */
 export interface OptionalFunctionOptions {
   /**
-   * Create the function. `true` with a missing entry is an error at synth.
-   * @default only when its entry file exists, so the stack keeps synthesizing before the handler
-   * is written and picks it up automatically once it is
+   * Create the function. `true` without its code is an error at synth.
+   * @default when its code exists: always in the installed package; in the sources, when
+   * `lambdas/<function>/handler.ts` exists
    */
   readonly enabled?: boolean;
   /**
-   * Entry file, absolute or relative to the project root.
-   * @default `lambdas/<function>/handler.ts`
+   * A TypeScript handler to bundle with esbuild at synth instead of the default code, absolute or
+   * relative to the repository root. Development only: the installed package refuses it (it ships
+   * prebuilt bundles and no sources to bundle against).
+   * @default the prebuilt bundle (package) or `lambdas/<function>/handler.ts` (sources)
    */
   readonly entry?: string;
 }
@@ -149,15 +151,21 @@ export interface RolloutVerifierProps {
    */
   readonly clusterNames?: readonly string[];
   /**
-   * Event bus name.
-   * @default 'rollout-verifier'
+   * Name of the bus to create, or of the existing bus to use with `createBus: false`.
+   * @default `<stack name>-<construct path>-<hash>`, unique in the account and region
    */
   readonly busName?: string;
   /**
-   * Create the bus, or use an existing one named `busName`.
+   * Create the bus, or use the existing one named `busName` (which is then required).
    * @default true
    */
   readonly createBus?: boolean;
+  /**
+   * Use this bus (from your own stack or `EventBus.fromEventBusArn`) instead of creating one;
+   * excludes `busName` and `createBus`.
+   * @default a bus created here, as `busName` and `createBus` say
+   */
+  readonly eventBus?: IEventBus;
   /**
    * Email subscribed to the alarm topic.
    * @default none (subscribe later)
@@ -219,10 +227,21 @@ export interface RolloutVerifierProps {
    */
   readonly logLevel?: LogLevel;
   /**
-   * POWERTOOLS_SERVICE_NAME and the `service` metric dimension.
-   * @default 'rollout-verifier'
+   * POWERTOOLS_SERVICE_NAME and the `service` dimension of every metric the alarms, the dashboard
+   * and the `metric*()` methods read: verifiers that share a name share their metrics.
+   * @default `<stack name>-<construct path in the stack>` (e.g. `RolloutVerifier-Verifier`), unique
+   * in an account and region
    */
   readonly serviceName?: string;
+  /**
+   * What CloudFormation does with the verifier's stateful resources when they leave the stack or
+   * the stack is deleted: the state table, the log groups, the alarm topic and its key, the
+   * dead-letter queues and the webhook token secrets. `RemovalPolicy.DESTROY` for a test stack
+   * that must leave nothing behind; `RETAIN` to keep everything.
+   * @default each resource's own: the table, the log groups and the key are retained; the queues,
+   * the topic and the secrets are deleted
+   */
+  readonly removalPolicy?: RemovalPolicy;
   /**
    * Customer-managed key for the table.
    * @default the AWS-managed DynamoDB key
@@ -249,8 +268,9 @@ export interface RolloutVerifierProps {
    */
   readonly securityGroups?: readonly ISecurityGroup[];
   /**
-   * Verify entry override (absolute or relative to the project root).
-   * @default 'lambdas/verify/handler.ts'
+   * A TypeScript verify handler to bundle instead of the default code (development only, as
+   * `ingest.entry`).
+   * @default the prebuilt bundle (package) or 'lambdas/verify/handler.ts' (sources)
    */
   readonly verifyEntry?: string;
   /**
@@ -267,12 +287,13 @@ export interface RolloutVerifierProps {
 
 export interface ResolvedOptionalFunction {
   readonly enabled: boolean;
-  readonly entry: string;
+  /** Set when enabled. */
+  readonly code: HandlerCode | undefined;
 }
 
 export interface ResolvedSettings {
   readonly clusterNames: readonly string[];
-  readonly busName: string;
+  readonly busName: string | undefined;
   readonly createBus: boolean;
   readonly alarmEmail?: string;
   readonly deadlineSeconds: number;
@@ -287,14 +308,21 @@ export interface ResolvedSettings {
   readonly logLevel: LogLevel;
   readonly serviceName: string;
   readonly kubernetesGroups: { readonly verify: string; readonly callback: string };
-  readonly verifyEntry: string;
+  readonly verifyCode: HandlerCode;
   readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
 }
 
 export class RolloutVerifierConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid RolloutVerifier settings:\n  - ${problems.join('\n  - ')}`);
+  /**
+   * @param where the construct path of the RolloutVerifier (or "cdk context" for bin/app.ts's
+   * context values), so the message says which of several verifiers is wrong
+   */
+  constructor(
+    readonly problems: readonly string[],
+    readonly where: string,
+  ) {
+    super(`invalid RolloutVerifier settings at ${where}:\n  - ${problems.join('\n  - ')}`);
     this.name = 'RolloutVerifierConfigError';
   }
 }
@@ -309,8 +337,11 @@ const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const isConcrete = (value: unknown): boolean => !(typeof value === 'string' && Token.isUnresolved(value));
 
-/** Validates every prop at once and applies the defaults: one error listing every problem. */
-export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSettings {
+/**
+ * Validates every prop at once and applies the defaults: one error listing every problem, naming
+ * the construct path of `scope` (the RolloutVerifier).
+ */
+export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps = {}): ResolvedSettings {
   const problems: string[] = [];
   const check = (ok: boolean, message: string) => {
     if (!ok) problems.push(message);
@@ -329,11 +360,21 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     problems.push('clusterName must not be empty (omit it instead)');
   }
 
-  const busName = props.busName ?? DEFAULTS.busName;
+  const busName = props.busName;
   const createBus = props.createBus ?? DEFAULTS.createBus;
+  if (busName !== undefined) {
+    check(
+      !isConcrete(busName) || EVENT_BUS_NAME.test(busName),
+      `busName "${busName}" is not a valid event bus name`,
+    );
+  }
   check(
-    !isConcrete(busName) || EVENT_BUS_NAME.test(busName),
-    `busName "${busName}" is not a valid event bus name`,
+    createBus || busName !== undefined || props.eventBus !== undefined,
+    'createBus false needs busName: the name of the existing bus to use',
+  );
+  check(
+    props.eventBus === undefined || (busName === undefined && props.createBus === undefined),
+    'eventBus excludes busName and createBus: it is the bus',
   );
   check(
     !(createBus && busName === 'default'),
@@ -404,7 +445,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
   );
   const logLevel = props.logLevel ?? DEFAULTS.logLevel;
   check(LOG_LEVELS.includes(logLevel), `logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  const serviceName = props.serviceName ?? DEFAULTS.serviceName;
+  const serviceName = props.serviceName ?? defaultServiceName(scope);
   check(
     SERVICE_NAME.test(serviceName),
     `serviceName "${serviceName}" must be 1–64 letters, digits, . _ or -`,
@@ -422,13 +463,16 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     'vpcSubnets and securityGroups need vpc',
   );
 
-  const verifyEntry = resolve(PROJECT_ROOT, props.verifyEntry ?? DEFAULT_ENTRIES.verify);
-  check(existsSync(verifyEntry), `the verify handler ${verifyEntry} does not exist`);
+  const verify = functionCode('verify', props.verifyEntry, 'verifyEntry', problems);
+  check(
+    verify !== undefined || props.verifyEntry !== undefined,
+    `the verify function has no code: neither its bundle nor ${DEFAULT_ENTRIES.verify} exists`,
+  );
   const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
-  const callback = optionalFunction('callback', props.callback, DEFAULT_ENTRIES.callback, problems);
+  const callback = optionalFunction('callback', props.callback, problems);
 
   if (problems.length > 0) {
-    throw new RolloutVerifierConfigError(problems);
+    throw new RolloutVerifierConfigError(problems, scope.node.path);
   }
   return {
     clusterNames,
@@ -449,7 +493,7 @@ export function resolveSettings(props: RolloutVerifierProps = {}): ResolvedSetti
     logLevel,
     serviceName,
     kubernetesGroups,
-    verifyEntry,
+    verifyCode: verify as HandlerCode,
     ingest,
     callback,
   };
@@ -462,7 +506,7 @@ function resolveIngest(
   problems: string[],
 ): ResolvedIngest {
   const options = props.ingest ?? {};
-  const fn = optionalFunction('ingest', options, DEFAULT_ENTRIES.ingest, problems);
+  const fn = optionalFunction('ingest', options, problems);
   const clusters = fn.enabled ? [...new Set(options.clusters ?? [...clusterNames, ...secretClusters])] : [];
   if (clusters.some((cluster) => !isConcrete(cluster))) {
     problems.push(
@@ -532,6 +576,19 @@ function resolveIngest(
   };
 }
 
+/**
+ * The `service` metric dimension unless one is given: the stack's name (unique in an account and
+ * region) and the construct's path in the stack, so two verifiers never count each other's
+ * verdicts. Inside a nested stack, whose name is known only at deploy time, a hash of the path.
+ */
+export function defaultServiceName(scope: IConstruct): string {
+  const stack = Stack.of(scope);
+  const inStack = scope.node.scopes.slice(stack.node.scopes.length).map((construct) => construct.node.id);
+  const readable = [stack.stackName, ...inStack].join('-').replace(/[^A-Za-z0-9._-]/g, '');
+  if (!Token.isUnresolved(stack.stackName) && SERVICE_NAME.test(readable)) return readable;
+  return `rollout-verifier-${scope.node.addr.slice(0, 16)}`;
+}
+
 function reservedConcurrency(
   name: string,
   value: number | false | undefined,
@@ -547,18 +604,41 @@ function reservedConcurrency(
 }
 
 function optionalFunction(
-  name: string,
+  name: FunctionName,
   options: OptionalFunctionOptions | undefined,
-  defaultEntry: string,
   problems: string[],
 ): ResolvedOptionalFunction {
-  const entry = resolve(PROJECT_ROOT, options?.entry ?? defaultEntry);
-  const exists = existsSync(entry);
-  const enabled = options?.enabled ?? exists;
-  if (enabled && !exists) {
-    problems.push(`${name} is enabled but its handler ${entry} does not exist`);
+  const code = functionCode(name, options?.entry, `${name}.entry`, problems);
+  const enabled = options?.enabled ?? code !== undefined;
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(
+      `${name} is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES[name]} exists`,
+    );
   }
-  return { enabled, entry };
+  return { enabled, code: enabled ? code : undefined };
+}
+
+/** An explicit entry (checked), else the default code; undefined when there is none (a problem is recorded for a bad entry). */
+function functionCode(
+  name: FunctionName,
+  entry: string | undefined,
+  prop: string,
+  problems: string[],
+): HandlerCode | undefined {
+  if (entry === undefined) return defaultHandlerCode(name);
+  if (isInstalledPackage()) {
+    problems.push(
+      `${prop}: the installed package deploys its prebuilt ${name} bundle and cannot bundle another handler ` +
+        '(a clone of the repository can)',
+    );
+    return undefined;
+  }
+  const file = isAbsolute(entry) ? entry : resolve(PROJECT_ROOT, entry);
+  if (!existsSync(file)) {
+    problems.push(`${prop}: the handler ${file} does not exist`);
+    return undefined;
+  }
+  return { kind: 'source', entry: file };
 }
 
 function retentionChoices(): string {

@@ -42,7 +42,8 @@ export interface StateTableProps {
 
 /**
  * Idempotency records of verify and callback, each under its own key prefix: on-demand, TTL on `expiration`, point-in-time recovery,
- * encrypted with the AWS-managed key or a customer-managed one. Retained on stack deletion.
+ * encrypted with the AWS-managed key or a customer-managed one. Retained on stack deletion (the
+ * RolloutVerifier's `removalPolicy` can say otherwise).
  */
 export class StateTable extends Construct {
   readonly table: Table;

@@ -2,17 +2,29 @@ import { join } from 'node:path';
 import { Duration, Validations } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import { ManagedPolicy, Policy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, type CfnFunction, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import {
+  Architecture,
+  type CfnFunction,
+  Code,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import {
+  POWERTOOLS_LOG_LEVEL,
+  POWERTOOLS_METRICS_NAMESPACE,
+  POWERTOOLS_SERVICE_NAME,
+} from '../contract/environment.js';
 import { cdkEsbuildArgs, LAMBDA_BUNDLE } from './bundling.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
+import { type HandlerCode, PROJECT_ROOT } from './handler-code.js';
 import { type LogGroupSettings, verifierLogGroup } from './log-groups.js';
-import { type LogLevel, PROJECT_ROOT } from './settings.js';
-
-export const METRICS_NAMESPACE = 'RolloutVerifier';
+import { METRICS_NAMESPACE } from './metrics.js';
+import type { LogLevel } from './settings.js';
 
 /**
  * NodejsFunction's bundling options, from the one definition in lib/bundling.ts (which the
@@ -32,8 +44,8 @@ export const BUNDLING = {
 };
 
 export interface VerifierFunctionProps {
-  /** Handler file (absolute). The export is always `handler`. */
-  readonly entry: string;
+  /** The prebuilt bundle or the TypeScript handler (lib/handler-code.ts). The export is always `handler`. */
+  readonly code: HandlerCode;
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
@@ -83,7 +95,7 @@ export interface VerifierFunctionProps {
  * dead-letter queue as the asynchronous on-failure destination.
  */
 export class VerifierFunction extends Construct {
-  readonly function: NodejsFunction;
+  readonly function: LambdaFunction;
   readonly role: Role;
   /**
    * The statements that cannot name a resource because their API has no resource-level
@@ -144,12 +156,8 @@ export class VerifierFunction extends Construct {
         'Describe* calls the ALB router makes. Every other statement of the role is scoped to its resources.',
     });
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: props.entry,
-      handler: 'handler',
+    const common = {
       description: props.description,
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
       runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       memorySize: props.memorySize,
@@ -160,17 +168,33 @@ export class VerifierFunction extends Construct {
       onFailure: new SqsDestination(this.deadLetterQueue.queue),
       retryAttempts: props.retryAttempts ?? 1,
       maxEventAge: props.maxEventAge ?? Duration.hours(1),
-      bundling: BUNDLING,
       environment: {
-        POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        POWERTOOLS_LOG_LEVEL: props.logLevel,
+        [POWERTOOLS_SERVICE_NAME]: props.serviceName,
+        [POWERTOOLS_METRICS_NAMESPACE]: METRICS_NAMESPACE,
+        [POWERTOOLS_LOG_LEVEL]: props.logLevel,
         ...props.environment,
       },
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.securityGroups ? [...props.securityGroups] : undefined,
-    });
+    };
+    const { code } = props;
+    // The same file either way: NodejsFunction names its ESM output index.mjs, as the build does.
+    this.function =
+      code.kind === 'prebuilt'
+        ? new LambdaFunction(this, 'Function', {
+            ...common,
+            code: Code.fromAsset(code.directory),
+            handler: `${LAMBDA_BUNDLE.outputFile.replace(/\.mjs$/, '')}.handler`,
+          })
+        : new NodejsFunction(this, 'Function', {
+            ...common,
+            entry: code.entry,
+            handler: 'handler',
+            projectRoot: PROJECT_ROOT,
+            depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+            bundling: BUNDLING,
+          });
 
     (this.function.node.defaultChild as CfnFunction).tracingConfig = { mode: Tracing.ACTIVE };
     // Traces from the first invocation: the function is created once its X-Ray grant exists.

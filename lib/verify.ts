@@ -2,6 +2,12 @@ import { Duration } from 'aws-cdk-lib';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import {
+  EVENT_BUS_NAME,
+  STATE_TABLE_NAME,
+  VERIFY_DEADLINE_SECONDS,
+  VERIFY_PUBLISH_RESERVE_MS,
+} from '../contract/environment.js';
 import { ROLLOUT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import { clusterEnvironment, grantClusterSecrets } from './cluster-access.js';
 import type { VerifierEvents } from './events.js';
@@ -34,7 +40,7 @@ export class Verify extends Construct {
     super(scope, id);
     const { settings } = props;
     this.fn = new VerifierFunction(this, 'Verify', {
-      entry: settings.verifyEntry,
+      code: settings.verifyCode,
       description: 'Verifies an Argo Rollouts step against the real ALB state and publishes the verdict',
       memorySize: 256,
       // Deadline + publish reserve + headroom: the handler caps its own deadline to what is left.
@@ -47,10 +53,10 @@ export class Verify extends Construct {
       maxEventAge: Duration.hours(1),
       retryAttempts: 1,
       environment: {
-        EVENT_BUS_NAME: props.events.bus.eventBusName,
-        VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
-        VERIFY_PUBLISH_RESERVE_MS: String(PUBLISH_RESERVE_SECONDS * 1000),
-        IDEMPOTENCY_TABLE_NAME: props.table.table.tableName,
+        [EVENT_BUS_NAME]: props.events.bus.eventBusName,
+        [VERIFY_DEADLINE_SECONDS]: String(settings.deadlineSeconds),
+        [VERIFY_PUBLISH_RESERVE_MS]: String(PUBLISH_RESERVE_SECONDS * 1000),
+        [STATE_TABLE_NAME]: props.table.table.tableName,
         // With cluster access, IP-mode target registrations are checked against EndpointSlices.
         ...clusterEnvironment(this, settings),
       },

@@ -66,7 +66,7 @@ export const lambdaHandler = async (
 
 // The verdictId is deterministic per rollout event: a redelivered verdict acts once.
 const actOnce = onceBy({
-  tableName: settings.TABLE_NAME,
+  tableName: settings.STATE_TABLE_NAME,
   keyPath: 'detail.verdictId',
   writer: 'callback',
   ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,

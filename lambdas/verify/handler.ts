@@ -104,7 +104,7 @@ function secondsLeftToVerify(context: Context): number {
 
 // One verification per eventId (the dedup key ingest sets).
 const verifyOnce = onceBy({
-  tableName: settings.IDEMPOTENCY_TABLE_NAME,
+  tableName: settings.STATE_TABLE_NAME,
   keyPath: 'detail.eventId',
   writer: 'verify',
   ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,

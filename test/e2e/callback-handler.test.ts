@@ -46,7 +46,7 @@ beforeAll(async () => {
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     CLUSTER_SECRET_ARNS: JSON.stringify({ prod: secrets.secretArn }),
-    TABLE_NAME: 'rollout-verifier-state',
+    STATE_TABLE_NAME: 'rollout-verifier-state',
     ON_FAILURE: 'abort',
     KUBE_REQUEST_TIMEOUT_MS: '2000',
   });

@@ -112,8 +112,9 @@ describe('CLI against the ELBv2 simulator', () => {
     expect(finding.message).toContain('eu-west-1');
   });
 
-  it('runs as the installed command and honours AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2', async () => {
-    const bin = fileURLToPath(new URL('../../bin/rollout-verifier.mjs', import.meta.url));
+  // The packed, installed command (compiled, no tsx) is run by test/package/installed-package.test.ts.
+  it('runs as a process of its own and honours AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2', async () => {
+    const bin = fileURLToPath(new URL('../../bin/cli.ts', import.meta.url));
     const args = [
       'verify',
       '--rollout',
@@ -131,7 +132,9 @@ describe('CLI against the ELBv2 simulator', () => {
       AWS_ACCESS_KEY_ID: 'test',
       AWS_SECRET_ACCESS_KEY: 'test',
     };
-    const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], { env });
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', bin, ...args], {
+      env,
+    });
     expect(VerdictEventDetail.parse(JSON.parse(stdout)).verdict).toBe('Succeeded');
   });
 });

@@ -37,3 +37,24 @@ test('infrastructure never imports runtime code: only aws-cdk-lib, constructs, c
   expect(infraFiles.length).toBeGreaterThan(10);
   expect(offending).toEqual([]);
 });
+
+const runtimeFiles = readdirSync(join(PROJECT_ROOT, 'lambdas'), { recursive: true, encoding: 'utf8' })
+  .filter((file) => file.endsWith('.ts'))
+  .map((file) => join(PROJECT_ROOT, 'lambdas', file));
+
+test('runtime code never imports the infrastructure: no lib/, aws-cdk-lib, constructs or cdk-nag', () => {
+  const offending = runtimeFiles.flatMap((file) =>
+    importsOf(file)
+      .filter(
+        (specifier) =>
+          /(^|\/)lib\//.test(specifier) ||
+          specifier === 'aws-cdk-lib' ||
+          specifier.startsWith('aws-cdk-lib/') ||
+          specifier === 'constructs' ||
+          specifier === 'cdk-nag',
+      )
+      .map((specifier) => `${relative(PROJECT_ROOT, file)} → ${specifier}`),
+  );
+  expect(runtimeFiles.length).toBeGreaterThan(30);
+  expect(offending).toEqual([]);
+});

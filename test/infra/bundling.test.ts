@@ -12,16 +12,14 @@ import * as zod from 'zod';
 import {
   BUNDLE_BUDGET_BYTES,
   bundleBudget,
-  existingHandlers,
   FUNCTION_ENV,
-  type LambdaName,
-  lambdaBuildOptions,
   zodMembersReadBy,
   zodStandInMembers,
 } from '../../bench/bundles.js';
 import { BUNDLE_SUBSTITUTES, LAMBDA_BUNDLE } from '../../lib/bundling.js';
 import { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
 import { PROJECT_ROOT } from '../../lib/settings.js';
+import { existingHandlers, type LambdaName, lambdaBuildOptions } from '../../scripts/lambda-bundles.js';
 import { cleanup, testApp } from './helpers.js';
 
 /**

@@ -63,6 +63,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
         ingest: { enabled: false },
         callback: { enabled: false },
         createBus: false,
+        busName: 'platform-events',
       });
     });
     expect(findings(stack)).toEqual([]);

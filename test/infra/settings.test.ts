@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { App, Lazy } from 'aws-cdk-lib';
+import { App, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { settingsFromContext } from '../../lib/context.js';
 import {
@@ -15,9 +16,12 @@ import { cleanup, PLACEHOLDER_ENTRY, synth, tempDir } from './helpers.js';
 
 afterAll(cleanup);
 
+/** A verifier's place in an app: resolveSettings names it in errors and derives the service name from it. */
+const scope = () => new Construct(new Stack(new App(), 'Test'), 'Verifier');
+
 const problemsOf = (props: RolloutVerifierProps): readonly string[] => {
   try {
-    resolveSettings(props);
+    resolveSettings(scope(), props);
   } catch (error) {
     if (error instanceof RolloutVerifierConfigError) return error.problems;
     throw error;
@@ -50,10 +54,10 @@ test('every optional prop of a construct in lib/ documents its @default', () => 
 
 describe('resolveSettings', () => {
   test('defaults', () => {
-    const settings = resolveSettings({ ingest: { enabled: false }, callback: { enabled: false } });
+    const settings = resolveSettings(scope(), { ingest: { enabled: false }, callback: { enabled: false } });
     expect(settings).toMatchObject({
       clusterNames: [],
-      busName: 'rollout-verifier',
+      busName: undefined,
       createBus: true,
       deadlineSeconds: 30,
       verifyTimeoutSeconds: 45,
@@ -62,15 +66,15 @@ describe('resolveSettings', () => {
       verifyReservedConcurrency: 5,
       logs: { retention: RetentionDays.ONE_MONTH },
       logLevel: 'INFO',
-      serviceName: 'rollout-verifier',
+      serviceName: 'Test-Verifier',
       kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
-      verifyEntry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts'),
+      verifyCode: { kind: 'source', entry: join(PROJECT_ROOT, 'lambdas/verify/handler.ts') },
     });
     expect(settings.alarmEmail).toBeUndefined();
   });
 
   test('ingest and callback are enabled exactly when their handler file exists', () => {
-    const settings = resolveSettings();
+    const settings = resolveSettings(scope());
     expect(settings.ingest.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.ingest)));
     expect(settings.callback.enabled).toBe(existsSync(join(PROJECT_ROOT, DEFAULT_ENTRIES.callback)));
   });
@@ -82,6 +86,12 @@ describe('resolveSettings', () => {
       /deadlineSeconds must be an integer from 1 to 840.*got 841/,
     ],
     ['deadline 0', { deadlineSeconds: 0 }, /deadlineSeconds .* got 0/],
+    ['an existing bus without its name', { createBus: false }, /createBus false needs busName/],
+    [
+      'eventBus with busName',
+      { eventBus: {} as NonNullable<RolloutVerifierProps['eventBus']>, busName: 'mine' },
+      /eventBus excludes busName and createBus/,
+    ],
     ['fractional deadline', { deadlineSeconds: 30.5 }, /deadlineSeconds .* got 30.5/],
     [
       'unknown onFailure',
@@ -113,7 +123,7 @@ describe('resolveSettings', () => {
     [
       'missing verify entry',
       { verifyEntry: 'lambdas/nope/handler.ts' },
-      /verify handler .*lambdas\/nope\/handler.ts does not exist/,
+      /verifyEntry: the handler .*lambdas\/nope\/handler.ts does not exist/,
     ],
     [
       'a webhook cluster name that is not one',
@@ -154,7 +164,7 @@ describe('resolveSettings', () => {
     [
       'callback forced on without a handler',
       { callback: { enabled: true, entry: 'lambdas/nope/callback.ts' } },
-      /callback is enabled but its handler .* does not exist/,
+      /callback.entry: the handler .*lambdas\/nope\/callback.ts does not exist/,
     ],
   ])('rejects %s', (_name, props, message) => {
     const problems = problemsOf({
@@ -168,7 +178,7 @@ describe('resolveSettings', () => {
 
   test('every problem is reported at once, and synth fails with the list', () => {
     expect(() => synth({ deadlineSeconds: 900, onFailure: 'rollback' as 'abort', alarmEmail: 'x' })).toThrow(
-      /invalid RolloutVerifier settings:\n {2}- alarmEmail[\s\S]*\n {2}- deadlineSeconds[\s\S]*\n {2}- onFailure/,
+      /invalid RolloutVerifier settings at Test\/Verifier:\n {2}- alarmEmail[\s\S]*\n {2}- deadlineSeconds[\s\S]*\n {2}- onFailure/,
     );
   });
 
@@ -186,6 +196,14 @@ describe('resolveSettings', () => {
 describe('settingsFromContext (bin/app.ts)', () => {
   const fromContext = (context: Record<string, unknown>) =>
     settingsFromContext(new App({ context, outdir: tempDir() }).node);
+
+  test('removalPolicy: destroy, retain or snapshot, any case; anything else names the choices', () => {
+    expect(fromContext({ removalPolicy: 'Destroy' }).verifier.removalPolicy).toBe(RemovalPolicy.DESTROY);
+    expect(fromContext({ removalPolicy: 'retain' }).verifier.removalPolicy).toBe(RemovalPolicy.RETAIN);
+    expect(() => fromContext({ removalPolicy: 'keep' })).toThrow(
+      'invalid RolloutVerifier settings at cdk context:\n  - context removalPolicy must be one of retain, destroy, snapshot, got "keep"',
+    );
+  });
 
   test('no context: stack RolloutVerifier and no props, so the construct defaults apply', () => {
     expect(fromContext({})).toEqual({ stackName: 'RolloutVerifier', verifier: {} });

@@ -196,9 +196,10 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     ]);
   });
 
-  test('a custom bus named rollout-verifier is created', () => {
+  test('a custom bus is created, its name made of the stack name and the construct path', () => {
     s.template.resourceCountIs('AWS::Events::EventBus', 1);
-    s.template.hasResourceProperties('AWS::Events::EventBus', { Name: 'rollout-verifier' });
+    const [bus] = Object.values(resourcesOfType(s.template, 'AWS::Events::EventBus'));
+    expect(required(bus, 'the bus').Properties.Name).toMatch(/^Test-Verifier-Events-[0-9A-F]{8}$/);
   });
 
   test('verify function: Node 24 on arm64, ESM bundle handler, memory, timeout > deadline + reserve, X-Ray, logs', () => {
@@ -217,8 +218,8 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
           EVENT_BUS_NAME: ref(s.stack.verifier.bus),
           VERIFY_DEADLINE_SECONDS: '30',
           VERIFY_PUBLISH_RESERVE_MS: '5000',
-          IDEMPOTENCY_TABLE_NAME: ref(s.stack.verifier.table),
-          POWERTOOLS_SERVICE_NAME: 'rollout-verifier',
+          STATE_TABLE_NAME: ref(s.stack.verifier.table),
+          POWERTOOLS_SERVICE_NAME: 'Test-Verifier',
           POWERTOOLS_METRICS_NAMESPACE: 'RolloutVerifier',
           POWERTOOLS_LOG_LEVEL: 'INFO',
         },
@@ -291,19 +292,16 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
   test('every alarm notifies the encrypted topic and treats missing data as not breaching', () => {
     const topic = s.stack.verifier.alarmTopic;
     const alarms = resourcesOfType(s.template, 'AWS::CloudWatch::Alarm');
-    expect(
-      Object.values(alarms)
-        .map((alarm) => alarm.Properties.AlarmName)
-        .sort(),
-    ).toEqual(
+    expect(Object.keys(alarms)).toHaveLength(s.stack.verifier.alarms.alarms.length);
+    expect(s.stack.verifier.alarms.alarms.map((alarm) => alarm.node.id).sort()).toEqual(
       [
-        'Test-EventsRolloutEventsDeadLetters',
-        'Test-VerificationFailed',
-        'Test-VerificationInconclusive',
-        'Test-VerifyDurationNearTimeout',
-        'Test-VerifyFailedInvocations',
-        'Test-VerifyFunctionErrors',
-        'Test-VerifyFunctionThrottles',
+        'EventsRolloutEventsDeadLetters',
+        'VerificationFailed',
+        'VerificationInconclusive',
+        'VerifyDurationNearTimeout',
+        'VerifyFailedInvocations',
+        'VerifyFunctionErrors',
+        'VerifyFunctionThrottles',
       ].sort(),
     );
     for (const alarm of Object.values(alarms)) {
@@ -358,19 +356,18 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         },
       },
     ]);
-    // Every alarm the condition must let through is named within it.
+    // No alarm has a name of its own: CloudFormation names each `Test-<logical id>-<suffix>`, within the pattern.
     for (const alarm of Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm'))) {
-      expect(alarm.Properties.AlarmName).toMatch(/^Test-/);
+      expect(alarm.Properties.AlarmName).toBeUndefined();
     }
   });
 
   test('verdict alarms: Failed >= 1 per minute, Inconclusive >= 1 over 5 minutes, on the service dimension', () => {
     const verdictAlarm = (name: string, period: number) =>
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `Test-${name}`,
         Namespace: 'RolloutVerifier',
         MetricName: name,
-        Dimensions: [{ Name: 'service', Value: 'rollout-verifier' }],
+        Dimensions: [{ Name: 'service', Value: 'Test-Verifier' }],
         Statistic: 'Sum',
         Period: period,
         Threshold: 1,
@@ -383,7 +380,6 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
 
   test('duration alarm: verify p99 above 80% of the timeout; DLQ alarms: any visible message', () => {
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Test-VerifyDurationNearTimeout',
       MetricName: 'Duration',
       ExtendedStatistic: 'p99',
       Threshold: 36_000,
@@ -565,7 +561,6 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       'CallbackErrors',
     ]) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `Test-${name}`,
         MetricName: name,
         Namespace: 'RolloutVerifier',
         AlarmActions: [ref(s.stack.verifier.alarmTopic)],
@@ -574,14 +569,13 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     // A valid token of the wrong cluster, or a cluster stuck on its previous token: the first one pages.
     for (const name of ['IngestClusterMismatches', 'IngestExpiredTokens']) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        AlarmName: `Test-${name}`,
+        MetricName: name,
         Threshold: 1,
         Period: 300,
         EvaluationPeriods: 1,
       });
     }
     s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Test-IngestUnavailable',
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(tokenStore, 0) + FILL(publish, 0) + FILL(internal, 0)' }),
         Match.objectLike({
@@ -590,12 +584,13 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
         }),
       ]),
     });
-    for (const fn of ['Verify', 'Ingest', 'Callback']) {
+    const { verify, ingest, callback } = s.stack.verifier;
+    for (const fn of [verify.fn, ingest?.fn, callback?.fn]) {
       for (const kind of ['Errors', 'Throttles']) {
         s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-          AlarmName: `Test-${fn}Function${kind}`,
           Namespace: 'AWS/Lambda',
           MetricName: kind,
+          Dimensions: [{ Name: 'FunctionName', Value: ref(required(fn, 'function').function) }],
         });
       }
     }
@@ -720,7 +715,6 @@ describe('unauthenticated traffic', () => {
   test('the authentication-failure alarm fires on a sustained rate, not on one request', () => {
     const { template } = synth(FULL);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Test-IngestAuthenticationFailures',
       MetricName: 'IngestAuthenticationFailures',
       Statistic: 'Sum',
       Period: 300,
@@ -733,7 +727,7 @@ describe('unauthenticated traffic', () => {
       ...FULL,
       ingest: { ...FULL.ingest, authenticationFailureAlarmThreshold: 200 },
     }).template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      AlarmName: 'Test-IngestAuthenticationFailures',
+      MetricName: 'IngestAuthenticationFailures',
       Threshold: 200,
     });
   });

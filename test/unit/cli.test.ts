@@ -41,6 +41,15 @@ beforeEach(() => {
   elb.reset();
 });
 
+describe('rollout-verifier --version', () => {
+  it.each(['--version', '-V'])('%s prints the package version and exits 0', async (flag) => {
+    const { io: cli, stdout } = io();
+    expect(await runCli([flag], cli)).toBe(0);
+    const manifest = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8'));
+    expect(stdout()).toBe(`${manifest.version}\n`);
+  });
+});
+
 describe('rollout-verifier verify (flags form)', () => {
   it('exits 0 and prints a readable report when the ALB carries the split', async () => {
     albAt(20, 80);

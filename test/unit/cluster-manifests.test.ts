@@ -1,10 +1,10 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../contract/event-catalog.js';
 import { normalizeNotification } from '../../lambdas/core/normalize/index.js';
 import { DEFAULTS } from '../../lib/settings.js';
+import { ROLLOUT_CRD_PATH } from '../support/kube-sim/crd-validation.js';
 import {
   type Kustomization,
   kustomizeBuild,
@@ -22,8 +22,6 @@ import { grantsOf, rbacAuthorizer } from '../support/rbac.js';
 
 const CLUSTER_DIR = new URL('../../deploy/cluster/', import.meta.url);
 const FIXTURES_DIR = new URL('../fixtures/notifications/', import.meta.url);
-// CI checks out ../shared beside the repository clone.
-const CRD_URL = new URL('../../../shared/reference/argo-rollouts-crd-v1.9.1.yaml', import.meta.url);
 
 const CONTROLLER_NAMESPACE = 'argo-rollouts';
 const SERVICE = 'rollout-verifier';
@@ -461,43 +459,36 @@ describe('RBAC for the verifier groups', () => {
   );
 });
 
-const crdMissing = !existsSync(CRD_URL);
-
 describe('Rollout CRD consistency', () => {
-  it.skipIf(crdMissing)(
-    `RBAC names the CRD's plural and its subresources${
-      crdMissing
-        ? ` (SKIPPED: ${fileURLToPath(CRD_URL)} not found; CI checks out ../shared beside the repository)`
-        : ''
-    }`,
-    () => {
-      const [crd] = parseAllDocuments(readFileSync(CRD_URL, 'utf8')).map((document) => document.toJS());
-      expect(crd.kind).toBe('CustomResourceDefinition');
-      expect(crd.spec.group).toBe('argoproj.io');
-      expect(crd.spec.scope).toBe('Namespaced');
-      const plural: string = crd.spec.names.plural;
-      const servedVersions = crd.spec.versions.filter((version: { served: boolean }) => version.served);
-      expect(servedVersions.length).toBeGreaterThan(0);
-      const known = new Set([plural]);
-      for (const subresource of ['status', 'scale']) {
-        if (
-          servedVersions.every(
-            (version: { subresources?: object }) => subresource in (version.subresources ?? {}),
-          )
-        ) {
-          known.add(`${plural}/${subresource}`);
-        }
+  it("RBAC names the CRD's plural and its subresources", () => {
+    const [crd] = parseAllDocuments(readFileSync(ROLLOUT_CRD_PATH, 'utf8')).map((document) =>
+      document.toJS(),
+    );
+    expect(crd.kind).toBe('CustomResourceDefinition');
+    expect(crd.spec.group).toBe('argoproj.io');
+    expect(crd.spec.scope).toBe('Namespaced');
+    const plural: string = crd.spec.names.plural;
+    const servedVersions = crd.spec.versions.filter((version: { served: boolean }) => version.served);
+    expect(servedVersions.length).toBeGreaterThan(0);
+    const known = new Set([plural]);
+    for (const subresource of ['status', 'scale']) {
+      if (
+        servedVersions.every(
+          (version: { subresources?: object }) => subresource in (version.subresources ?? {}),
+        )
+      ) {
+        known.add(`${plural}/${subresource}`);
       }
-      const promote = readDocuments(new URL('promote/clusterrole.yaml', CLUSTER_DIR));
-      const referenced = [...clusterRoles, ...promote].flatMap((role) =>
-        (role.rules ?? [])
-          .filter((rule) => rule.apiGroups?.includes('argoproj.io'))
-          .flatMap((rule) => rule.resources ?? []),
-      );
-      expect(new Set(referenced)).toEqual(new Set(['rollouts', 'rollouts/status']));
-      for (const resource of referenced) {
-        expect(known, `argoproj.io/${resource} in the CRD`).toContain(resource);
-      }
-    },
-  );
+    }
+    const promote = readDocuments(new URL('promote/clusterrole.yaml', CLUSTER_DIR));
+    const referenced = [...clusterRoles, ...promote].flatMap((role) =>
+      (role.rules ?? [])
+        .filter((rule) => rule.apiGroups?.includes('argoproj.io'))
+        .flatMap((rule) => rule.resources ?? []),
+    );
+    expect(new Set(referenced)).toEqual(new Set(['rollouts', 'rollouts/status']));
+    for (const resource of referenced) {
+      expect(known, `argoproj.io/${resource} in the CRD`).toContain(resource);
+    }
+  });
 });

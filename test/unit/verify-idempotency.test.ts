@@ -10,7 +10,7 @@ import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
 
 process.env.EVENT_BUS_NAME = 'rollout-verifier';
-process.env.IDEMPOTENCY_TABLE_NAME = 'rollout-verifier-state';
+process.env.STATE_TABLE_NAME = 'rollout-verifier-state';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const events = mockClient(EventBridgeClient);

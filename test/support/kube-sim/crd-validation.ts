@@ -30,10 +30,10 @@ import {
  *   list-type/map-type uniqueness, defaults, ObjectMeta validation beyond a required name.
  */
 
-// test/support/kube-sim → /work/main/test/support/kube-sim; the reference sits beside the repository.
+/** Argo Rollouts v1.9.1's Rollout CRD, kept in the repository with its source and licence (vendor/…/README.md). */
 export const ROLLOUT_CRD_PATH = resolve(
   import.meta.dirname,
-  '../../../../shared/reference/argo-rollouts-crd-v1.9.1.yaml',
+  '../../../vendor/argo-rollouts-v1.9.1/rollout-crd.yaml',
 );
 
 type Schema = Record<string, unknown>;

@@ -1,0 +1,94 @@
+/**
+ * The environment variables of the functions: the one place the infrastructure (lib/, which sets
+ * them) and the runtime (lambdas/, whose settings readers parse them) take their names from, so a
+ * rename cannot leave one side behind. Dependency-free, like event-catalog.ts: lib/ must not pull
+ * runtime code, lambdas/ must not pull aws-cdk-lib. test/infra/environment-contract.test.ts holds
+ * both sides to the lists below.
+ */
+
+// ---- set by the construct -----------------------------------------------------------------------
+
+/** The bus rollout events (ingest) and verdicts (verify) are published to. */
+export const EVENT_BUS_NAME = 'EVENT_BUS_NAME';
+/** The state table: Powertools idempotency records of verify and callback (contract/state-table.ts). */
+export const STATE_TABLE_NAME = 'STATE_TABLE_NAME';
+/** The EKS clusters a function may call, comma-separated. */
+export const CLUSTER_NAMES = 'CLUSTER_NAMES';
+/** Clusters that are not EKS: JSON `{"<cluster>": "<connection secret ARN>"}`. */
+export const CLUSTER_SECRET_ARNS = 'CLUSTER_SECRET_ARNS';
+export const VERIFY_DEADLINE_SECONDS = 'VERIFY_DEADLINE_SECONDS';
+/** Time the verify function keeps back from its timeout to publish the verdict. */
+export const VERIFY_PUBLISH_RESERVE_MS = 'VERIFY_PUBLISH_RESERVE_MS';
+export const ON_FAILURE = 'ON_FAILURE';
+export const ON_SUCCESS = 'ON_SUCCESS';
+export const ON_INCONCLUSIVE = 'ON_INCONCLUSIVE';
+/** Each webhook cluster's token secret: JSON `{"<cluster>": "<secret ARN>"}`. */
+export const WEBHOOK_TOKEN_SECRET_ARNS = 'WEBHOOK_TOKEN_SECRET_ARNS';
+/** The one token secret of a stack that names no cluster. */
+export const WEBHOOK_TOKEN_SECRET_ARN = 'WEBHOOK_TOKEN_SECRET_ARN';
+/** The webhook's source allow-list, comma-separated CIDR blocks. */
+export const ALLOWED_SOURCE_CIDRS = 'ALLOWED_SOURCE_CIDRS';
+
+/** Every function gets these; Powertools reads them itself. */
+export const POWERTOOLS_SERVICE_NAME = 'POWERTOOLS_SERVICE_NAME';
+export const POWERTOOLS_METRICS_NAMESPACE = 'POWERTOOLS_METRICS_NAMESPACE';
+export const POWERTOOLS_LOG_LEVEL = 'POWERTOOLS_LOG_LEVEL';
+
+// ---- read with a default, never set by the construct --------------------------------------------
+
+export const VERIFY_INITIAL_DELAY_MS = 'VERIFY_INITIAL_DELAY_MS';
+export const VERIFY_MAX_DELAY_MS = 'VERIFY_MAX_DELAY_MS';
+export const IDEMPOTENCY_TTL_SECONDS = 'IDEMPOTENCY_TTL_SECONDS';
+export const KUBE_REQUEST_TIMEOUT_MS = 'KUBE_REQUEST_TIMEOUT_MS';
+export const KUBE_MAX_ATTEMPTS = 'KUBE_MAX_ATTEMPTS';
+export const WEBHOOK_TOKEN_CACHE_SECONDS = 'WEBHOOK_TOKEN_CACHE_SECONDS';
+export const WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES = 'WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES';
+/** Binds WEBHOOK_TOKEN_SECRET_ARN's token to one cluster, for a function configured by hand. */
+export const CLUSTER_NAME = 'CLUSTER_NAME';
+
+/** Set by the Lambda runtime. */
+export const AWS_LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
+
+/** Set by lib/verifier-function.ts on every function. */
+export const COMMON_VARIABLES = [POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_LOG_LEVEL];
+
+export interface FunctionVariables {
+  /** What the construct sets (some only in some configurations: CLUSTER_SECRET_ARNS with non-EKS clusters…). */
+  readonly set: readonly string[];
+  /** What the function also reads, with a default or as unset, and the construct leaves alone. */
+  readonly optional: readonly string[];
+  /** What the Lambda runtime provides. */
+  readonly runtime: readonly string[];
+}
+
+/** Per function: the names its settings reader accepts are exactly `set`, `optional` and `runtime`. */
+export const FUNCTION_VARIABLES = {
+  verify: {
+    set: [
+      EVENT_BUS_NAME,
+      STATE_TABLE_NAME,
+      CLUSTER_NAMES,
+      CLUSTER_SECRET_ARNS,
+      VERIFY_DEADLINE_SECONDS,
+      VERIFY_PUBLISH_RESERVE_MS,
+    ],
+    optional: [
+      VERIFY_INITIAL_DELAY_MS,
+      VERIFY_MAX_DELAY_MS,
+      IDEMPOTENCY_TTL_SECONDS,
+      KUBE_REQUEST_TIMEOUT_MS,
+      KUBE_MAX_ATTEMPTS,
+    ],
+    runtime: [],
+  },
+  callback: {
+    set: [STATE_TABLE_NAME, CLUSTER_NAMES, CLUSTER_SECRET_ARNS, ON_FAILURE, ON_SUCCESS, ON_INCONCLUSIVE],
+    optional: [IDEMPOTENCY_TTL_SECONDS, KUBE_REQUEST_TIMEOUT_MS, KUBE_MAX_ATTEMPTS],
+    runtime: [AWS_LAMBDA_FUNCTION_NAME],
+  },
+  ingest: {
+    set: [EVENT_BUS_NAME, WEBHOOK_TOKEN_SECRET_ARNS, WEBHOOK_TOKEN_SECRET_ARN, ALLOWED_SOURCE_CIDRS],
+    optional: [CLUSTER_NAME, WEBHOOK_TOKEN_CACHE_SECONDS, WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES],
+    runtime: [],
+  },
+} as const satisfies Record<string, FunctionVariables>;
