@@ -1,5 +1,6 @@
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import type { AttemptProgress } from '../lambdas/core/converge.js';
+import { earlierObservationNote } from '../lambdas/core/earlier-evidence.js';
 import { formatTable } from './table.js';
 
 const VERDICT_MARK: Record<VerdictEventDetail['verdict'], string> = {
@@ -34,10 +35,13 @@ export function renderVerdict(verdict: VerdictEventDetail): string {
         verdict.findings.map((f) => [f.code, f.resource, String(f.expected), String(f.observed)]),
       ),
     );
-    lines.push('', ...verdict.findings.map((finding) => `  • ${finding.message}`));
+    lines.push(
+      '',
+      ...verdict.findings.map((finding) => `  • ${earlierObservationNote(finding)}${finding.message}`),
+    );
   }
   if (verdict.evidence && verdict.evidence.routes.length > 0) {
-    lines.push('', 'Observed:');
+    lines.push('', `Observed${evidenceLabel(verdict.evidence)}:`);
     for (const route of verdict.evidence.routes) {
       const split = [...route.destinations]
         .sort((a, b) => ROLE_ORDER.indexOf(a.role) - ROLE_ORDER.indexOf(b.role))
@@ -53,6 +57,12 @@ export function renderVerdict(verdict: VerdictEventDetail): string {
     }
   }
   return lines.join('\n');
+}
+
+/** Which observation the evidence is, when the verdict says so. */
+function evidenceLabel(evidence: NonNullable<VerdictEventDetail['evidence']>): string {
+  if (evidence.attempt === undefined) return '';
+  return ` (observation ${evidence.attempt}${evidence.complete === false ? ', incomplete' : ''})`;
 }
 
 export function progressLine(progress: AttemptProgress): string {

@@ -1,5 +1,5 @@
-import type { Finding } from './contracts/verdict-event.js';
-import type { Judgement } from './judge/index.js';
+import type { Finding, ObservationRef } from './contracts/verdict-event.js';
+import { isObservationGap, type Judgement } from './judge/index.js';
 import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {
@@ -25,7 +25,14 @@ export interface Step {
   observation?: Observation;
 }
 
-export interface Converged extends Step {
+/** One observation of a verification and its judgement, numbered and timed. */
+export interface AttemptRecord extends Step, ObservationRef {}
+
+export interface Converged {
+  /** The verdict's judgement, under the evidence rules (see `settle`). */
+  judgement: Judgement;
+  /** The observation the verdict's evidence comes from: the last one that saw anything. */
+  evidence?: AttemptRecord;
   attempts: number;
   durationMs: number;
 }
@@ -34,9 +41,10 @@ export const DEFAULT_INITIAL_DELAY_MS = 1_000;
 export const DEFAULT_MAX_DELAY_MS = 5_000;
 
 /**
- * Observe and judge until the judgement is Succeeded or final, or the deadline passes; the last
- * complete judgement is the answer. Exponential backoff with full jitter spreads many verifiers
- * over the account's shared ELBv2 budget instead of synchronising them.
+ * Observe and judge until the judgement is Succeeded or final, or the deadline passes.
+ * Exponential backoff with full jitter spreads many verifiers over the account's shared ELBv2
+ * budget instead of synchronising them. An observation the deadline cuts short is an attempt
+ * like any other: it failed, and it is the last word on what the verifier could see.
  */
 export async function converge(
   attempt: (signal: AbortSignal) => Promise<Step>,
@@ -55,31 +63,78 @@ export async function converge(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deadlineMs);
 
-  let last: Step | undefined;
-  let attempts = 0;
+  const history: AttemptRecord[] = [];
   try {
     for (;;) {
       const step = await guarded(attempt, controller.signal);
-      // An observation the deadline cut short says nothing new: keep the last complete one.
-      if (controller.signal.aborted && last) break;
-      attempts++;
-      last = step;
+      history.push({ ...step, attempt: history.length + 1, observedAt: new Date().toISOString() });
       const remainingMs = deadline - Date.now();
       onAttempt?.({
-        attempt: attempts,
+        attempt: history.length,
         judgement: step.judgement,
         elapsedMs: Date.now() - startedAt,
         remainingMs,
       });
+      if (controller.signal.aborted) break;
       if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
       if (remainingMs <= finalAttemptMarginMs) break;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (attempts - 1));
+      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (history.length - 1));
       await sleep(Math.min(random() * ceiling, remainingMs - finalAttemptMarginMs));
     }
   } finally {
     clearTimeout(timer);
   }
-  return { ...last, attempts, durationMs: Date.now() - startedAt };
+  return { ...settle(history), attempts: history.length, durationMs: Date.now() - startedAt };
+}
+
+/**
+ * The verdict of a series of attempts: the last one decides. When it could not see everything,
+ * the verdict is Inconclusive, whatever an earlier observation showed — a mismatch seen before
+ * the reads started failing may have resolved since. Its findings say why: the last attempt's,
+ * then every other gap met since the last complete observation (so throttling that preceded a
+ * call the deadline cut short is still named `Throttled`), then the last complete observation's
+ * findings as evidence. Findings from earlier attempts carry `earlierObservation`.
+ */
+export function settle(history: readonly AttemptRecord[]): Pick<Converged, 'judgement' | 'evidence'> {
+  // Never empty: converge makes at least one attempt.
+  const latest = history[history.length - 1] as AttemptRecord;
+  if (latest.judgement.complete) return { judgement: latest.judgement, evidence: latest };
+
+  const lastComplete = history.findLast((record) => record.judgement.complete);
+  const failedSince = history.slice(lastComplete ? lastComplete.attempt : 0, -1);
+  const named = new Set(latest.judgement.findings.map(gapKey));
+  const otherGaps = failedSince.toReversed().flatMap((record) =>
+    fromEarlier(record, (finding) => {
+      const key = gapKey(finding);
+      if (!isObservationGap(finding) || named.has(key)) return false;
+      named.add(key);
+      return true;
+    }),
+  );
+  return {
+    judgement: {
+      verdict: 'Inconclusive',
+      findings: [
+        ...latest.judgement.findings,
+        ...otherGaps,
+        ...(lastComplete ? fromEarlier(lastComplete, () => true) : []),
+      ],
+      final: latest.judgement.final,
+      complete: false,
+    },
+    evidence: history.findLast((record) => sawAnything(record.observation)),
+  };
+}
+
+const gapKey = (finding: Finding) => `${finding.code} ${finding.resource}`;
+
+function fromEarlier(record: AttemptRecord, keep: (finding: Finding) => boolean): Finding[] {
+  const earlierObservation: ObservationRef = { attempt: record.attempt, observedAt: record.observedAt };
+  return record.judgement.findings.filter(keep).map((finding) => ({ ...finding, earlierObservation }));
+}
+
+function sawAnything(observation: Observation | undefined): boolean {
+  return observation !== undefined && (observation.routes.length > 0 || observation.backends.length > 0);
 }
 
 /** A bug or an unexpected error in one observation is Inconclusive material, never a crash. */
@@ -87,14 +142,17 @@ async function guarded(attempt: (signal: AbortSignal) => Promise<Step>, signal: 
   try {
     return await attempt(signal);
   } catch (error) {
+    const cutShort = signal.aborted;
     const finding: Finding = {
       code: 'ObservationError',
       resource: 'verifier',
       expected: 'an observation',
-      observed: error instanceof Error ? error.name : 'error',
-      message: `the observation failed: ${error instanceof Error ? error.message : String(error)}`,
+      observed: cutShort ? 'deadline' : error instanceof Error ? error.name : 'error',
+      message: cutShort
+        ? 'the deadline passed while the observation was still in flight'
+        : `the observation failed: ${error instanceof Error ? error.message : String(error)}`,
     };
-    return { judgement: { verdict: 'Inconclusive', findings: [finding], final: false } };
+    return { judgement: { verdict: 'Inconclusive', findings: [finding], final: false, complete: false } };
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
-import { type AttemptProgress, converge } from './converge.js';
+import { type AttemptProgress, type AttemptRecord, converge } from './converge.js';
 import { judge } from './judge/index.js';
 import type { Observation, Router } from './observation.js';
 import type { AlbObservationTarget } from './routers/alb/router.js';
@@ -93,7 +93,9 @@ export async function verifyRollout(
     durationMs: result.durationMs,
     deadlineSeconds,
     decidedAt: new Date().toISOString(),
-    ...(result.observation ? { evidence: evidenceOf(result.observation) } : {}),
+    ...(result.evidence?.observation
+      ? { evidence: evidenceOf(result.evidence, result.evidence.observation) }
+      : {}),
   };
 }
 
@@ -140,8 +142,12 @@ export function verdictIdOf(eventId: string): string {
   return createHash('sha256').update(`verdict:${eventId}`).digest('hex').slice(0, 32);
 }
 
-function evidenceOf(observation: Observation): Evidence {
+/** What one observation saw, and which observation it was. */
+function evidenceOf(record: AttemptRecord, observation: Observation): Evidence {
   return {
+    attempt: record.attempt,
+    observedAt: record.observedAt,
+    complete: record.judgement.complete,
     ...(observation.region === undefined ? {} : { region: observation.region }),
     routes: observation.routes.map((route) => ({
       resource: route.resource,

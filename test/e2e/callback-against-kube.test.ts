@@ -4,6 +4,7 @@ import { EventWriteError, respondToVerdict } from '../../lambdas/core/callback/r
 import type { KubeApi } from '../../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
 import { KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import {
   type ClusterCertificates,
   generateClusterCertificates,
@@ -85,6 +86,18 @@ const storedRollout = () =>
   sim.object('argoproj.io/v1alpha1', 'rollouts', 'shop', 'checkout') as StoredRollout | undefined;
 const rv = () => String(storedRollout()?.metadata.resourceVersion);
 
+/** The API, with the stored Rollout replaced by `rollout` right after the callback's first GET. */
+function changedAfterFirstGet(rollout: Record<string, unknown>): KubeApi {
+  let reads = 0;
+  return {
+    async request(request) {
+      const answer = await api.request(request);
+      if (request.method === 'GET' && ++reads === 1) sim.put(rolloutObject(rollout));
+      return answer as never;
+    },
+  };
+}
+
 describe('callback against the Kubernetes API fake: abort', () => {
   it('aborts a Failed step with one conditional status merge patch, then records the finding and the abort', async () => {
     await cluster();
@@ -141,16 +154,9 @@ describe('callback against the Kubernetes API fake: abort', () => {
   it('never aborts a revision that appears between its GET and its PATCH (409 Conflict → re-read → skip)', async () => {
     await cluster();
     // Argo starts revision 4 right after the callback read revision 3.
-    let reads = 0;
-    const racing: KubeApi = {
-      async request(request) {
-        const answer = await api.request(request);
-        if (request.method === 'GET' && ++reads === 1) {
-          sim.put(rolloutObject({ metadata: { annotations: { 'rollout.argoproj.io/revision': '4' } } }));
-        }
-        return answer as never;
-      },
-    };
+    const racing = changedAfterFirstGet({
+      metadata: { annotations: { 'rollout.argoproj.io/revision': '4' } },
+    });
     const outcome = await respond(verdictDetail({ verdict: 'Failed' }), DEFAULT_POLICY, racing);
 
     expect(outcome.action).toBe('none');
@@ -364,5 +370,90 @@ describe('callback against the Kubernetes API fake: failures', () => {
     });
     stranger.close();
     expect(sim.requests).toEqual([]);
+  });
+});
+
+describe('callback against the Kubernetes API fake: a write whose answer was lost', () => {
+  let proxy: FaultProxy | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  /** The cluster behind a fault proxy; the client talks to the proxy (same CA), with a short timeout. */
+  async function proxiedCluster(rollout: Record<string, unknown> = {}) {
+    await cluster(rollout);
+    proxy = await startFaultProxy({
+      upstream: sim.url,
+      tls: { keyPem: certificates.keyPem, certPem: certificates.certPem },
+      upstreamCaPem: sim.caPem,
+    });
+    api.close();
+    api = new HttpsKubeApi(
+      { server: proxy.url, caPem: sim.caPem, token: async () => sim.token },
+      { requestTimeoutMs: 300, baseDelayMs: 5, maxDelayMs: 20 },
+    );
+    return proxy;
+  }
+
+  const isPatchOf = (path: string) => (request: { method: string; path: string }) =>
+    request.method === 'PATCH' && request.path.split('?')[0] === path;
+
+  it.each(['reset', 'silence'] as const)(
+    'abort: applied, answer lost (%s), retry refused 409 → re-read shows our abort → aborted, not none',
+    async (then) => {
+      const faults = await proxiedCluster();
+      faults.inject({ match: isPatchOf(STATUS), times: 1, fault: { kind: 'lose-answer', then } });
+      const outcome = await respond(verdictDetail({ verdict: 'Failed' }));
+
+      expect(outcome).toMatchObject({ action: 'aborted', eventsCreated: 2 });
+      expect(outcome.reason).toMatch(/\(the API server applied it; its answer was lost\)$/);
+      expect(calls().map((call) => `${call.method} ${call.status}`)).toEqual([
+        'GET 200',
+        'PATCH 200', // applied; the answer never reached the callback
+        'PATCH 409', // the retry's resourceVersion precondition meets our own write
+        'GET 200',
+        'POST 201',
+        'POST 201',
+      ]);
+      expect(storedRollout()?.status?.abort).toBe(true);
+      expect(sim.events('shop').map((event) => event.reason)).toEqual([
+        'WeightMismatch',
+        'AbortedByVerifier',
+      ]);
+    },
+  );
+
+  it('promote: the status half applied unseen, then the spec half conditional on the live object → promoted', async () => {
+    const faults = await proxiedCluster({ spec: { paused: true } });
+    faults.inject({ match: isPatchOf(STATUS), times: 1, fault: { kind: 'lose-answer' } });
+    const outcome = await respond(verdictDetail(), PROMOTE);
+
+    expect(outcome).toMatchObject({ action: 'promoted' });
+    expect(outcome.reason).toContain('its answer was lost');
+    expect(
+      calls().map(
+        (call) =>
+          `${call.method} ${call.path === ROLLOUT ? 'spec' : call.path === STATUS ? 'status' : call.path} ${call.status}`,
+      ),
+    ).toEqual([
+      'GET spec 200',
+      'PATCH status 200',
+      'PATCH status 409',
+      'GET spec 200',
+      'PATCH spec 200',
+      `POST ${EVENTS} 201`,
+      `POST ${EVENTS} 201`,
+    ]);
+    expect(storedRollout()?.spec.paused).toBe(false);
+    expect(storedRollout()?.status?.pauseConditions).toBeUndefined();
+  });
+
+  it("a 409 with no lost answer is someone else's change: another party's abort stays theirs", async () => {
+    await cluster();
+    // Someone aborts by hand right after the callback's GET.
+    const racing = changedAfterFirstGet({ status: { abort: true } });
+    const outcome = await respond(verdictDetail({ verdict: 'Failed' }), DEFAULT_POLICY, racing);
+    expect(outcome).toMatchObject({ action: 'none', reason: 'the Rollout is already aborted' });
   });
 });

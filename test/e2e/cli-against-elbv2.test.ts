@@ -7,6 +7,7 @@ import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.j
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
 import { captureCliIo } from '../support/cli-io.js';
+import { CHECKOUT_INGRESS, checkoutVerifyArgs } from '../support/elbv2-sim/checkout.js';
 import { type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-sim/index.js';
 
 /**
@@ -17,39 +18,17 @@ import { type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-
 let sim: Elbv2Sim;
 let alb: IngressAlb;
 
-const checkout = {
-  cluster: 'prod',
-  namespace: 'shop',
-  ingress: 'checkout',
-  stableService: 'checkout',
-  canaryService: 'checkout-canary',
-  servicePort: 80,
-  listeners: ['HTTP:80', 'HTTPS:443'],
-  targets: { stable: 3, canary: 1 },
-};
-
 const verify = (canaryWeight: number, ...extra: string[]) => {
   const run = captureCliIo();
-  const args = [
-    'verify',
-    '--rollout',
-    'shop/checkout',
-    '--canary-weight',
-    String(canaryWeight),
-    '--cluster',
-    'prod',
-    '--region',
-    'eu-west-1',
-    '--endpoint-url',
-    sim.endpoint,
-    ...extra,
-  ];
-  return runCli(args, run.io).then((code) => ({ code, ...run }));
+  return runCli(checkoutVerifyArgs(sim.endpoint, canaryWeight, ...extra), run.io).then((code) => ({
+    code,
+    ...run,
+  }));
 };
 
 beforeEach(async () => {
   sim = await startElbv2Sim();
-  alb = sim.addIngressAlb({ ...checkout, canaryWeight: 20 });
+  alb = sim.addIngressAlb({ ...CHECKOUT_INGRESS, canaryWeight: 20 });
 });
 
 afterEach(async () => {

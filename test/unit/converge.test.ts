@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../lambdas/core/contracts/verdict-event.js';
-import { converge, type Step } from '../../lambdas/core/converge.js';
+import { converge, type Step, settle } from '../../lambdas/core/converge.js';
 import type { Judgement } from '../../lambdas/core/judge/index.js';
 
 const finding = (code: Finding['code']): Finding => ({
@@ -10,10 +10,25 @@ const finding = (code: Finding['code']): Finding => ({
   observed: 0,
   message: code,
 });
-const failed: Judgement = { verdict: 'Failed', findings: [finding('WeightMismatch')], final: false };
-const succeeded: Judgement = { verdict: 'Succeeded', findings: [], final: true };
-const throttled: Judgement = { verdict: 'Inconclusive', findings: [finding('Throttled')], final: false };
-const denied: Judgement = { verdict: 'Inconclusive', findings: [finding('AccessDenied')], final: true };
+const failed: Judgement = {
+  verdict: 'Failed',
+  findings: [finding('WeightMismatch')],
+  final: false,
+  complete: true,
+};
+const succeeded: Judgement = { verdict: 'Succeeded', findings: [], final: true, complete: true };
+const throttled: Judgement = {
+  verdict: 'Inconclusive',
+  findings: [finding('Throttled')],
+  final: false,
+  complete: false,
+};
+const denied: Judgement = {
+  verdict: 'Inconclusive',
+  findings: [finding('AccessDenied')],
+  final: true,
+  complete: false,
+};
 
 /** An attempt function that answers from a script and records when it was called. */
 function scripted(...judgements: Judgement[]) {
@@ -96,20 +111,85 @@ describe('converge', () => {
     expect(result.judgement.findings[0]).toMatchObject({ code: 'ObservationError', observed: 'TypeError' });
   });
 
-  it('aborts an observation still in flight at the deadline and keeps the previous judgement', async () => {
+  /** Attempt 1 answers `first`; every later attempt hangs until the deadline aborts it. */
+  function hangsAfter(first: Judgement, ...then: Judgement[]) {
     let calls = 0;
-    const attempt = vi.fn(
+    return vi.fn(
       (signal: AbortSignal) =>
         new Promise<Step>((resolve, reject) => {
-          calls++;
-          if (calls === 1) return resolve({ judgement: failed });
+          const scripted = [first, ...then][calls++];
+          if (scripted) return resolve({ judgement: scripted });
           signal.addEventListener('abort', () =>
             reject(Object.assign(new Error('aborted'), { name: 'AbortError' })),
           );
         }),
     );
-    const result = await run(converge(attempt, { deadlineMs: 3_000, random: () => 1 }));
+  }
+
+  it('a mismatch followed by an observation the deadline cuts short is Inconclusive, the mismatch kept as earlier evidence', async () => {
+    const result = await run(converge(hangsAfter(failed), { deadlineMs: 3_000, random: () => 1 }));
+    expect(result.judgement).toMatchObject({ verdict: 'Inconclusive', complete: false });
+    expect(result.judgement.findings).toEqual([
+      expect.objectContaining({ code: 'ObservationError', observed: 'deadline' }),
+      { ...finding('WeightMismatch'), earlierObservation: { attempt: 1, observedAt: expect.any(String) } },
+    ]);
+    expect(result.attempts).toBe(2);
+  });
+
+  it('throttling met after the mismatch is named even when the deadline cut the last call short', async () => {
+    const result = await run(converge(hangsAfter(failed, throttled), { deadlineMs: 5_000, random: () => 1 }));
+    expect(result.judgement.verdict).toBe('Inconclusive');
+    expect(
+      result.judgement.findings.map((item) => [item.code, item.earlierObservation?.attempt ?? 'last']),
+    ).toEqual([
+      ['ObservationError', 'last'],
+      ['Throttled', 2],
+      ['WeightMismatch', 1],
+    ]);
+  });
+
+  it('names each gap met since the mismatch once, from its most recent attempt', async () => {
+    const malformed: Judgement = { ...throttled, findings: [finding('MalformedResponse')] };
+    const result = await run(
+      converge(hangsAfter(failed, throttled, malformed, throttled), { deadlineMs: 10_000, random: () => 1 }),
+    );
+    expect(
+      result.judgement.findings.map((item) => [item.code, item.earlierObservation?.attempt ?? 'last']),
+    ).toEqual([
+      ['ObservationError', 'last'],
+      ['Throttled', 4],
+      ['MalformedResponse', 3],
+      ['WeightMismatch', 1],
+    ]);
+  });
+
+  it('a mismatch followed by throttling until the deadline is Inconclusive Throttled', async () => {
+    const { attempt } = scripted(failed, throttled);
+    const result = await run(converge(attempt, { deadlineMs: 5_000, random: () => 1 }));
+    expect(result.judgement.verdict).toBe('Inconclusive');
+    expect(result.judgement.findings.map((item) => [item.code, item.earlierObservation?.attempt])).toEqual([
+      ['Throttled', undefined],
+      ['WeightMismatch', 1],
+    ]);
+  });
+
+  it('the most recent complete observation decides: throttling, then a mismatch, ends Failed', async () => {
+    const { attempt } = scripted(throttled, failed);
+    const result = await run(converge(attempt, { deadlineMs: 5_000, random: () => 1 }));
     expect(result.judgement).toBe(failed);
+  });
+
+  it('an observation cut short before any other is Inconclusive, never a crash', async () => {
+    const attempt = vi.fn(
+      (signal: AbortSignal) =>
+        new Promise<Step>((_, reject) =>
+          signal.addEventListener('abort', () =>
+            reject(Object.assign(new Error('x'), { name: 'AbortError' })),
+          ),
+        ),
+    );
+    const result = await run(converge(attempt, { deadlineMs: 1_000 }));
+    expect(result.judgement.findings).toMatchObject([{ code: 'ObservationError', observed: 'deadline' }]);
     expect(result.attempts).toBe(1);
   });
 
@@ -121,5 +201,36 @@ describe('converge', () => {
       [1, 'Failed'],
       [2, 'Succeeded'],
     ]);
+  });
+});
+
+describe('settle: which observation the evidence comes from', () => {
+  const route = { resource: 'rule', description: 'rule', destinations: [] };
+  const observation = (routes: number) => ({
+    router: 'alb',
+    routes: Array.from({ length: routes }, () => route),
+    backends: [],
+    problems: [],
+  });
+  const record = (attempt: number, judgement: Judgement, routes: number) => ({
+    attempt,
+    observedAt: new Date(Date.UTC(2026, 0, 1, 0, 0, attempt)).toISOString(),
+    judgement,
+    observation: observation(routes),
+  });
+
+  it('the last observation that saw anything, when the last one saw nothing', () => {
+    const settled = settle([record(1, failed, 2), record(2, throttled, 0)]);
+    expect(settled.evidence?.attempt).toBe(1);
+  });
+
+  it('a partial last observation is fresher than a complete earlier one', () => {
+    const settled = settle([record(1, failed, 2), record(2, throttled, 1)]);
+    expect(settled.evidence?.attempt).toBe(2);
+  });
+
+  it('a complete last observation is the evidence, even when it saw no route', () => {
+    const settled = settle([record(1, failed, 2), record(2, failed, 0)]);
+    expect(settled.evidence?.attempt).toBe(2);
   });
 });

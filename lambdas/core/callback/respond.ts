@@ -2,6 +2,7 @@ import { createObject, getObject, type KubeApi, mergePatch } from '../cluster/ku
 import { isKubeStatus, KubeApiError } from '../cluster/kube-errors.js';
 import { eventsPath, rolloutPath } from '../cluster/paths.js';
 import type { VerdictEventDetail } from '../contracts/verdict-event.js';
+import { showsOwnChange } from './applied.js';
 import { type Decision, decide, type Preconditions } from './decide.js';
 import { LiveRollout } from './live-rollout.js';
 import { type CallbackPolicy, effectivePolicy } from './policy.js';
@@ -52,9 +53,17 @@ export async function respondToVerdict(
 
   let decision: Decision;
   let ignoredAnnotations: string[] = [];
+  // A write whose answer was lost, then refused with 409 on retry: it may have landed.
+  let landedMaybe: { decision: Decision; decidedOn: LiveRollout } | undefined;
   for (let conflicts = 0; ; conflicts++) {
     const live = await readRollout(api, namespace, name, signal);
     if (!live) return gone(verdict);
+    if (landedMaybe && showsOwnChange(landedMaybe.decision, landedMaybe.decidedOn, live)) {
+      decision = withNote(landedMaybe.decision, 'the API server applied it; its answer was lost');
+      // An abort is one write; a promote may still owe its spec half, conditional on the live object.
+      await finishPromote(api, namespace, name, decision, live, signal);
+      break;
+    }
     const effective = effectivePolicy(options.policy, live);
     ignoredAnnotations = effective.ignored;
     decision = decide(verdict, live, effective.policy);
@@ -64,6 +73,7 @@ export async function respondToVerdict(
     } catch (error) {
       if (isKubeStatus(error, 404)) return gone(verdict);
       if (!isKubeStatus(error, 409) || conflicts >= maxConflicts) throw error;
+      landedMaybe = error.afterLostAnswer ? { decision, decidedOn: live } : undefined;
     }
   }
 
@@ -173,6 +183,24 @@ async function unpauseSpec(
     if (!live || live.metadata.uid !== current.uid || !live.spec.paused) return;
     current = { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion };
   }
+}
+
+/** After a promote's status half landed unseen: unpause the spec if the decision meant to and it still is paused. */
+async function finishPromote(
+  api: KubeApi,
+  namespace: string,
+  name: string,
+  decision: Decision,
+  live: LiveRollout,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (decision.action !== 'promote' || !decision.specPatch || !live.spec.paused) return;
+  const preconditions = { uid: live.metadata.uid, resourceVersion: live.metadata.resourceVersion };
+  await unpauseSpec(api, namespace, name, decision.specPatch, preconditions, signal);
+}
+
+function withNote(decision: Decision, note: string): Decision {
+  return { ...decision, reason: `${decision.reason} (${note})` };
 }
 
 function withPreconditions(

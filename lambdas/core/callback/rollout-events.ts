@@ -1,5 +1,6 @@
 import { ROLLOUT_API_VERSION } from '../cluster/paths.js';
 import type { Finding, VerdictEventDetail } from '../contracts/verdict-event.js';
+import { earlierObservationNote } from '../earlier-evidence.js';
 import type { Decision } from './decide.js';
 
 /**
@@ -87,7 +88,7 @@ function findingContent(step: string, finding: Finding): EventContent {
   return {
     reason: finding.code,
     type: 'Warning',
-    message: `${step}: ${finding.message} (expected ${String(finding.expected)}, observed ${String(finding.observed)}; ${finding.resource})`,
+    message: `${step}: ${earlierObservationNote(finding)}${finding.message} (expected ${String(finding.expected)}, observed ${String(finding.observed)}; ${finding.resource})`,
   };
 }
 

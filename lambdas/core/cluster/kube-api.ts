@@ -1,3 +1,5 @@
+import { MalformedResponseError } from '../malformed-response.js';
+
 /**
  * The one seam between the verifier and a Kubernetes API server. Production talks HTTPS with the
  * cluster's CA (kube-client.ts); tests use the loopback API fake or an in-memory double.
@@ -42,7 +44,7 @@ export interface ObjectList<T> {
 }
 
 /** List objects matching equality label selectors, e.g. `{ 'kubernetes.io/service-name': 'checkout' }`. */
-export function listObjects<T>(
+export async function listObjects<T>(
   api: KubeApi,
   path: string,
   labels: Record<string, string> = {},
@@ -51,12 +53,17 @@ export function listObjects<T>(
   const selector = Object.entries(labels)
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
-  return api.request<ObjectList<T>>({
+  const list = await api.request<Partial<ObjectList<T>> | undefined>({
     method: 'GET',
     path,
     query: selector ? { labelSelector: selector } : undefined,
     signal,
   });
+  // The API server always sends `items` (`[]` when nothing matches): a List without them is no answer.
+  if (!Array.isArray(list?.items)) {
+    throw new MalformedResponseError(`GET ${path}`, 'HTTP 200 with a List without items');
+  }
+  return { ...list, items: list.items };
 }
 
 /** The API of the cluster a rollout runs in; `undefined` = the only configured cluster. */

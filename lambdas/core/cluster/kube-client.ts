@@ -1,5 +1,7 @@
 import https from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { markThrottledCall } from '../cut-short.js';
+import { MalformedResponseError } from '../malformed-response.js';
 import { tryParseJson } from '../try-parse-json.js';
 import type { KubeApi, KubeRequest } from './kube-api.js';
 import { KubeApiError, type KubeStatus, resourceOf, verbOf } from './kube-errors.js';
@@ -68,11 +70,19 @@ export class HttpsKubeApi implements KubeApi {
   async request<T>(request: KubeRequest): Promise<T> {
     const { maxAttempts } = this.options;
     let unauthorizedRetried = false;
+    // Throttling cut short by the caller's deadline must still read as throttling.
+    let throttled = false;
+    let lostAnswer = false;
     for (let attempt = 1; ; attempt++) {
       try {
         return (await this.once(request)) as T;
       } catch (error) {
-        if (!(error instanceof KubeApiError) || request.signal?.aborted) throw error;
+        if (request.signal?.aborted) throw markThrottledCall(error, throttled);
+        if (!(error instanceof KubeApiError)) throw error;
+        throttled ||= error.status === 429;
+        // A write whose answer never came may have been applied: its retry can then meet our own change (409).
+        error.afterLostAnswer = lostAnswer && request.method !== 'GET';
+        lostAnswer ||= error.status === 0;
         // A token rejected once may just have expired between signing and use: one fresh try.
         if (error.status === 401 && !unauthorizedRetried) {
           unauthorizedRetried = true;
@@ -80,7 +90,11 @@ export class HttpsKubeApi implements KubeApi {
           continue;
         }
         if (!error.retryable || attempt >= maxAttempts) throw error;
-        await sleep(this.retryDelayMs(attempt, error), undefined, { signal: request.signal });
+        try {
+          await sleep(this.retryDelayMs(attempt, error), undefined, { signal: request.signal });
+        } catch (aborted) {
+          throw markThrottledCall(aborted, throttled);
+        }
       }
     }
   }
@@ -139,15 +153,28 @@ export class HttpsKubeApi implements KubeApi {
           const text = Buffer.concat(chunks).toString('utf8');
           const status = response.statusCode ?? 0;
           const parsed = tryParseJson(text);
+          const type = response.headers['content-type'];
           if (status >= 200 && status < 300) {
-            if (parsed === undefined && text.length > 0)
-              fail(`${request.method} ${request.path}: the answer is not JSON`);
-            else resolve(parsed);
+            // Every answer of the API server is a JSON object: anything else is a proxy's page or a cut-off body.
+            if (isJsonObject(parsed)) resolve(parsed);
+            else
+              reject(
+                new MalformedResponseError(
+                  `${request.method} ${request.path}`,
+                  describeBody(status, type, text),
+                ),
+              );
             return;
           }
-          reject(
-            this.errorOf(request, status, parsed as KubeStatus | undefined, response.headers['retry-after']),
-          );
+          const kubeStatus = isKubeStatusBody(parsed) ? parsed : undefined;
+          // A 404 or 409 means "no such object" or "conflict" only in the API server's own words (a
+          // Status); a proxy's page is no answer. Throttling and 5xx read the same from either.
+          if (kubeStatus || status === 429 || status >= 500) {
+            reject(this.errorOf(request, status, kubeStatus, response.headers['retry-after']));
+          } else {
+            const what = `${describeBody(status, type, text)}, not a Kubernetes Status`;
+            reject(new MalformedResponseError(`${request.method} ${request.path}`, what));
+          }
         });
       });
       req.end(body);
@@ -177,4 +204,22 @@ export class HttpsKubeApi implements KubeApi {
       retryAfterSeconds: Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined,
     });
   }
+}
+
+function isJsonObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The API server words every failure as a `kind: Status` object. */
+function isKubeStatusBody(value: unknown): value is KubeStatus {
+  return isJsonObject(value) && value.kind === 'Status';
+}
+
+/** `HTTP 200 (text/html): "<!DOCTYPE html><html>…"`, for messages. */
+function describeBody(status: number, type: string | undefined, text: string): string {
+  const start =
+    text.length === 0
+      ? 'an empty body'
+      : `"${text.slice(0, 60).replace(/\s+/g, ' ')}${text.length > 60 ? '…' : ''}"`;
+  return `HTTP ${status}${type ? ` (${type})` : ''}: ${start}`;
 }

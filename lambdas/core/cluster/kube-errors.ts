@@ -20,6 +20,11 @@ export class KubeApiError extends Error {
   readonly method: KubeMethod;
   readonly path: string;
   readonly retryAfterSeconds: number | undefined;
+  /**
+   * An earlier attempt of this same write got no answer, so the server may have applied it before
+   * this error: a 409 may then be about our own change (set by the client that retried).
+   */
+  afterLostAnswer = false;
 
   constructor(options: {
     status: number;

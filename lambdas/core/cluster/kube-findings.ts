@@ -1,4 +1,6 @@
 import type { Finding } from '../contracts/verdict-event.js';
+import { cutShortFinding } from '../cut-short.js';
+import { MalformedResponseError, malformedResponseFinding } from '../malformed-response.js';
 import type { Observation } from '../observation.js';
 import { ClusterAccessError } from './connections.js';
 import { KubeApiError, resourceOf, verbOf } from './kube-errors.js';
@@ -9,6 +11,9 @@ import { InvalidKubernetesNameError } from './paths.js';
  * could not see, which is never a reason to fail (or abort) a rollout.
  */
 export function findingFromKubeError(error: unknown, resource: string): Finding {
+  if (error instanceof MalformedResponseError) return malformedResponseFinding(error, resource);
+  const cutShort = cutShortFinding(error, resource, `the read of ${resource}`);
+  if (cutShort) return cutShort;
   if (error instanceof KubeApiError && error.status === 403) {
     const { group, resource: kind } = resourceOf(error.path);
     const permission = `${verbOf(error.method, error.path)} ${kind}${group ? `.${group}` : ''}`;

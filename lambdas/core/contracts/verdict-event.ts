@@ -39,6 +39,8 @@ export const UNOBSERVABLE_FINDING_CODES = [
   'RolloutMovedOn',
   'AmbiguousState',
   'UnsupportedTrafficRouting',
+  // An answer that is not one: HTTP 200 without the result, an HTML page, truncated, items missing.
+  'MalformedResponse',
 ] as const;
 
 export const FINDING_CODES = [...DEFINITE_FINDING_CODES, ...UNOBSERVABLE_FINDING_CODES] as const;
@@ -46,6 +48,13 @@ export const FindingCode = z.enum(FINDING_CODES);
 export type FindingCode = z.infer<typeof FindingCode>;
 
 const Scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+/** Which observation of a verification: its attempt number (1 = the first) and when it ended. */
+export const ObservationRef = z.object({
+  attempt: z.number().int().positive(),
+  observedAt: z.iso.datetime(),
+});
+export type ObservationRef = z.infer<typeof ObservationRef>;
 
 export const Finding = z.object({
   code: FindingCode,
@@ -58,12 +67,22 @@ export const Finding = z.object({
   layer: z.enum(['load-balancer', 'argo-controller', 'both']).optional(),
   /** The IAM action to grant, for AccessDenied. */
   missingPermission: z.string().optional(),
+  /**
+   * Present when the finding comes from an observation before the verdict's last one, which could
+   * not complete: evidence of what was last seen, not the reason for the verdict.
+   */
+  earlierObservation: ObservationRef.optional(),
 });
 export type Finding = z.infer<typeof Finding>;
 
 export const TargetCounts = z.record(z.string(), z.number().int().nonnegative());
 
 export const Evidence = z.object({
+  /** The observation this evidence comes from (absent in verdicts from before it was recorded). */
+  attempt: z.number().int().positive().optional(),
+  observedAt: z.iso.datetime().optional(),
+  /** False when that observation could not see everything (then the verdict is Inconclusive). */
+  complete: z.boolean().optional(),
   region: z.string().optional(),
   routes: z.array(
     z.object({
@@ -96,7 +115,10 @@ export const VerdictEventDetail = z.object({
   durationMs: z.number().int().nonnegative(),
   deadlineSeconds: z.number().int().positive(),
   decidedAt: z.iso.datetime(),
-  /** What the last observation saw. */
+  /**
+   * What was seen: the last observation, or — when it saw nothing — the last one that saw
+   * something (`evidence.attempt` says which).
+   */
   evidence: Evidence.optional(),
 });
 export type VerdictEventDetail = z.infer<typeof VerdictEventDetail>;

@@ -23,6 +23,11 @@ export interface Judgement {
   findings: Finding[];
   /** No later observation can change this judgement: stop polling. */
   final: boolean;
+  /**
+   * The observation saw everything the verdict needs (no AccessDenied, throttling, timeout,
+   * malformed answer…): only a complete observation may end Succeeded or Failed.
+   */
+  complete: boolean;
 }
 
 const UNOBSERVABLE: ReadonlySet<FindingCode> = new Set<FindingCode>(UNOBSERVABLE_FINDING_CODES);
@@ -50,7 +55,9 @@ export function judge(expected: Expected, observation: Observation): Judgement {
   // A state the rollout reaches on its own explains the split only if it can be served: a new
   // revision resets the canary weight to 0 first, so a canary target group still carrying weight
   // without healthy targets is a failure, not a rollout that moved on.
-  if (split.movedOn && backends.length === 0) return conclude([...observation.problems, split.movedOn]);
+  if (split.movedOn && backends.length === 0) {
+    return conclude([...observation.problems, split.movedOn], observation);
+  }
   const findings = [
     ...observation.problems,
     ...split.findings,
@@ -59,23 +66,85 @@ export function judge(expected: Expected, observation: Observation): Judgement {
     ...judgeMeshRouting(expected, observation),
   ];
   if (split.ambiguous && findings.every((finding) => SPLIT_CODES.has(finding.code))) {
-    return conclude([...observation.problems, split.ambiguous]);
+    return conclude([...observation.problems, split.ambiguous], observation);
   }
-  return conclude(findings);
+  return conclude(findings, observation);
 }
 
 export function isUnobservable(finding: Finding): boolean {
   return UNOBSERVABLE.has(finding.code);
 }
 
-function conclude(findings: Finding[]): Judgement {
-  if (findings.length === 0) return { verdict: 'Succeeded', findings, final: true };
-  const definite = findings.some((finding) => !isUnobservable(finding));
+/**
+ * Evidence rules (issue 11 §1). Succeeded only on a complete observation that saw at least one
+ * route (and, where the router reads target health, the health of every target group carrying
+ * weight). Failed only on a complete observation with a definite finding. An observation with
+ * any gap — AccessDenied, throttling, timeouts, malformed answers, an unreachable cluster — is
+ * Inconclusive whatever else it shows: its definite findings stay in the judgement as evidence,
+ * but the verifier never acts on what it could not see.
+ */
+function conclude(findings: Finding[], observation: Observation): Judgement {
+  const all = findings.length === 0 ? unobservedParts(observation) : findings;
+  if (all.length === 0) return { verdict: 'Succeeded', findings: all, final: true, complete: true };
+  const gaps = all.filter(isObservationGap);
+  const definite = all.some((finding) => !isUnobservable(finding));
+  if (gaps.length > 0) {
+    // Waiting cannot lift a missing permission; anything else may clear before the deadline.
+    return { verdict: 'Inconclusive', findings: all, final: gaps.some(isFinal), complete: false };
+  }
   return {
     verdict: definite ? 'Failed' : 'Inconclusive',
-    findings,
-    final: !definite && findings.some((finding) => FINAL.has(finding.code)),
+    findings: all,
+    final: !definite && all.some(isFinal),
+    complete: true,
   };
+}
+
+const isFinal = (finding: Finding): boolean => FINAL.has(finding.code);
+
+/** Unobservable codes that are conclusions about a complete observation, not gaps in it. */
+const DECISIONS: ReadonlySet<FindingCode> = new Set<FindingCode>(['RolloutMovedOn', 'AmbiguousState']);
+
+/** Something the observation could not see: it is incomplete, whatever it did see. */
+export function isObservationGap(finding: Finding): boolean {
+  return isUnobservable(finding) && !DECISIONS.has(finding.code);
+}
+
+/**
+ * What an observation without findings still failed to see: a router that reports no route at all
+ * has verified nothing (a rule list lost in a malformed answer must never read as "all good"), and
+ * one that reads target health must have read it for every canary or stable target group that
+ * carries weight.
+ */
+function unobservedParts(observation: Observation): Finding[] {
+  if (observation.routes.length === 0) {
+    return [
+      {
+        code: 'ObservationError',
+        resource: `${observation.router} routes`,
+        expected: 'a route',
+        observed: 'none',
+        message: `the ${observation.router} observation saw no route and gave no reason: nothing was verified`,
+      },
+    ];
+  }
+  if (observation.backends.length === 0) return [];
+  const observed = new Set(observation.backends.map((backend) => backend.resource));
+  const unseen = new Set(
+    observation.routes.flatMap((route) =>
+      route.destinations
+        .filter(({ role, weight }) => (role === 'canary' || role === 'stable') && weight > 0)
+        .map(({ resource }) => resource)
+        .filter((resource) => !observed.has(resource)),
+    ),
+  );
+  return [...unseen].map((resource) => ({
+    code: 'ObservationError',
+    resource,
+    expected: 'its target health',
+    observed: 'not read',
+    message: `${resource} carries weight, its target health was not read`,
+  }));
 }
 
 function judgeMeshRouting(expected: Expected, observation: Observation): Finding[] {

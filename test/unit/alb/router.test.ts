@@ -83,12 +83,14 @@ function seedAccount(canary = 20, stable = 80) {
       group(OTHER_TG, 'k8s-shop-cart-3333333333'),
     ],
   });
-  elb.on(DescribeTagsCommand).resolves({
-    TagDescriptions: [
-      { ResourceArn: STABLE_TG, Tags: resourceTags('checkout') },
-      { ResourceArn: CANARY_TG, Tags: resourceTags('checkout-canary') },
-    ],
-  });
+  // One description per ARN asked for, tagged or not, as AWS answers.
+  const tagged: Record<string, ReturnType<typeof resourceTags>> = {
+    [STABLE_TG]: resourceTags('checkout'),
+    [CANARY_TG]: resourceTags('checkout-canary'),
+  };
+  elb.on(DescribeTagsCommand).callsFake(({ ResourceArns }: { ResourceArns: string[] }) => ({
+    TagDescriptions: ResourceArns.map((ResourceArn) => ({ ResourceArn, Tags: tagged[ResourceArn] ?? [] })),
+  }));
   elb.on(DescribeListenersCommand, { LoadBalancerArn: LB }).resolves({
     Listeners: [
       { ListenerArn: HTTP, Protocol: 'HTTP', Port: 80 },
@@ -369,14 +371,54 @@ describe('ALB router: failures', () => {
 
   it('reports a load balancer with no rule for the rollout and does not cache it', async () => {
     seedAccount();
-    elb.on(DescribeRulesCommand, { ListenerArn: HTTP }).resolves({ Rules: [] });
-    elb.on(DescribeRulesCommand, { ListenerArn: HTTPS }).resolves({ Rules: [] });
+    const defaultOnly = (listener: string) => ({
+      Rules: [
+        { RuleArn: `${listener}/default`, IsDefault: true, Actions: [{ Type: 'fixed-response' as const }] },
+      ],
+    });
+    elb.on(DescribeRulesCommand, { ListenerArn: HTTP }).resolves(defaultOnly(HTTP));
+    elb.on(DescribeRulesCommand, { ListenerArn: HTTPS }).resolves(defaultOnly(HTTPS));
     const first = await router.observe(target);
     expect(first.problems).toMatchObject([{ code: 'NoRuleForwardsToRollout', resource: LB }]);
     elb.resetHistory();
     await router.observe(target);
     expect(callsOf(DescribeListenersCommand)).toHaveLength(1);
   });
+
+  it('a listener answered without any rule (not even its default) is a malformed answer, not "no rule forwards"', async () => {
+    seedAccount();
+    elb.on(DescribeRulesCommand, { ListenerArn: HTTPS }).resolves({ Rules: [] });
+    const observation = await router.observe(target);
+    expect(observation.routes).toEqual([]);
+    expect(observation.problems).toMatchObject([
+      { code: 'MalformedResponse', observed: expect.stringContaining('not even its default rule') },
+    ]);
+  });
+
+  it.each([
+    [
+      'DescribeRules by ARN without one of the rules',
+      DescribeRulesCommand,
+      { RuleArns: [RULE_HTTP, RULE_HTTPS] },
+      { Rules: [weightedRule(RULE_HTTP, 20, 80)] },
+    ],
+    [
+      'DescribeLoadBalancers by name without the load balancer',
+      DescribeLoadBalancersCommand,
+      { Names: [LB_NAME] },
+      { LoadBalancers: [] },
+    ],
+    ['DescribeTags without one of the target groups', DescribeTagsCommand, {}, { TagDescriptions: [] }],
+  ] as const)(
+    '%s is a malformed answer, never a finding about the rollout',
+    async (_, command, input, output) => {
+      seedAccount();
+      elb.on(command as typeof DescribeRulesCommand, input as never).resolves(output as never);
+      const observation = await router.observe(target);
+      expect(observation.problems).toMatchObject([{ code: 'MalformedResponse' }]);
+      expect(observation.routes).toEqual([]);
+    },
+  );
 });
 
 describe('ALB router: several ingresses', () => {

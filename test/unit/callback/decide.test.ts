@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { showsOwnChange } from '../../../lambdas/core/callback/applied.js';
 import { decide } from '../../../lambdas/core/callback/decide.js';
 import { LiveRollout } from '../../../lambdas/core/callback/live-rollout.js';
 import type { CallbackPolicy } from '../../../lambdas/core/callback/policy.js';
@@ -242,5 +243,40 @@ describe('effectivePolicy', () => {
       policy: { ...PROMOTE, abortOnFailure: false },
       ignored: ['rollout-verifier.io/promote-on-success="yes please" (expected "true" or "false")'],
     });
+  });
+});
+
+describe('showsOwnChange: after a lost answer and a 409, did our write land?', () => {
+  const abort = decide(verdictDetail({ verdict: 'Failed' }), live(), ABORT_ONLY);
+  const promote = decide(verdictDetail(), live(), PROMOTE);
+  const analysisStep = live({
+    spec: { paused: true },
+    status: { currentStepIndex: 2, pauseConditions: null },
+  });
+  const advance = decide(verdictDetail({ step: { index: 2 } }), analysisStep, PROMOTE);
+
+  it('abort: only status.abort true on the same object', () => {
+    expect(showsOwnChange(abort, live(), live({ status: { abort: true } }))).toBe(true);
+    expect(showsOwnChange(abort, live(), live())).toBe(false);
+    expect(showsOwnChange(abort, live(), live({ status: { abort: true }, uid: 'another-object' }))).toBe(
+      false,
+    );
+  });
+
+  it('promote by clearing the pause: none left, or the controller already moved past the step', () => {
+    expect(showsOwnChange(promote, live(), live({ status: { pauseConditions: null } }))).toBe(true);
+    expect(showsOwnChange(promote, live(), live({ status: { currentStepIndex: 3 } }))).toBe(true);
+    expect(showsOwnChange(promote, live(), live())).toBe(false);
+  });
+
+  it('promote by advancing the step index: at or past the index we wrote', () => {
+    expect(advance.action).toBe('promote');
+    expect(showsOwnChange(advance, analysisStep, live({ status: { currentStepIndex: 3 } }))).toBe(true);
+    expect(showsOwnChange(advance, analysisStep, analysisStep)).toBe(false);
+  });
+
+  it('nothing was written for "none"', () => {
+    const none = decide(verdictDetail({ verdict: 'Inconclusive' }), live(), ABORT_ONLY);
+    expect(showsOwnChange(none, live(), live({ status: { abort: true } }))).toBe(false);
   });
 });

@@ -42,6 +42,25 @@ describe('verdictEvents', () => {
     });
   });
 
+  it('marks a finding kept from an earlier observation as such', () => {
+    const throttled = { ...WEIGHT_MISMATCH, code: 'Throttled' as const, message: 'throttled' };
+    const earlier = {
+      ...WEIGHT_MISMATCH,
+      earlierObservation: { attempt: 1, observedAt: '2026-11-23T09:00:01.000Z' },
+    };
+    const events = verdictEvents(
+      verdictDetail({ verdict: 'Inconclusive', findings: [throttled, earlier] }),
+      { action: 'none', reason: 'an Inconclusive verdict aborts nothing' },
+      options,
+    );
+    expect(events.map((event) => event.message)).toEqual([
+      expect.stringMatching(/^step 0: throttled /),
+      expect.stringMatching(
+        /^step 0: \[seen in observation 1 at 2026-11-23T09:00:01.000Z, not confirmed since: later observations could not complete\] listener-rule/,
+      ),
+    ]);
+  });
+
   it('caps the per-finding Events and summarises the rest; adds the action taken', () => {
     const findings = Array.from({ length: MAX_FINDING_EVENTS + 3 }, (_, index) => ({
       ...WEIGHT_MISMATCH,

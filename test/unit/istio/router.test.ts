@@ -603,13 +603,13 @@ const cases: Case[] = [
     says: ['list endpointslices.discovery.k8s.io'],
   },
   {
-    name: 'a wrong weight outweighs an unreadable DestinationRule',
+    name: 'an unreadable DestinationRule keeps a wrong weight as evidence of an incomplete observation',
     traffic: subsetTraffic(primary),
     seed: (kube) => {
       putVs(kube, virtualService([subsetRoute(0, 100, 'primary')]));
       kube.fail({ plural: 'destinationrules' }, 404);
     },
-    verdict: 'Failed',
+    verdict: 'Inconclusive',
     codes: ['ResourceNotFound', 'WeightMismatch'],
   },
 ];

@@ -63,7 +63,7 @@ describe('experiments', () => {
       running,
       observation([canary(20), other(EXPERIMENT_A, 10), other(EXPERIMENT_B, 5), stable(65)]),
     );
-    expect(result).toEqual({ verdict: 'Succeeded', findings: [], final: true });
+    expect(result).toEqual({ verdict: 'Succeeded', findings: [], final: true, complete: true });
   });
 
   it('a Service name that contradicts the experiment’s is not a match', () => {

@@ -172,6 +172,7 @@ const CASES: Record<FindingCode, { expected?: Partial<Expected>; observation: Ob
   Throttled: { observation: alb({ routes: [], problems: [problem('Throttled')] }) },
   ResourceNotFound: { observation: alb({ routes: [], problems: [problem('ResourceNotFound')] }) },
   ObservationError: { observation: alb({ routes: [], problems: [problem('ObservationError')] }) },
+  MalformedResponse: { observation: alb({ routes: [], problems: [problem('MalformedResponse')] }) },
   RolloutMovedOn: {
     expected: { successors: [{ canaryWeight: 40, stableWeight: 60, reason: 'setWeight at step 2' }] },
     observation: alb({ routes: [route(40, 60)] }),

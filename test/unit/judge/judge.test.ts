@@ -339,10 +339,46 @@ const cases: Case[] = [
     final: false,
   },
   {
-    name: 'a definite mismatch outweighs a partial observation',
+    name: 'a partial observation is Inconclusive, its definite mismatch kept as evidence',
     observation: { rules: [[0, 100]], problems: [problem('ResourceNotFound')] },
-    verdict: 'Failed',
+    verdict: 'Inconclusive',
     codes: ['ResourceNotFound', 'WeightMismatch'],
+    final: false,
+  },
+  {
+    name: 'a malformed answer makes an otherwise failing observation Inconclusive',
+    observation: { rules: [[20, 80]], canaryTargets: [], problems: [problem('MalformedResponse')] },
+    verdict: 'Inconclusive',
+    codes: ['MalformedResponse', 'InsufficientHealthyTargets'],
+    final: false,
+  },
+  {
+    name: 'a partial observation never succeeds, even when all it saw is right',
+    observation: { problems: [problem('Throttled')] },
+    verdict: 'Inconclusive',
+    codes: ['Throttled'],
+  },
+  {
+    name: 'access denied stays final next to a definite finding',
+    observation: { rules: [[0, 100]], problems: [problem('AccessDenied')] },
+    verdict: 'Inconclusive',
+    codes: ['AccessDenied', 'WeightMismatch'],
+    final: true,
+  },
+  {
+    name: 'no route observed and no reason given is never Succeeded',
+    observation: { rules: [] },
+    verdict: 'Inconclusive',
+    codes: ['ObservationError'],
+    final: false,
+  },
+  {
+    name: 'a partial observation showing a successor is not yet moved on',
+    expected: { successors: [{ canaryWeight: 50, stableWeight: 50, reason: 'setWeight at step 2' }] },
+    observation: { rules: [[50, 50]], problems: [problem('Throttled')] },
+    verdict: 'Inconclusive',
+    codes: ['Throttled', 'RolloutMovedOn'],
+    final: false,
   },
   {
     name: 'no rule forwards to the rollout',
@@ -445,6 +481,20 @@ describe('judge', () => {
       }),
     ).findings;
     expect(finding?.message).toContain('10.0.0.9:8080 (Target.Timeout)');
+  });
+
+  it('a weighted target group whose health was not read is a gap, not a success', () => {
+    const partial = observation();
+    partial.backends = partial.backends.filter((backend) => backend.role === 'stable');
+    const judgement = judge(expected(), partial);
+    expect(judgement).toMatchObject({ verdict: 'Inconclusive', complete: false });
+    expect(judgement.findings).toMatchObject([{ code: 'ObservationError', resource: CANARY }]);
+  });
+
+  it('says whether the observation was complete', () => {
+    expect(judge(expected(), observation()).complete).toBe(true);
+    expect(judge(expected(), observation({ rules: [[0, 100]] })).complete).toBe(true);
+    expect(judge(expected(), observation({ problems: [problem('Throttled')] })).complete).toBe(false);
   });
 
   it('is pure: the same input gives the same judgement', () => {

@@ -57,7 +57,7 @@ function observation(
 describe('judge: IP-mode registrations against EndpointSlices', () => {
   it('passes when every ready pod is registered and nothing else is', () => {
     const result = judge(expected, observation([healthy('10.0.1.1')], { ready: ['10.0.1.1'] }));
-    expect(result).toEqual({ verdict: 'Succeeded', findings: [], final: true });
+    expect(result).toEqual({ verdict: 'Succeeded', findings: [], final: true, complete: true });
   });
 
   it('finds a half-registered target group: ready pods the controller has not registered', () => {

@@ -13,6 +13,8 @@ import {
   type TargetGroup,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { markThrottledCall } from '../../cut-short.js';
+import { MalformedResponseError } from '../../malformed-response.js';
 
 export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'Throttling',
@@ -20,6 +22,21 @@ export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'TooManyRequestsException',
   'RequestLimitExceeded',
 ]);
+
+/**
+ * The list every successful answer of these actions carries — empty (`<Rules/>`) when there is
+ * nothing, never absent. The SDK (schema-based serde) reads an HTML page, an empty body, another
+ * action's answer and a result without its list all as `{}`, and only an empty element as `[]`:
+ * the list's presence is what tells an answer from a non-answer.
+ */
+export const RESULT_LIST: Readonly<Record<string, string>> = {
+  DescribeLoadBalancers: 'LoadBalancers',
+  DescribeListeners: 'Listeners',
+  DescribeRules: 'Rules',
+  DescribeTargetGroups: 'TargetGroups',
+  DescribeTags: 'TagDescriptions',
+  DescribeTargetHealth: 'TargetHealthDescriptions',
+};
 
 /** DescribeTags accepts at most 20 ARNs per call. */
 export const DESCRIBE_TAGS_BATCH = 20;
@@ -40,7 +57,7 @@ export class ElbApi {
     client.middlewareStack.add(
       (next, context) => async (args) => {
         this.requests++;
-        const action = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+        const action = actionOf(context);
         this.byAction.set(action, (this.byAction.get(action) ?? 0) + 1);
         try {
           return await next(args);
@@ -51,6 +68,30 @@ export class ElbApi {
       },
       // inside the retry middleware (finalizeRequest, high) and around deserialization: once per attempt, seeing its error
       { step: 'finalizeRequest', priority: 'low', name: 'rolloutVerifierRequestCounter', override: true },
+    );
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const action = actionOf(context);
+        let result: Awaited<ReturnType<typeof next>>;
+        try {
+          result = await next(args);
+        } catch (error) {
+          throw unreadableSuccess(action, error) ?? error;
+        }
+        const list = RESULT_LIST[action];
+        if (
+          list &&
+          !Array.isArray((result.output as unknown as Record<string, unknown> | undefined)?.[list])
+        ) {
+          throw new MalformedResponseError(
+            `ELBv2 ${action}`,
+            `${describeHttp(result.response)} without <${list}>`,
+          );
+        }
+        return result;
+      },
+      // around the deserializer (deserialize, normal): sees what it made of the raw answer
+      { step: 'deserialize', priority: 'high', name: 'rolloutVerifierAnswerCheck', override: true },
     );
   }
 
@@ -72,12 +113,15 @@ export class ElbApi {
     return await this.client.config.region();
   }
 
+  /** Every name asked for is answered (AWS fails the whole call with LoadBalancerNotFound otherwise). */
   async loadBalancersByName(names: string[], abortSignal?: AbortSignal): Promise<LoadBalancer[]> {
     const out = await this.labelled(
       'DescribeLoadBalancers',
       this.client.send(new DescribeLoadBalancersCommand({ Names: names }), { abortSignal }),
     );
-    return out.LoadBalancers ?? [];
+    const loadBalancers = out.LoadBalancers ?? [];
+    answeredFor('DescribeLoadBalancers', names, loadBalancers, (lb) => lb.LoadBalancerName);
+    return loadBalancers;
   }
 
   async *allLoadBalancers(abortSignal?: AbortSignal): AsyncGenerator<LoadBalancer[]> {
@@ -129,15 +173,28 @@ export class ElbApi {
       rules.push(...(out.Rules ?? []));
       marker = out.NextMarker;
     } while (marker);
+    // A listener always has its default rule: none at all is a lost answer, not a listener without rules.
+    if (rules.length === 0) {
+      throw labelledError(
+        new MalformedResponseError(
+          'ELBv2 DescribeRules',
+          `no rules for ${listenerArn}, not even its default rule`,
+        ),
+        'DescribeRules',
+      );
+    }
     return rules;
   }
 
+  /** Every ARN asked for is answered (AWS fails the whole call with RuleNotFound otherwise). */
   async rulesByArn(ruleArns: string[], abortSignal?: AbortSignal): Promise<Rule[]> {
     const out = await this.labelled(
       'DescribeRules',
       this.client.send(new DescribeRulesCommand({ RuleArns: ruleArns }), { abortSignal }),
     );
-    return out.Rules ?? [];
+    const rules = out.Rules ?? [];
+    answeredFor('DescribeRules', ruleArns, rules, (rule) => rule.RuleArn);
+    return rules;
   }
 
   async targetGroupsOfLoadBalancer(
@@ -147,8 +204,11 @@ export class ElbApi {
     return await this.collectTargetGroups({ LoadBalancerArn: loadBalancerArn }, abortSignal);
   }
 
+  /** Every ARN asked for is answered (AWS fails the whole call with TargetGroupNotFound otherwise). */
   async targetGroupsByArn(targetGroupArns: string[], abortSignal?: AbortSignal): Promise<TargetGroup[]> {
-    return await this.collectTargetGroups({ TargetGroupArns: targetGroupArns }, abortSignal);
+    const groups = await this.collectTargetGroups({ TargetGroupArns: targetGroupArns }, abortSignal);
+    answeredFor('DescribeTargetGroups', targetGroupArns, groups, (group) => group.TargetGroupArn);
+    return groups;
   }
 
   async *allTargetGroups(abortSignal?: AbortSignal): AsyncGenerator<TargetGroup[]> {
@@ -182,8 +242,11 @@ export class ElbApi {
         ),
       ),
     );
+    const descriptions = results.flatMap((result) => result.TagDescriptions ?? []);
+    // One description per resource, tagged or not (AWS fails the call for an unknown ARN).
+    answeredFor('DescribeTags', resourceArns, descriptions, (description) => description.ResourceArn);
     const tags = new Map<string, Record<string, string>>();
-    for (const description of results.flatMap((result) => result.TagDescriptions ?? [])) {
+    for (const description of descriptions) {
       if (description.ResourceArn) tags.set(description.ResourceArn, tagRecord(description));
     }
     return tags;
@@ -208,10 +271,7 @@ export class ElbApi {
     try {
       return await request;
     } catch (error) {
-      if (error instanceof Error) {
-        Object.assign(error, { elbAction: action, throttledDuringCall: this.throttled > throttledBefore });
-      }
-      throw error;
+      throw labelledError(error, action, this.throttled > throttledBefore);
     }
   }
 
@@ -246,4 +306,62 @@ function tagRecord(description: TagDescription): Record<string, string> {
 
 function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
+}
+
+/** `DescribeRules`, from the middleware context of a DescribeRulesCommand. */
+function actionOf(context: { commandName?: string }): string {
+  return String(context.commandName ?? 'unknown').replace(/Command$/, '');
+}
+
+/** Names the failed call's action on the error (findings must name the IAM action to grant). */
+function labelledError(error: unknown, action: string, throttledDuringCall = false): unknown {
+  if (error instanceof Error) Object.assign(error, { elbAction: action });
+  return markThrottledCall(error, throttledDuringCall);
+}
+
+/** Throws when a by-name or by-ARN answer leaves out some of what was asked for. */
+function answeredFor<T>(
+  action: string,
+  asked: readonly string[],
+  answered: readonly T[],
+  keyOf: (item: T) => string | undefined,
+): void {
+  const keys = new Set(answered.map(keyOf));
+  const missing = asked.filter((key) => !keys.has(key));
+  if (missing.length === 0) return;
+  throw labelledError(
+    new MalformedResponseError(
+      `ELBv2 ${action}`,
+      `answered without ${missing.length} of the ${asked.length} asked for (${missing[0]}${missing.length > 1 ? ', …' : ''})`,
+    ),
+    action,
+  );
+}
+
+/**
+ * A 2xx answer the SDK could not read (truncated XML, JSON or plain text where XML belongs): the
+ * deserializer's error carries the raw response. Errors of non-2xx answers are the service's own.
+ */
+function unreadableSuccess(action: string, error: unknown): MalformedResponseError | undefined {
+  const response = (error as { $response?: unknown } | undefined)?.$response;
+  const status = (response as { statusCode?: number } | undefined)?.statusCode;
+  if (status === undefined || status < 200 || status > 299) return undefined;
+  const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+  return new MalformedResponseError(
+    `ELBv2 ${action}`,
+    `${describeHttp(response)} the SDK could not read: ${reason}`,
+    {
+      cause: error,
+    },
+  );
+}
+
+/** `HTTP 200 (text/html)`, from an HttpResponse. */
+function describeHttp(response: unknown): string {
+  const { statusCode, headers } = (response ?? {}) as {
+    statusCode?: number;
+    headers?: Record<string, string>;
+  };
+  const type = headers?.['content-type'];
+  return `HTTP ${statusCode ?? '?'}${type ? ` (${type})` : ''}`;
 }

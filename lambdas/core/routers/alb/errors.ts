@@ -1,4 +1,6 @@
 import type { Finding } from '../../contracts/verdict-event.js';
+import { cutShortFinding } from '../../cut-short.js';
+import { MalformedResponseError, malformedResponseFinding } from '../../malformed-response.js';
 import { THROTTLING_ERRORS } from './elb-api.js';
 
 const NOT_FOUND = /NotFound/;
@@ -28,6 +30,9 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
   const status = (error as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata
     ?.httpStatusCode;
 
+  if (error instanceof MalformedResponseError) return malformedResponseFinding(error, context.resource);
+  const cutShort = cutShortFinding(error, context.resource, `ELBv2 ${action ?? ''} in ${context.region}`);
+  if (cutShort) return cutShort;
   if (ACCESS_DENIED.has(name) || status === 403) {
     const permission =
       /not authorized to perform: ([a-z0-9-]+:[A-Za-z0-9]+)/.exec(message)?.[1] ??
@@ -41,9 +46,7 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
       missingPermission: permission,
     };
   }
-  const throttledUntilDeadline =
-    name === 'AbortError' && (error as { throttledDuringCall?: unknown }).throttledDuringCall === true;
-  if (THROTTLING_ERRORS.has(name) || throttledUntilDeadline) {
+  if (THROTTLING_ERRORS.has(name)) {
     return {
       code: 'Throttled',
       resource: context.resource,
@@ -61,20 +64,13 @@ export function findingFromError(error: unknown, context: ErrorContext): Finding
       message: `${context.resource} was not found in ${context.region}: ${message}`,
     };
   }
-  if (name === 'AbortError') {
-    return {
-      code: 'ObservationError',
-      resource: context.resource,
-      expected: 'an answer',
-      observed: 'deadline',
-      message: `the deadline passed while ELBv2 ${action ?? ''} was still in flight in ${context.region}`,
-    };
-  }
+  // A 5xx from a proxy has no AWS error code: the SDK calls it "Unknown", the status says more.
+  const http = status !== undefined && status >= 500 ? `HTTP ${status} ` : '';
   return {
     code: 'ObservationError',
     resource: context.resource,
     expected: 'an answer',
-    observed: name,
-    message: `ELBv2 ${action ?? ''} failed in ${context.region}: ${message}`,
+    observed: `${http}${name}`,
+    message: `ELBv2 ${action ?? ''} failed in ${context.region}: ${http}${message}`,
   };
 }

@@ -1,6 +1,7 @@
 import type { Rule, TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { AlbTraffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
+import { MalformedResponseError } from '../../malformed-response.js';
 import type {
   DestinationRole,
   Observation,
@@ -165,20 +166,19 @@ function uniqueTargetGroups(
 function toRoutes(topologies: AlbTopology[], rules: Rule[]): ObservedRoute[] {
   const byArn = new Map(rules.map((rule) => [rule.RuleArn, rule]));
   return topologies.flatMap((topology) =>
-    topology.rules.flatMap((ref) => {
+    topology.rules.map((ref) => {
       const rule = byArn.get(ref.ruleArn);
-      if (!rule) return [];
-      return [
-        {
-          resource: ref.ruleArn,
-          description: ref.description,
-          destinations: forwardTargets(rule).map((forward) => ({
-            resource: forward.targetGroupArn,
-            role: roleOf(topology, forward.targetGroupArn),
-            weight: forward.weight,
-          })),
-        },
-      ];
+      // ElbApi.rulesByArn already refuses such an answer: a rule must never silently drop out of view.
+      if (!rule) throw new MalformedResponseError('ELBv2 DescribeRules', `no answer for ${ref.ruleArn}`);
+      return {
+        resource: ref.ruleArn,
+        description: ref.description,
+        destinations: forwardTargets(rule).map((forward) => ({
+          resource: forward.targetGroupArn,
+          role: roleOf(topology, forward.targetGroupArn),
+          weight: forward.weight,
+        })),
+      };
     }),
   );
 }

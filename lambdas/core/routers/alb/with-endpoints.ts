@@ -60,7 +60,8 @@ async function observeEndpoints(
         });
         return { endpoints: { resource, role, ready, notReady } };
       } catch (error) {
-        if (signal?.aborted) throw error;
+        // Cut short by the deadline too: a finding (Throttled when 429s were being waited out), so the
+        // load balancer's half of the observation is not lost with it.
         // A cluster the verifier was not given access to: check weights and health only.
         if (error instanceof ClusterNotConfiguredError) return { skipped: error.message };
         return { problem: findingFromKubeError(error, resource) };
