@@ -4,12 +4,10 @@ import { ClusterConnections } from '../lambdas/core/cluster/connections.js';
 import type { KubeApiForCluster } from '../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../lambdas/core/cluster/kube-client.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
+import { currentRolloutReader } from '../lambdas/core/current-rollout.js';
 import { createElbApi } from '../lambdas/core/routers/alb/client.js';
-import { AlbRouter } from '../lambdas/core/routers/alb/router.js';
-import { withServiceEndpoints } from '../lambdas/core/routers/alb/with-endpoints.js';
-import { AmbassadorRouter } from '../lambdas/core/routers/ambassador/router.js';
-import { IstioRouter } from '../lambdas/core/routers/istio/router.js';
-import { type Routers, unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
+import { createRouters, type Routers } from '../lambdas/core/routers/index.js';
+import { unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
 import { parseDurationSeconds } from './duration.js';
 import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
 import { endpointFromKubeconfig } from './kubeconfig.js';
@@ -134,9 +132,9 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
 async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number> {
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
   // --rollout without an expected weight: the Rollout is read from the cluster, as it is now.
-  const live =
+  const readsLive =
     options.event === undefined && options.rollout !== undefined && options.canaryWeight === undefined;
-  const liveAccess = live ? connectCluster(options, options.cluster, region) : undefined;
+  const liveAccess = readsLive ? connectCluster(options, options.cluster, region) : undefined;
   let event: RolloutEventDetail;
   try {
     event = liveAccess
@@ -163,13 +161,17 @@ async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number>
     const unverifiable = unverifiableReason(event, routers);
     if (unverifiable) throw new UsageError(`nothing to verify: ${unverifiable}`);
 
-    const live = Boolean(io.stderr.isTTY) && !options.json;
+    const progress = Boolean(io.stderr.isTTY) && !options.json;
     const verdict = await verifyRollout(
       timeoutSeconds === undefined ? event : { ...event, deadlineSeconds: timeoutSeconds },
       routers,
-      { onAttempt: live ? (progress) => io.stderr.write(`\r\x1b[2K${progressLine(progress)}`) : undefined },
+      {
+        onAttempt: progress ? (attempt) => io.stderr.write(`\r\x1b[2K${progressLine(attempt)}`) : undefined,
+        // With the cluster at hand, a rollout that moved on is told from one whose traffic is wrong.
+        ...(cluster ? { currentRollout: currentRolloutReader(cluster.forCluster) } : {}),
+      },
     );
-    if (live) io.stderr.write('\r\x1b[2K');
+    if (progress) io.stderr.write('\r\x1b[2K');
     io.stdout.write(options.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderVerdict(verdict)}\n`);
     return EXIT[verdict.verdict];
   } finally {
@@ -240,14 +242,7 @@ async function routersFor(
       throw new UsageError('no AWS region: pass --region or set AWS_REGION');
     }
   }
-  const routers: Routers = {
-    alb: forCluster ? withServiceEndpoints(new AlbRouter(elb), forCluster) : new AlbRouter(elb),
-  };
-  if (forCluster) {
-    routers.istio = new IstioRouter(forCluster);
-    routers.ambassador = new AmbassadorRouter(forCluster);
-  }
-  return routers;
+  return createRouters({ elb, kubeFor: forCluster });
 }
 
 async function eventOf(options: VerifyOptions, io: CliIo): Promise<RolloutEventDetail> {

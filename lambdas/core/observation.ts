@@ -1,3 +1,4 @@
+import type { Expected, RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Finding } from './contracts/verdict-event.js';
 
 /**
@@ -91,7 +92,17 @@ export interface Observation {
   mappings?: ObservedMappingPair[];
   /** Parts that could not be observed: AccessDenied, NotFound, throttling… (Inconclusive material). */
   problems: Finding[];
+  /** The Rollout as the API server held it at this observation, when the verifier may read it. */
+  current?: ObservedCurrentRollout;
 }
+
+/**
+ * The Rollout read live next to the routes: what it expects now (its persisted status, derived as
+ * a `live` event), or why the event no longer describes it (re-created, another revision).
+ */
+export type ObservedCurrentRollout =
+  | { resource: string; stepIndex: number; expected: Expected }
+  | { resource: string; supersededBy: string };
 
 /** The routes of one protocol a rollout names in one VirtualService, and what the VirtualService has. */
 export interface ObservedRouteSelection {
@@ -150,10 +161,25 @@ export interface ObservedMappingPair {
   canary?: { service?: string; weight?: number };
 }
 
-/** One router per traffic-routing kind, behind one small interface. */
-export interface Router<TTraffic> {
-  readonly name: string;
-  observe(traffic: TTraffic, signal?: AbortSignal): Promise<Observation>;
+/**
+ * One router per traffic-routing kind, behind this one small interface: the verify path (the
+ * handler, the CLI, verifyRollout) only ever holds a `Router` from `routers/index.ts`, never a
+ * concrete one. Routers only observe; the judge decides.
+ */
+export interface Router {
+  /** The `traffic.router` of the events it observes. */
+  readonly kind: TrafficRouterKind;
+  observe(event: RolloutEventDetail, signal?: AbortSignal): Promise<Observation>;
+}
+
+export type TrafficRouterKind = Exclude<RolloutEventDetail['traffic']['router'], 'none'>;
+
+/**
+ * Inside a router's folder: what it observes, given as the part of the event it needs (a
+ * namespace, the traffic routing, the cluster…), so decorators and tests work on that part alone.
+ */
+export interface TargetObserver<TTarget> {
+  observe(target: TTarget, signal?: AbortSignal): Promise<Observation>;
   /** Forget cached discovery, e.g. after a NotFound. */
-  invalidate?(traffic: TTraffic): void;
+  invalidate?(target: TTarget): void;
 }

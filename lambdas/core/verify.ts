@@ -2,20 +2,12 @@ import { createHash } from 'node:crypto';
 import type { RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
 import { type AttemptProgress, type AttemptRecord, converge } from './converge.js';
+import type { CurrentRolloutReader } from './current-rollout.js';
 import { judge } from './judge/index.js';
-import type { Observation, Router } from './observation.js';
-import type { AlbObservationTarget } from './routers/alb/router.js';
-import type { AmbassadorObservationTarget } from './routers/ambassador/router.js';
-import type { IstioObservationTarget } from './routers/istio/router.js';
+import type { Observation } from './observation.js';
+import type { Routers } from './routers/index.js';
 
 export const DEFAULT_DEADLINE_SECONDS = 30;
-
-export interface Routers {
-  alb: Router<AlbObservationTarget>;
-  /** Istio and Ambassador are observed through the Kubernetes API: absent when the verifier has no cluster access. */
-  istio?: Router<IstioObservationTarget>;
-  ambassador?: Router<AmbassadorObservationTarget>;
-}
 
 export interface VerifySettings {
   /** Used when the event carries no deadline of its own. */
@@ -26,24 +18,14 @@ export interface VerifySettings {
   maxDelayMs?: number;
   random?: () => number;
   onAttempt?: (progress: AttemptProgress) => void;
+  /** Reads the Rollout next to each observation (with cluster access), to recognise a rollout that moved on. */
+  currentRollout?: CurrentRolloutReader;
 }
 
-/** Why an event cannot be verified by the routers given (ALB only when omitted), or undefined when it can. */
-export function unverifiableReason(
-  event: RolloutEventDetail,
-  routers: Partial<Routers> = {},
-): string | undefined {
-  switch (event.traffic.router) {
-    case 'alb':
-      return undefined;
-    case 'none':
-      return 'the rollout uses no traffic routing: its split follows replica counts, there is no weight to verify';
-    case 'istio':
-    case 'ambassador':
-      return routers[event.traffic.router]
-        ? undefined
-        : `the ${event.traffic.router} router reads ${event.traffic.router === 'istio' ? 'VirtualServices' : 'Mappings'} through the Kubernetes API, and this verifier has no access to the rollout's cluster${event.cluster ? ` (${event.cluster})` : ''}: configure the cluster (the stack's clusterNames; for the CLI, a kubeconfig)`;
-  }
+/** Why an event cannot be verified with these routers, or undefined when it can. */
+export function unverifiableReason(event: RolloutEventDetail, routers: Routers): string | undefined {
+  const found = routers.forEvent(event);
+  return 'reason' in found ? found.reason : undefined;
 }
 
 /** From one rollout event to one verdict: observe, judge, re-observe until the deadline. */
@@ -60,12 +42,19 @@ export async function verifyRollout(
     ),
   );
   const traffic = event.traffic;
-  const observe = observerOf(event, routers);
-  if (!observe) throw new Error(unverifiableReason(event, routers));
+  const found = routers.forEvent(event);
+  if ('reason' in found) throw new Error(found.reason);
+  const { router } = found;
+  const { currentRollout } = settings;
 
   const result = await converge(
     async (signal) => {
-      const observation = await observe(signal);
+      const [routes, current] = await Promise.all([
+        router.observe(event, signal),
+        // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
+        currentRollout?.(event, signal).catch(() => undefined),
+      ]);
+      const observation: Observation = current ? { ...routes, current } : routes;
       return { observation, judgement: judge(event.expected, observation) };
     },
     {
@@ -96,34 +85,16 @@ export async function verifyRollout(
     ...(result.evidence?.observation
       ? { evidence: evidenceOf(result.evidence, result.evidence.observation) }
       : {}),
+    trigger: event.trigger,
+    ...(result.judgement.movedOn
+      ? {
+          movedOn: {
+            step: { index: result.judgement.movedOn.stepIndex },
+            expected: expectedSplit(result.judgement.movedOn.expected),
+          },
+        }
+      : {}),
   };
-}
-
-/** The router call for the event's traffic routing, or undefined when no router given observes it. */
-function observerOf(
-  event: RolloutEventDetail,
-  routers: Routers,
-): ((signal: AbortSignal) => Promise<Observation>) | undefined {
-  const { traffic } = event;
-  const where = { namespace: event.rollout.namespace, cluster: event.cluster };
-  switch (traffic.router) {
-    case 'alb':
-      return (signal) => routers.alb.observe({ ...where, traffic }, signal);
-    case 'istio': {
-      const { istio } = routers;
-      const hashes = {
-        podTemplateHash: event.rollout.podTemplateHash,
-        stablePodTemplateHash: event.rollout.stablePodTemplateHash,
-      };
-      return istio && ((signal) => istio.observe({ ...where, traffic, ...hashes }, signal));
-    }
-    case 'ambassador': {
-      const { ambassador } = routers;
-      return ambassador && ((signal) => ambassador.observe({ ...where, traffic }, signal));
-    }
-    default:
-      return undefined;
-  }
 }
 
 /** The split part of the expectation, absent members left out (the verdict is stored by idempotency). */

@@ -10,12 +10,10 @@ import type { Context } from 'aws-lambda';
 import { VERDICT_EVENT_SOURCE, verdictDetailType } from '../../contract/event-catalog.js';
 import { RolloutEventDetail } from '../core/contracts/rollout-event.js';
 import type { VerdictEventDetail } from '../core/contracts/verdict-event.js';
+import { currentRolloutReader } from '../core/current-rollout.js';
 import { NewestEvents } from '../core/newest-events.js';
 import { createElbApi } from '../core/routers/alb/client.js';
-import { AlbRouter } from '../core/routers/alb/router.js';
-import { withServiceEndpoints } from '../core/routers/alb/with-endpoints.js';
-import { AmbassadorRouter } from '../core/routers/ambassador/router.js';
-import { IstioRouter } from '../core/routers/istio/router.js';
+import { createRouters } from '../core/routers/index.js';
 import { unverifiableReason, verifyRollout } from '../core/verify.js';
 import { configuredClusters, createClusterApis } from '../shared/clusters.js';
 import { onceBy } from '../shared/idempotency.js';
@@ -35,13 +33,9 @@ const clusters =
           'the ClusterRole "rollout-verifier-observer" bound to the Kubernetes group "rollout-verifier-observer" (deploy/cluster/clusterroles.yaml)',
       })
     : undefined;
-const routers = {
-  alb: clusters ? withServiceEndpoints(new AlbRouter(elb), clusters.forCluster) : new AlbRouter(elb),
-  // Mesh routes live in the cluster: only with cluster access.
-  ...(clusters
-    ? { istio: new IstioRouter(clusters.forCluster), ambassador: new AmbassadorRouter(clusters.forCluster) }
-    : {}),
-};
+// Mesh routes live in the cluster, and so does the Rollout itself: both only with cluster access.
+const routers = createRouters({ elb, kubeFor: clusters?.forCluster });
+const currentRollout = clusters ? currentRolloutReader(clusters.forCluster) : undefined;
 const eventBridge = new EventBridgeClient({});
 const newestEvents = new NewestEvents();
 
@@ -73,6 +67,7 @@ export const lambdaHandler = async (
     deadlineCapSeconds: secondsLeftToVerify(context),
     initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
     maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+    ...(currentRollout ? { currentRollout } : {}),
   });
   await putEventsReliably(eventBridge, [
     {

@@ -297,12 +297,13 @@ describe('npm run demo', () => {
   it('reaches the cluster as EKS does: DescribeCluster, then each function with its own token and rights', () => {
     const { kubernetes, eks } = result.calls;
     expect(Object.keys(kubernetes).sort()).toEqual(['rollout-verifier-callback', 'rollout-verifier-verify']);
-    // the observer only reads Services (their target ports), EndpointSlices, VirtualServices and
+    // the observer only reads the Rollout (where it is now), Services (their target ports), EndpointSlices, VirtualServices and
     // Mappings (a deleted canary Mapping answers 404); the callback only reads and patches Rollouts
     // and creates Events
     expect(Object.keys(kubernetes['rollout-verifier-verify'] ?? {}).sort()).toEqual([
       'get mappings',
       'get mappings (404)',
+      'get rollouts',
       'get services',
       'get virtualservices',
       'list endpointslices',

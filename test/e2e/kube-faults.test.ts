@@ -4,11 +4,14 @@ import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
 import type { RolloutEventDetail } from '../../lambdas/core/contracts/rollout-event.js';
 import { isObservationGap, isUnobservable } from '../../lambdas/core/judge/index.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
-import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
-import { withServiceEndpoints } from '../../lambdas/core/routers/alb/with-endpoints.js';
-import { AmbassadorRouter } from '../../lambdas/core/routers/ambassador/router.js';
-import { IstioRouter } from '../../lambdas/core/routers/istio/router.js';
-import { type Routers, verifyRollout } from '../../lambdas/core/verify.js';
+import {
+  albRouter,
+  ambassadorRouter,
+  istioRouter,
+  type Routers,
+  routersFrom,
+} from '../../lambdas/core/routers/index.js';
+import { verifyRollout } from '../../lambdas/core/verify.js';
 import { type Elbv2Sim, startElbv2Sim } from '../support/elbv2-sim/index.js';
 import {
   CASE_TIMEOUT_MS,
@@ -160,12 +163,8 @@ const meshStage =
     };
   };
 
-const noAlb = { alb: new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint: 'http://127.0.0.1:9' })) };
-const istio = (api: KubeApi): Routers => ({ ...noAlb, istio: new IstioRouter(async () => api) });
-const ambassador = (api: KubeApi): Routers => ({
-  ...noAlb,
-  ambassador: new AmbassadorRouter(async () => api),
-});
+const istio = (api: KubeApi): Routers => routersFrom([istioRouter(async () => api)]);
+const ambassador = (api: KubeApi): Routers => routersFrom([ambassadorRouter(async () => api)]);
 
 const SCENARIOS: Scenario[] = [
   {
@@ -242,9 +241,9 @@ const SCENARIOS: Scenario[] = [
       kube.put(service('checkout-canary'));
       kube.put(endpointSlice('checkout-a', 'checkout', alb.stableTargetIds));
       kube.put(endpointSlice('checkout-canary-a', 'checkout-canary', alb.canaryTargetIds));
-      const router = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint: elb.endpoint }));
+      const elbApi = createElbApi({ region: 'eu-west-1', endpoint: elb.endpoint });
       return {
-        routers: { alb: withServiceEndpoints(router, async () => api) },
+        routers: routersFrom([albRouter(elbApi, async () => api)]),
         setCanary: (weight) =>
           elb.setRuleWeights(alb.ruleArns[0]!, {
             [alb.canaryTargetGroupArn]: weight,

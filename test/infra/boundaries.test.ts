@@ -58,3 +58,22 @@ test('runtime code never imports the infrastructure: no lib/, aws-cdk-lib, const
   expect(runtimeFiles.length).toBeGreaterThan(30);
   expect(offending).toEqual([]);
 });
+
+/** The verify path: it holds routers only through lambdas/core/routers/index.ts. */
+const verifyPath = [
+  'lambdas/core/verify.ts',
+  'lambdas/verify/handler.ts',
+  'cli/program.ts',
+  'lambdas/core/converge.ts',
+  'lambdas/core/judge/index.ts',
+].map((file) => join(PROJECT_ROOT, file));
+
+test('nothing on the verify path names a concrete router: one interface, one factory', () => {
+  const offending = verifyPath.flatMap((file) =>
+    importsOf(file)
+      .filter((specifier) => /routers\/(alb|istio|ambassador)\/(router|with-endpoints)\.js$/.test(specifier))
+      .map((specifier) => `${relative(PROJECT_ROOT, file)} → ${specifier}`),
+  );
+  expect(verifyPath.every((file) => importsOf(file).length > 0)).toBe(true);
+  expect(offending).toEqual([]);
+});

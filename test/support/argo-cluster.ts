@@ -564,6 +564,10 @@ export class CanaryRollout extends RolloutBase {
     }
     const failing = added.slice(0, this.options.canaryPodsFailingHealthChecks ?? 0);
     for (const pod of failing) {
+      // It has failed every check since it was registered: unhealthy before anyone looks, and staying so.
+      this.ports.elb.setTargetHealth(this.alb.canaryTargetGroupArn, pod.ip, 'unhealthy', {
+        reason: 'Target.ResponseCodeMismatch',
+      });
       this.ports.elb.failHealthChecks(
         this.alb.canaryTargetGroupArn,
         pod.ip,

@@ -3,7 +3,7 @@ import { EXIT, runCli } from '../../cli/program.js';
 import { type Finding, VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
 import { isObservationGap } from '../../lambdas/core/judge/index.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
-import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
+import { createRouters } from '../../lambdas/core/routers/index.js';
 import { verifyRollout } from '../../lambdas/core/verify.js';
 import { captureCliIo } from './cli-io.js';
 import { CHECKOUT_INGRESS, checkoutVerifyArgs } from './elbv2-sim/checkout.js';
@@ -83,8 +83,8 @@ async function verdictVia(
   deadlineSeconds: number = FIRST_DEADLINE_SECONDS,
 ): Promise<VerdictEventDetail> {
   if (path === 'verify handler') {
-    const alb = new AlbRouter(createElbApi({ region: 'eu-west-1', endpoint }));
-    return await verifyRollout(rolloutEvent({ deadlineSeconds }), { alb }, HANDLER_SETTINGS);
+    const routers = createRouters({ elb: createElbApi({ region: 'eu-west-1', endpoint }) });
+    return await verifyRollout(rolloutEvent({ deadlineSeconds }), routers, HANDLER_SETTINGS);
   }
   const run = captureCliIo();
   const code = await runCli(

@@ -31,6 +31,7 @@ export function verdictDetail(overrides: Partial<VerdictEventDetail> = {}): Verd
     durationMs: 2_400,
     deadlineSeconds: 30,
     decidedAt: '2026-11-23T09:00:03.000Z',
+    trigger: event.trigger,
     ...overrides,
   });
 }

@@ -36,6 +36,19 @@ const SUPERSEDED_CODES = new Set(['RolloutMovedOn', 'AmbiguousState']);
 
 const INCONCLUSIVE_ANALYSIS = 'InconclusiveAnalysisRun';
 
+/**
+ * Verdicts on a step's own traffic. An `on-rollout-updated` verdict verifies the reset a new
+ * revision starts with (canary 0, "step 0" only by position), `on-rollout-completed` and
+ * `on-rollout-aborted` the ends: none of them verified the weight a pause stands behind, so none
+ * may release it (the lab saw an updated verdict promote a rollout whose weights were never applied).
+ */
+const STEP_TRIGGERS: ReadonlySet<string> = new Set([
+  'on-rollout-step-completed',
+  'on-rollout-paused',
+  'on-rollout-resumed',
+  'live',
+]);
+
 export function decide(verdict: VerdictEventDetail, live: LiveRollout, policy: CallbackPolicy): Decision {
   const wanted = wantedAction(verdict, policy);
   if (!wanted) return { action: 'none', reason: noActionReason(verdict) };
@@ -68,6 +81,16 @@ export function decide(verdict: VerdictEventDetail, live: LiveRollout, policy: C
     };
   }
 
+  if (!STEP_TRIGGERS.has(verdict.trigger ?? '')) {
+    return skip(
+      `a verdict on ${verdict.trigger ?? 'an event of unknown trigger'} verifies no step's traffic: only the verdict of the step a pause stands behind may release it`,
+    );
+  }
+  if (verdict.movedOn) {
+    return skip(
+      `the Rollout had moved on to step ${verdict.movedOn.step.index} during the verification: that step's own verdict decides`,
+    );
+  }
   if (!isPaused(live)) return skip('the Rollout is not paused: there is nothing to promote');
   const reasons = pauseReasons(live);
   if (reasons.includes(INCONCLUSIVE_ANALYSIS) && !policy.promoteInconclusiveAnalysis) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { VERDICTS } from '../../../contract/event-catalog.js';
-import { RolloutRef, TrafficState, WeightTransition } from './rollout-event.js';
+import { RolloutRef, RolloutTriggerSchema, TrafficState, WeightTransition } from './rollout-event.js';
 
 /**
  * The verdict event: the detail of "Rollout Verification Succeeded|Failed|Inconclusive".
@@ -95,6 +95,8 @@ export const Evidence = z.object({
 });
 export type Evidence = z.infer<typeof Evidence>;
 
+const ExpectedSplit = TrafficState.extend({ transition: WeightTransition.optional() });
+
 export const VerdictEventDetail = z.object({
   schemaVersion: z.literal(1),
   /** Deterministic per rollout event: the callback's idempotency key. */
@@ -106,7 +108,7 @@ export const VerdictEventDetail = z.object({
   rollout: RolloutRef,
   step: z.object({ index: z.number().int().nonnegative() }),
   /** The split the step expects; `transition`: the range Argo walks the canary weight through on its own. */
-  expected: TrafficState.extend({ transition: WeightTransition.optional() }),
+  expected: ExpectedSplit,
   traffic: z.object({ router: z.string() }),
   findings: z.array(Finding),
   /** Observations made, the first included. */
@@ -120,5 +122,18 @@ export const VerdictEventDetail = z.object({
    * something (`evidence.attempt` says which).
    */
   evidence: Evidence.optional(),
+  /**
+   * The trigger of the event verified. Only a verdict on a step's own traffic (step completed,
+   * paused, resumed, or a live read) may release a pause: one on `on-rollout-updated` verifies the
+   * reset before the steps, not a step.
+   */
+  trigger: RolloutTriggerSchema.optional(),
+  /**
+   * Present when the Rollout (read live) had moved on since the event and the routes carried what
+   * it expected then: the verdict is about that state, at that step.
+   */
+  movedOn: z
+    .object({ step: z.object({ index: z.number().int().nonnegative() }), expected: ExpectedSplit })
+    .optional(),
 });
 export type VerdictEventDetail = z.infer<typeof VerdictEventDetail>;

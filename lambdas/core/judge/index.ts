@@ -28,6 +28,11 @@ export interface Judgement {
    * malformed answer…): only a complete observation may end Succeeded or Failed.
    */
   complete: boolean;
+  /**
+   * The routes did not carry the event's state, but the Rollout (read live) had moved on and they
+   * carry what it expects now: verified against that instead.
+   */
+  movedOn?: { stepIndex: number; expected: Expected };
 }
 
 const UNOBSERVABLE: ReadonlySet<FindingCode> = new Set<FindingCode>(UNOBSERVABLE_FINDING_CODES);
@@ -50,6 +55,30 @@ const SPLIT_CODES: ReadonlySet<FindingCode> = new Set<FindingCode>([
 ]);
 
 export function judge(expected: Expected, observation: Observation): Judgement {
+  const current = observation.current;
+  if (current && 'supersededBy' in current) {
+    return conclude([...observation.problems, supersededFinding(current)], observation);
+  }
+  if (!current) return judgeState(expected, observation);
+  // With the Rollout at hand, what it expects now replaces what the event could foresee (its
+  // successors): a promote, an abort or a full promotion since the event is known, and a state the
+  // Rollout has not reached is no excuse for the routes.
+  const againstEvent = judgeState({ ...expected, successors: [] }, observation);
+  if (againstEvent.verdict === 'Succeeded' || !againstEvent.complete) return againstEvent;
+  const againstNow = judgeState(current.expected, observation);
+  if (againstNow.verdict === 'Succeeded') {
+    return sameSplit(current.expected, expected)
+      ? againstNow
+      : { ...againstNow, movedOn: { stepIndex: current.stepIndex, expected: current.expected } };
+  }
+  // The routes are already past what the read Rollout expects (it moves on while we look): superseded.
+  if (againstNow.findings.length > 0 && againstNow.findings.every((finding) => DECISIONS.has(finding.code))) {
+    return againstNow;
+  }
+  return againstEvent;
+}
+
+function judgeState(expected: Expected, observation: Observation): Judgement {
   const split = judgeSplit(expected, observation.routes);
   const backends = judgeBackends(expected, observation);
   // A state the rollout reaches on its own explains the split only if it can be served: a new
@@ -69,6 +98,29 @@ export function judge(expected: Expected, observation: Observation): Judgement {
     return conclude([...observation.problems, split.ambiguous], observation);
   }
   return conclude(findings, observation);
+}
+
+function supersededFinding(current: { resource: string; supersededBy: string }): Finding {
+  return {
+    code: 'RolloutMovedOn',
+    resource: current.resource,
+    expected: 'the revision the event is about',
+    observed: current.supersededBy,
+    message: `the event no longer describes the Rollout: ${current.supersededBy}`,
+  };
+}
+
+/** The same split (a different derivation of the same weights needs no second judgement). */
+function sameSplit(a: Expected, b: Expected): boolean {
+  const experiments = (state: Expected) =>
+    (state.additional ?? []).map((destination) => destination.weight).join('+');
+  return (
+    a.canaryWeight * b.maxWeight === b.canaryWeight * a.maxWeight &&
+    a.stableWeight * b.maxWeight === b.stableWeight * a.maxWeight &&
+    experiments(a) === experiments(b) &&
+    a.transition?.minCanaryWeight === b.transition?.minCanaryWeight &&
+    a.transition?.maxCanaryWeight === b.transition?.maxCanaryWeight
+  );
 }
 
 export function isUnobservable(finding: Finding): boolean {

@@ -166,7 +166,9 @@ function deriveCanary(
 ): DerivedState {
   const steps = canary.steps ?? [];
   const status = rollout.status;
-  const controllerApplied = appliedWeights(rollout);
+  const controllerApplied = snapshotPredatesWeights(trigger, rollout, steps)
+    ? undefined
+    : appliedWeights(rollout);
   const context: CanaryContext = {
     trigger,
     rollout,
@@ -670,6 +672,23 @@ function isAborted(trigger: EventTrigger, rollout: NotificationRollout): boolean
 /** A new revision (resetRolloutStatus) and a promotion (promoteStable) both clear the abort. */
 function stillAborted(trigger: EventTrigger, aborted: boolean): boolean {
   return aborted && trigger !== 'on-rollout-updated' && trigger !== 'on-rollout-completed';
+}
+
+/**
+ * The controller sets a setWeight step's weight and completes the step in the same reconcile, and
+ * the step-completed notification carries the Rollout from before it: its status.canary.weights
+ * are the weights before the step (seen with the real controller: 0/100 on the step-completed of
+ * `setWeight: 20`). Reported as what Argo applied, they would blame the controller for a step it
+ * did apply.
+ */
+function snapshotPredatesWeights(
+  trigger: EventTrigger,
+  rollout: NotificationRollout,
+  steps: readonly CanaryStep[],
+): boolean {
+  if (trigger !== 'on-rollout-step-completed') return false;
+  const index = rollout.status.currentStepIndex ?? 0;
+  return steps[index]?.setWeight != null;
 }
 
 /** status.canary.weights, when it fits the verifier's weight range. */

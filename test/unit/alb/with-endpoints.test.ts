@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterNotConfiguredError } from '../../../lambdas/core/cluster/cluster-apis.js';
-import type { Observation, Router } from '../../../lambdas/core/observation.js';
+import type { Observation, TargetObserver } from '../../../lambdas/core/observation.js';
 import type { AlbObservationTarget } from '../../../lambdas/core/routers/alb/router.js';
 import { withServiceEndpoints } from '../../../lambdas/core/routers/alb/with-endpoints.js';
 import { KubeDouble } from '../../support/kube-double.js';
@@ -13,8 +13,7 @@ const target = {
   traffic: event.traffic,
 } as AlbObservationTarget;
 
-const albOnly: Router<AlbObservationTarget> = {
-  name: 'alb',
+const albOnly: TargetObserver<AlbObservationTarget> = {
   async observe(): Promise<Observation> {
     return { router: 'alb', routes: [], backends: [], problems: [] };
   },

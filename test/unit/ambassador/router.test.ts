@@ -2,12 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
 import type { FindingCode, Verdict } from '../../../lambdas/core/contracts/verdict-event.js';
 import { judge } from '../../../lambdas/core/judge/index.js';
+import type { Router } from '../../../lambdas/core/observation.js';
 import {
   type AmbassadorObservationTarget,
   AmbassadorRouter,
   type AmbassadorTraffic,
   canaryMappingName,
 } from '../../../lambdas/core/routers/ambassador/router.js';
+import { ambassadorRouter, routersFrom } from '../../../lambdas/core/routers/index.js';
 import { unverifiableReason, verifyRollout } from '../../../lambdas/core/verify.js';
 import { KubeDouble, kubeFor } from '../../support/kube-double.js';
 import { rolloutEvent } from '../../support/rollout-events.js';
@@ -369,8 +371,8 @@ describe('Ambassador router: observation → judge → verdict', () => {
 
 describe('Ambassador through verifyRollout', () => {
   const event = rolloutEvent({ traffic: traffic() });
-  const noAlb = {
-    name: 'alb',
+  const noAlb: Router = {
+    kind: 'alb',
     observe: async () => {
       throw new Error('the ALB router must not be called for an Ambassador rollout');
     },
@@ -380,11 +382,11 @@ describe('Ambassador through verifyRollout', () => {
     const kube = new KubeDouble();
     putMapping(kube, 'echo-mapping', 'echo-stable.shop:80');
     putMapping(kube, 'echo-mapping-canary', 'echo-canary:80', 20);
-    const verdict = await verifyRollout(
-      event,
-      { alb: noAlb, ambassador: new AmbassadorRouter(kubeFor(kube)) },
-      { deadlineSeconds: 1, initialDelayMs: 1, maxDelayMs: 1 },
-    );
+    const verdict = await verifyRollout(event, routersFrom([noAlb, ambassadorRouter(kubeFor(kube))]), {
+      deadlineSeconds: 1,
+      initialDelayMs: 1,
+      maxDelayMs: 1,
+    });
     expect(verdict.verdict).toBe('Failed');
     expect(verdict.traffic.router).toBe('ambassador');
     expect(verdict.findings.map((finding) => finding.code)).toEqual(['CanaryMappingServiceMismatch']);
@@ -392,6 +394,8 @@ describe('Ambassador through verifyRollout', () => {
   });
 
   it('says why when no Ambassador router is configured', () => {
-    expect(unverifiableReason(event, { alb: noAlb })).toContain('reads Mappings through the Kubernetes API');
+    expect(unverifiableReason(event, routersFrom([noAlb]))).toContain(
+      'reads Mappings through the Kubernetes API',
+    );
   });
 });

@@ -150,6 +150,32 @@ describe('decide: promote', () => {
     );
   });
 
+  it('never promotes on the verdict of a new revision, a completion or an abort: no step was verified', () => {
+    for (const trigger of ['on-rollout-updated', 'on-rollout-completed', 'on-rollout-aborted'] as const) {
+      expect(decide(verdictDetail({ trigger }), live(), PROMOTE)).toMatchObject({
+        action: 'none',
+        wanted: 'promote',
+        reason: expect.stringContaining(`a verdict on ${trigger} verifies no step's traffic`),
+      });
+    }
+    // A verdict without its trigger (an older producer) releases nothing either.
+    const { trigger: _omitted, ...withoutTrigger } = verdictDetail();
+    expect(decide(withoutTrigger, live(), PROMOTE).action).toBe('none');
+    for (const trigger of ['on-rollout-step-completed', 'on-rollout-paused', 'live'] as const) {
+      expect(decide(verdictDetail({ trigger }), live(), PROMOTE).action).toBe('promote');
+    }
+  });
+
+  it('does not promote on a verdict about the state the rollout had moved on to', () => {
+    const movedOn = verdictDetail({
+      movedOn: { step: { index: 1 }, expected: { canaryWeight: 20, stableWeight: 80 } },
+    });
+    expect(decide(movedOn, live(), PROMOTE)).toMatchObject({
+      action: 'none',
+      reason: expect.stringContaining('moved on to step 1'),
+    });
+  });
+
   it('does not promote past a later setWeight: the verified traffic no longer applies', () => {
     const decision = decide(
       verdictDetail(),

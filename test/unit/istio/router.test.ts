@@ -3,6 +3,8 @@ import { ClusterNotConfiguredError } from '../../../lambdas/core/cluster/cluster
 import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
 import type { FindingCode, Verdict } from '../../../lambdas/core/contracts/verdict-event.js';
 import { judge } from '../../../lambdas/core/judge/index.js';
+import type { Router } from '../../../lambdas/core/observation.js';
+import { istioRouter, routersFrom } from '../../../lambdas/core/routers/index.js';
 import {
   type IstioObservationTarget,
   IstioRouter,
@@ -747,8 +749,8 @@ describe('Istio through verifyRollout', () => {
       },
       traffic,
     });
-  const noAlb = {
-    name: 'alb',
+  const noAlb: Router = {
+    kind: 'alb',
     observe: async () => {
       throw new Error('the ALB router must not be called for an Istio rollout');
     },
@@ -760,7 +762,7 @@ describe('Istio through verifyRollout', () => {
     putDr(kube);
     const verdict = await verifyRollout(
       event(subsetTraffic(primary)),
-      { alb: noAlb, istio: new IstioRouter(kubeFor(kube)) },
+      routersFrom([noAlb, istioRouter(kubeFor(kube))]),
       { deadlineSeconds: 1 },
     );
     expect(verdict).toMatchObject({ verdict: 'Succeeded', traffic: { router: 'istio' }, findings: [] });
@@ -768,13 +770,14 @@ describe('Istio through verifyRollout', () => {
   });
 
   it('says why when no Istio router is configured', () => {
-    const reason = unverifiableReason(event(subsetTraffic(primary)), { alb: noAlb });
+    const reason = unverifiableReason(event(subsetTraffic(primary)), routersFrom([noAlb]));
     expect(reason).toContain('no access to the rollout');
-    expect(unverifiableReason(event(subsetTraffic(primary)))).toBe(reason);
+    expect(unverifiableReason(event(subsetTraffic(primary)), routersFrom([]))).toBe(reason);
     expect(
-      unverifiableReason(event(subsetTraffic(primary)), {
-        istio: new IstioRouter(kubeFor(new KubeDouble())),
-      }),
+      unverifiableReason(
+        event(subsetTraffic(primary)),
+        routersFrom([istioRouter(kubeFor(new KubeDouble()))]),
+      ),
     ).toBeUndefined();
   });
 });

@@ -554,10 +554,24 @@ describe('deriveExpectedState', () => {
 
   it('reports controllerApplied from status.canary.weights, verified included', () => {
     const { expected } = deriveExpectedState(
-      'on-rollout-step-completed',
-      canaryRollout({ index: 2, updated: 4, weights: [40, 60] }),
+      'on-rollout-paused',
+      canaryRollout({ index: 1, updated: 2, weights: [20, 80] }),
     );
-    expect(expected.controllerApplied).toEqual({ canaryWeight: 40, stableWeight: 60, verified: true });
+    expect(expected.controllerApplied).toEqual({ canaryWeight: 20, stableWeight: 80, verified: true });
+  });
+
+  it('leaves controllerApplied out on a setWeight step’s step-completed: the snapshot predates the weight', () => {
+    // As the real controller posts it: step 0 (setWeight 20) completed, status.canary.weights still 0/100.
+    const snapshot = canaryRollout({ index: 0, updated: 2, weights: [0, 100] });
+    const { expected } = deriveExpectedState('on-rollout-step-completed', snapshot);
+    expect(expected.controllerApplied).toBeUndefined();
+    expect(expected.canaryWeight).toBe(20);
+    // The step-completed of a pause carries the weights in force.
+    const paused = deriveExpectedState(
+      'on-rollout-step-completed',
+      canaryRollout({ index: 1, updated: 2, weights: [20, 80] }),
+    );
+    expect(paused.expected.controllerApplied).toMatchObject({ canaryWeight: 20 });
   });
 
   it('leaves controllerApplied out when the status weights are outside the verifier range', () => {

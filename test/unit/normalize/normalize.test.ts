@@ -260,8 +260,9 @@ describe('normalizeNotification', () => {
         generation: 12,
         resourceVersion: '48216644',
       },
-      expected: { controllerApplied: { canaryWeight: 60, stableWeight: 40, verified: true } },
     });
+    // The step-completed of a setWeight step carries the weights from before the step: not "applied".
+    expect(detail.expected.controllerApplied).toBeUndefined();
     expect(detail.eventId).toMatch(/^[0-9a-f]{32}$/);
   });
 

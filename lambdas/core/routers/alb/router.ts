@@ -8,7 +8,7 @@ import type {
   ObservedBackend,
   ObservedRoute,
   ObservedTarget,
-  Router,
+  TargetObserver,
   TargetState,
 } from '../../observation.js';
 import { DiscoveryError, discoverTopology, forwardTargets, type IngressTarget } from './discovery.js';
@@ -27,7 +27,7 @@ export interface AlbObservationTarget {
  * costs one DescribeRules for every rule of every ingress plus one DescribeTargetHealth per
  * target group: 3 requests for a single ingress, whatever the size of the account.
  */
-export class AlbRouter implements Router<AlbObservationTarget> {
+export class AlbRouter implements TargetObserver<AlbObservationTarget> {
   readonly name = 'alb';
 
   constructor(

@@ -2,7 +2,7 @@ import { ClusterNotConfiguredError } from '../../cluster/cluster-apis.js';
 import { readServiceEndpoints } from '../../cluster/endpoints.js';
 import type { KubeApiForCluster } from '../../cluster/kube-api.js';
 import { findingFromKubeError } from '../../cluster/kube-findings.js';
-import type { Observation, ObservedServiceEndpoints, Router } from '../../observation.js';
+import type { Observation, ObservedServiceEndpoints, TargetObserver } from '../../observation.js';
 import type { AlbObservationTarget } from './router.js';
 
 /**
@@ -11,11 +11,10 @@ import type { AlbObservationTarget } from './router.js';
  * read the cluster; without it, weights and target health are still checked.
  */
 export function withServiceEndpoints(
-  router: Router<AlbObservationTarget>,
+  router: TargetObserver<AlbObservationTarget>,
   kubeFor: KubeApiForCluster,
-): Router<AlbObservationTarget> {
+): TargetObserver<AlbObservationTarget> {
   return {
-    name: router.name,
     invalidate: router.invalidate?.bind(router),
     async observe(target, signal): Promise<Observation> {
       const [observation, endpoints] = await Promise.all([

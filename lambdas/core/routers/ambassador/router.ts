@@ -5,7 +5,7 @@ import { findingFromKubeError, unreachableObservation } from '../../cluster/kube
 import { type ApiResource, ServedResource } from '../../cluster/served-resources.js';
 import type { Traffic } from '../../contracts/rollout-event.js';
 import type { Finding } from '../../contracts/verdict-event.js';
-import type { Observation, ObservedMappingPair, ObservedRoute, Router } from '../../observation.js';
+import type { Observation, ObservedMappingPair, ObservedRoute, TargetObserver } from '../../observation.js';
 
 export type AmbassadorTraffic = Extract<Traffic, { router: 'ambassador' }>;
 
@@ -63,7 +63,7 @@ export function canaryMappingName(base: string): string {
  * shared prefix receives: the canary Mapping takes its weight, the base Mapping the rest; two
  * Mappings without a weight split evenly.
  */
-export class AmbassadorRouter implements Router<AmbassadorObservationTarget> {
+export class AmbassadorRouter implements TargetObserver<AmbassadorObservationTarget> {
   readonly name = 'ambassador';
   private readonly mappings: ServedResource;
 

@@ -11,7 +11,7 @@ import type {
   ObservedRoute,
   ObservedRouteSelection,
   ObservedSubset,
-  Router,
+  TargetObserver,
 } from '../../observation.js';
 import { DestinationRule, POD_TEMPLATE_HASH_LABEL, VirtualService } from './resources.js';
 import { type RouteContext, resolveHost, type ServiceRef, selectRoutes } from './routes.js';
@@ -48,7 +48,7 @@ const GROUP = 'networking.istio.io';
  * pods those callers reach instead. Per observation: one GET per VirtualService, one for the
  * DestinationRule, and two EndpointSlice lists in the bypass case.
  */
-export class IstioRouter implements Router<IstioObservationTarget> {
+export class IstioRouter implements TargetObserver<IstioObservationTarget> {
   readonly name = 'istio';
   private readonly virtualServices: ServedResource;
   private readonly destinationRules: ServedResource;
