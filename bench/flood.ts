@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SourceAllowList } from '../lambdas/ingest/source-allow-list.js';
-import { functionUrlEvent } from '../test/support/function-url-event.js';
+import { functionUrlEvent } from '../sim/function-url-event.js';
 import { p50p99, round, seededRandom } from './stats.js';
 import { type InvokeAnswer, type WebhookCall, World } from './world.js';
 

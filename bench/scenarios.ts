@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
-import type { DeliveredEvent } from '../test/support/eventbridge-sim/index.js';
+import type { DeliveredEvent } from '../sim/eventbridge/index.js';
 import { argoStyleVerification, baselineClient } from './argo-baseline.js';
 import { HttpTimer } from './http-timing.js';
 import { p50p99, round, seededRandom } from './stats.js';

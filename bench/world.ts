@@ -1,19 +1,10 @@
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
-import { CanaryRolloutDriver, type NotificationBody } from '../test/support/argo-driver.js';
-import {
-  type Elbv2Sim,
-  type Elbv2SimOptions,
-  type IngressAlb,
-  startElbv2Sim,
-} from '../test/support/elbv2-sim/index.js';
-import {
-  type DeliveredEvent,
-  type EventBridgeSim,
-  startEventBridgeSim,
-} from '../test/support/eventbridge-sim/index.js';
-import { functionUrlEvent } from '../test/support/function-url-event.js';
-import { startSecretsManagerSim } from '../test/support/secrets-manager-sim.js';
+import { CanaryRolloutDriver, type NotificationBody } from '../sim/argo-driver.js';
+import { type Elbv2Sim, type Elbv2SimOptions, type IngressAlb, startElbv2Sim } from '../sim/elbv2/index.js';
+import { type DeliveredEvent, type EventBridgeSim, startEventBridgeSim } from '../sim/eventbridge/index.js';
+import { functionUrlEvent } from '../sim/function-url-event.js';
+import { startSecretsManagerSim } from '../sim/secrets-manager.js';
 import { FunctionModel } from './lambda-model.js';
 
 /**

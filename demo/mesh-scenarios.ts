@@ -1,8 +1,8 @@
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import { DEADLINE_ANNOTATION } from '../lambdas/core/normalize/notification-body.js';
-import { type CanaryRolloutOptions, PROMOTE_ANNOTATION } from '../test/support/argo-cluster.js';
-import type { CanaryStep } from '../test/support/argo-driver.js';
+import { type CanaryRolloutOptions, PROMOTE_ANNOTATION } from '../sim/argo-cluster.js';
+import type { CanaryStep } from '../sim/argo-driver.js';
 import type { Scenario } from './scenarios.js';
 import type { World } from './world.js';
 

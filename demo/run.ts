@@ -1,7 +1,7 @@
 import { formatTable } from '../cli/table.js';
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
-import { shortUser } from '../test/support/argo-cluster.js';
-import type { RolloutObject } from '../test/support/kube-sim/index.js';
+import { shortUser } from '../sim/argo-cluster.js';
+import type { RolloutObject } from '../sim/kube/index.js';
 import { serviceTotals } from './emf.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
 import { type CallbackRecord, IDENTITIES, startWorld, type TimelineEntry, type World } from './world.js';

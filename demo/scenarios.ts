@@ -1,7 +1,7 @@
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
-import { PROMOTE_ANNOTATION } from '../test/support/argo-cluster.js';
-import { CanaryRolloutDriver, type CanaryStep } from '../test/support/argo-driver.js';
+import { PROMOTE_ANNOTATION } from '../sim/argo-cluster.js';
+import { CanaryRolloutDriver, type CanaryStep } from '../sim/argo-driver.js';
 import { MESH_SCENARIOS } from './mesh-scenarios.js';
 import type { World } from './world.js';
 

@@ -10,26 +10,22 @@ import {
   type CanaryRolloutOptions,
   SimulatedCluster,
   shortUser,
-} from '../test/support/argo-cluster.js';
-import type { NotificationBody } from '../test/support/argo-driver.js';
-import { type DynamoDbSim, startDynamoDbSim } from '../test/support/dynamodb-sim.js';
-import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '../test/support/eks-sim.js';
-import { type Elbv2Sim, startElbv2Sim } from '../test/support/elbv2-sim/index.js';
-import {
-  type DeliveredEvent,
-  type EventBridgeSim,
-  startEventBridgeSim,
-} from '../test/support/eventbridge-sim/index.js';
-import { functionUrlEvent } from '../test/support/function-url-event.js';
+} from '../sim/argo-cluster.js';
+import type { NotificationBody } from '../sim/argo-driver.js';
+import { type DynamoDbSim, startDynamoDbSim } from '../sim/dynamodb.js';
+import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '../sim/eks.js';
+import { type Elbv2Sim, startElbv2Sim } from '../sim/elbv2/index.js';
+import { type DeliveredEvent, type EventBridgeSim, startEventBridgeSim } from '../sim/eventbridge/index.js';
+import { functionUrlEvent } from '../sim/function-url-event.js';
 import {
   generateClusterCertificates,
   type KubeObject,
   type KubeSim,
   startKubeSim,
-} from '../test/support/kube-sim/index.js';
-import { kustomizeBuild, readKustomization } from '../test/support/kustomize.js';
-import { rbacAuthorizer } from '../test/support/rbac.js';
-import { startSecretsManagerSim } from '../test/support/secrets-manager-sim.js';
+} from '../sim/kube/index.js';
+import { kustomizeBuild, readKustomization } from '../sim/kustomize.js';
+import { rbacAuthorizer } from '../sim/rbac.js';
+import { startSecretsManagerSim } from '../sim/secrets-manager.js';
 import { type EmfRecord, startEmfCapture } from './emf.js';
 import { type LoopbackGuard, startLoopbackGuard } from './loopback.js';
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { generateClusterCertificates } from '../../test/support/kube-sim/certificates.js';
+import { generateClusterCertificates } from '../../sim/kube/certificates.js';
 import { binaryPath } from '../build/build.js';
 import { KubeClient } from '../kube/client.js';
 import { freePort, type ManagedProcess, startProcess, waitFor } from '../runtime/processes.js';

@@ -4,14 +4,14 @@ import { EventWriteError, respondToVerdict } from '../../lambdas/core/callback/r
 import type { KubeApi } from '../../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
 import { KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
-import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import {
   type ClusterCertificates,
   generateClusterCertificates,
   type KubeSim,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
+} from '../../sim/kube/index.js';
+import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import { verdictDetail } from '../support/verdicts.js';
 
 const ROLLOUT = '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout';

@@ -3,15 +3,15 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
-import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import {
   generateClusterCertificates,
   type KubeSim,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
+} from '../../sim/kube/index.js';
+import { type SecretsManagerSim, startSecretsManagerSim } from '../../sim/secrets-manager.js';
+import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope } from '../support/rollout-events.js';
-import { type SecretsManagerSim, startSecretsManagerSim } from '../support/secrets-manager-sim.js';
 import { verdictDetail } from '../support/verdicts.js';
 
 /**

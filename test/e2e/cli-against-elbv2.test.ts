@@ -6,9 +6,9 @@ import { EXIT, runCli } from '../../cli/program.js';
 import { VerdictEventDetail } from '../../lambdas/core/contracts/verdict-event.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { AlbRouter } from '../../lambdas/core/routers/alb/router.js';
+import { CHECKOUT_INGRESS, checkoutVerifyArgs } from '../../sim/elbv2/checkout.js';
+import { type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../../sim/elbv2/index.js';
 import { captureCliIo } from '../support/cli-io.js';
-import { CHECKOUT_INGRESS, checkoutVerifyArgs } from '../support/elbv2-sim/checkout.js';
-import { type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-sim/index.js';
 
 /**
  * The CLI and the ALB router with the real SDK v3 client, over HTTP, against the loopback

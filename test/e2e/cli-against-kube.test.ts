@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { endpointFromKubeconfig } from '../../cli/kubeconfig.js';
 import { EXIT, runCli } from '../../cli/program.js';
+import { rolloutObject } from '../../sim/kube/fixtures.js';
+import { generateClusterCertificates, type KubeSim, startKubeSim } from '../../sim/kube/index.js';
 import { captureCliIo } from '../support/cli-io.js';
-import { rolloutObject } from '../support/kube-sim/fixtures.js';
-import { generateClusterCertificates, type KubeSim, startKubeSim } from '../support/kube-sim/index.js';
 import { rolloutEvent } from '../support/rollout-events.js';
 
 /**

@@ -8,7 +8,7 @@ import {
   type KubeSim,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
+} from '../../sim/kube/index.js';
 
 let sim: KubeSim;
 let validToken = 'token-1';

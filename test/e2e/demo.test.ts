@@ -3,8 +3,8 @@ import { DescribeClusterCommand, EKSClient } from '@aws-sdk/client-eks';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type DemoResult, renderDemo, runDemo } from '../../demo/run.js';
 import { createEksToken } from '../../lambdas/core/cluster/eks-token.js';
-import { startDynamoDbSim } from '../support/dynamodb-sim.js';
-import { eksAuthenticator, type IamIdentity, startEksSim } from '../support/eks-sim.js';
+import { startDynamoDbSim } from '../../sim/dynamodb.js';
+import { eksAuthenticator, type IamIdentity, startEksSim } from '../../sim/eks.js';
 
 /**
  * `npm run demo` in CI: every scenario through the real ingest, verify and callback handlers, on

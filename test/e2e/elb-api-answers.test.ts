@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MalformedResponseError } from '../../lambdas/core/malformed-response.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import type { ElbApi } from '../../lambdas/core/routers/alb/elb-api.js';
-import { CHECKOUT_INGRESS } from '../support/elbv2-sim/checkout.js';
-import { ELBV2_XMLNS, type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../support/elbv2-sim/index.js';
+import { CHECKOUT_INGRESS } from '../../sim/elbv2/checkout.js';
+import { ELBV2_XMLNS, type Elbv2Sim, type IngressAlb, startElbv2Sim } from '../../sim/elbv2/index.js';
 import { type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 
 /**

@@ -19,7 +19,7 @@ import {
   parseXml,
   startElbv2Sim,
   type XmlElement,
-} from '../support/elbv2-sim/index.js';
+} from '../../sim/elbv2/index.js';
 
 /**
  * The simulator's XML, element by element, against the Sample Responses of the ELBv2 API

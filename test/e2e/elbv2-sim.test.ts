@@ -20,7 +20,7 @@ import {
   type IngressAlb,
   type ManualClock,
   startElbv2Sim,
-} from '../support/elbv2-sim/index.js';
+} from '../../sim/elbv2/index.js';
 
 function clientFor(sim: Elbv2Sim): ElasticLoadBalancingV2Client {
   return new ElasticLoadBalancingV2Client({

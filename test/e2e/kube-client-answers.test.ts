@@ -4,14 +4,14 @@ import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
 import { isKubeStatus, KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
 import { findingFromKubeError } from '../../lambdas/core/cluster/kube-findings.js';
 import { MalformedResponseError } from '../../lambdas/core/malformed-response.js';
-import { type Fault, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
 import {
   generateClusterCertificates,
   type KubeSim,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
-import { kubeWireFault } from '../support/kube-sim/wire-faults.js';
+} from '../../sim/kube/index.js';
+import { type Fault, type FaultProxy, startFaultProxy } from '../support/fault-proxy.js';
+import { kubeWireFault } from '../support/kube-wire-faults.js';
 
 /**
  * What the production Kubernetes client makes of each kind of answer: only a JSON object is an

@@ -12,7 +12,14 @@ import {
   routersFrom,
 } from '../../lambdas/core/routers/index.js';
 import { verifyRollout } from '../../lambdas/core/verify.js';
-import { type Elbv2Sim, startElbv2Sim } from '../support/elbv2-sim/index.js';
+import { type Elbv2Sim, startElbv2Sim } from '../../sim/elbv2/index.js';
+import {
+  type ClusterCertificates,
+  generateClusterCertificates,
+  type KubeObject,
+  type KubeSim,
+  startKubeSim,
+} from '../../sim/kube/index.js';
 import {
   CASE_TIMEOUT_MS,
   type FaultOutcome,
@@ -23,14 +30,7 @@ import {
   type Timing,
 } from '../support/fault-matrix.js';
 import { type ProxiedRequest, startFaultProxy } from '../support/fault-proxy.js';
-import {
-  type ClusterCertificates,
-  generateClusterCertificates,
-  type KubeObject,
-  type KubeSim,
-  startKubeSim,
-} from '../support/kube-sim/index.js';
-import { KUBE_WIRE_FAULTS, type KubeWireFault, kubeWireFault } from '../support/kube-sim/wire-faults.js';
+import { KUBE_WIRE_FAULTS, type KubeWireFault, kubeWireFault } from '../support/kube-wire-faults.js';
 import { rolloutEvent } from '../support/rollout-events.js';
 import { expectedFindingCode } from '../support/wire-faults.js';
 

@@ -11,7 +11,7 @@ import {
   rolloutCrd,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
+} from '../../sim/kube/index.js';
 
 const ROLLOUT = '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts/checkout';
 const ROLLOUTS = '/apis/argoproj.io/v1alpha1/namespaces/shop/rollouts';

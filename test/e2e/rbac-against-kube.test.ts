@@ -10,15 +10,15 @@ import {
   type KubeSim,
   rolloutObject,
   startKubeSim,
-} from '../support/kube-sim/index.js';
-import { kustomizeBuild, type Manifest, readDocuments, readKustomization } from '../support/kustomize.js';
-import { rbacAuthorizer } from '../support/rbac.js';
+} from '../../sim/kube/index.js';
+import { kustomizeBuild, type Manifest, readDocuments, readKustomization } from '../../sim/kustomize.js';
+import { rbacAuthorizer } from '../../sim/rbac.js';
 import { rolloutEvent } from '../support/rollout-events.js';
 import { verdictDetail } from '../support/verdicts.js';
 
 /**
  * The callback's and verify's real Kubernetes calls against kube-sim authorizing with exactly the
- * RBAC objects deploy/cluster builds (test/support/rbac.ts decides as the API server's RBAC
+ * RBAC objects deploy/cluster builds (sim/rbac.ts decides as the API server's RBAC
  * authorizer does): abort works with the base ClusterRole alone, promote's spec.paused needs the
  * promote component, and the namespaced variant grants in its namespace only.
  */

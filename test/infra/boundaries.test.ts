@@ -77,3 +77,20 @@ test('nothing on the verify path names a concrete router: one interface, one fac
   expect(verifyPath.every((file) => importsOf(file).length > 0)).toBe(true);
   expect(offending).toEqual([]);
 });
+
+const productFolders = ['bin', 'cli', 'contract', 'lambdas', 'lib', 'demo', 'bench', 'lab', 'sim', 'scripts'];
+const productFiles = productFolders.flatMap((folder) =>
+  readdirSync(join(PROJECT_ROOT, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts') && !file.includes('node_modules') && !file.startsWith('.cache'))
+    .map((file) => join(PROJECT_ROOT, folder, file)),
+);
+
+test('product code (the demo, the bench, the lab and the simulators included) never imports test code', () => {
+  const offending = productFiles.flatMap((file) =>
+    importsOf(file)
+      .filter((specifier) => specifier.startsWith('.') && /(^|\/)test\//.test(specifier))
+      .map((specifier) => `${relative(PROJECT_ROOT, file)} → ${specifier}`),
+  );
+  expect(productFiles.length).toBeGreaterThan(100);
+  expect(offending).toEqual([]);
+});

@@ -5,16 +5,16 @@ import { isObservationGap } from '../../lambdas/core/judge/index.js';
 import { createElbApi } from '../../lambdas/core/routers/alb/client.js';
 import { createRouters } from '../../lambdas/core/routers/index.js';
 import { verifyRollout } from '../../lambdas/core/verify.js';
+import { CHECKOUT_INGRESS, checkoutVerifyArgs } from '../../sim/elbv2/checkout.js';
+import { type Elbv2Sim, type IngressAlb, type IngressAlbSpec, startElbv2Sim } from '../../sim/elbv2/index.js';
 import { captureCliIo } from './cli-io.js';
-import { CHECKOUT_INGRESS, checkoutVerifyArgs } from './elbv2-sim/checkout.js';
-import { type Elbv2Sim, type IngressAlb, type IngressAlbSpec, startElbv2Sim } from './elbv2-sim/index.js';
 import {
   ELBV2_WIRE_FAULTS,
   type Elbv2Call,
   type Elbv2WireFault,
   elbv2WireFault,
   VERIFIER_ELBV2_CALLS,
-} from './elbv2-sim/wire-faults.js';
+} from './elbv2-wire-faults.js';
 import {
   CASE_TIMEOUT_MS,
   type FaultOutcome,

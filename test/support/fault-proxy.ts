@@ -7,7 +7,7 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer, request as httpsRequest } from 'node:https';
 import type { Socket } from 'node:net';
-import { listenOnLoopback } from './loopback-server.js';
+import { listenOnLoopback } from '../../sim/loopback-server.js';
 
 /**
  * A fault-injecting HTTP(S) proxy on loopback, for putting in front of any simulator: the client

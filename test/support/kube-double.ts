@@ -5,7 +5,7 @@ import { KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
  * An in-memory KubeApi for unit tests: objects by API group, plural, namespace and name, served
  * under whichever versions the test says the cluster serves; label-selector lists; injected
  * failures answered the way an API server answers (KubeApiError with status and reason). Every
- * request is recorded. For wire-level tests use the loopback API server in test/support/kube-sim.
+ * request is recorded. For wire-level tests use the loopback API server in sim/kube.
  *
  *   const kube = new KubeDouble({ served: { 'networking.istio.io': ['v1alpha3'] } });
  *   kube.put('networking.istio.io', 'virtualservices', 'shop', 'checkout', virtualService);

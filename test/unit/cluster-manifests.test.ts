@@ -4,15 +4,15 @@ import { parse, parseAllDocuments } from 'yaml';
 import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../contract/event-catalog.js';
 import { normalizeNotification } from '../../lambdas/core/normalize/index.js';
 import { DEFAULTS } from '../../lib/settings.js';
-import { ROLLOUT_CRD_PATH } from '../support/kube-sim/crd-validation.js';
+import { ROLLOUT_CRD_PATH } from '../../sim/kube/crd-validation.js';
 import {
   type Kustomization,
   kustomizeBuild,
   type Manifest,
   readDocuments,
   readKustomization,
-} from '../support/kustomize.js';
-import { grantsOf, rbacAuthorizer } from '../support/rbac.js';
+} from '../../sim/kustomize.js';
+import { grantsOf, rbacAuthorizer } from '../../sim/rbac.js';
 
 /**
  * deploy/cluster/ against the contracts it has to honour: the triggers the project subscribes to

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyMergePatch } from '../support/kube-sim/merge-patch.js';
+import { applyMergePatch } from '../../sim/kube/merge-patch.js';
 
 describe('applyMergePatch (RFC 7386)', () => {
   // RFC 7386 Appendix A, every row: original, patch, result.

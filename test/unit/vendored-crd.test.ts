@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
-import { ROLLOUT_CRD_PATH } from '../support/kube-sim/crd-validation.js';
+import { ROLLOUT_CRD_PATH } from '../../sim/kube/crd-validation.js';
 
 /** The vendored CRD is Argo's file unchanged: the checksum its README records. */
 test('the vendored Rollout CRD is the release file its README names, unchanged', () => {

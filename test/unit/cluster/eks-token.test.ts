@@ -16,7 +16,7 @@ import {
   signatureOf,
   signingKey,
   verifyPresignedSignature,
-} from '../../support/sigv4-verify.js';
+} from '../../../sim/sigv4-verify.js';
 
 // The example credentials of the AWS Signature Version 4 documentation.
 const CREDENTIALS: SigningCredentials = {
@@ -29,7 +29,7 @@ const MINUTE = 60_000;
 /**
  * The checks aws-iam-authenticator's Verify makes before it replays the URL to STS
  * (kubernetes-sigs/aws-iam-authenticator, pkg/token/token.go), and an independent SigV4 check,
- * both written out from the specifications in test/support/sigv4-verify.ts (the demo's kube-sim
+ * both written out from the specifications in sim/sigv4-verify.ts (the demo's kube-sim
  * authenticates EKS tokens with the same code).
  */
 function decode(token: string): DecodedToken {

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { readIngestSettings } from '../../../lambdas/ingest/settings.js';
 import { SourceAllowList } from '../../../lambdas/ingest/source-allow-list.js';
 import { logger, metrics } from '../../../lambdas/shared/powertools.js';
-import { restApiEvent } from '../../support/function-url-event.js';
+import { restApiEvent } from '../../../sim/function-url-event.js';
 import {
   BUS,
   CURRENT_TOKEN,

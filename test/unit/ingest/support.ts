@@ -17,7 +17,7 @@ import { TokenStore } from '../../../lambdas/ingest/token-store.js';
 import {
   functionUrlEvent as anyFunctionUrlEvent,
   type RequestOptions,
-} from '../../support/function-url-event.js';
+} from '../../../sim/function-url-event.js';
 
 export type { RequestOptions };
 

@@ -7,8 +7,8 @@ import type {
   ObservedCurrentRollout,
   ObservedTarget,
 } from '../../../lambdas/core/observation.js';
+import { rolloutObject } from '../../../sim/kube/fixtures.js';
 import { KubeDouble, kubeFor } from '../../support/kube-double.js';
-import { rolloutObject } from '../../support/kube-sim/fixtures.js';
 import { rolloutEvent } from '../../support/rollout-events.js';
 
 /**

@@ -1,6 +1,6 @@
-import type { Fault } from '../fault-proxy.js';
-import { isTransportFault, TRANSPORT_FAULTS, transportFault } from '../wire-faults.js';
-import { tooManyRequests } from './status.js';
+import { tooManyRequests } from '../../sim/kube/status.js';
+import type { Fault } from './fault-proxy.js';
+import { isTransportFault, TRANSPORT_FAULTS, transportFault } from './wire-faults.js';
 
 /**
  * What can go wrong on the wire between the verifier and a Kubernetes API server — or whatever

@@ -1,7 +1,7 @@
-import { RESULT_LIST } from '../../../lambdas/core/routers/alb/elb-api.js';
-import type { Fault, ProxiedRequest } from '../fault-proxy.js';
-import { isTransportFault, TRANSPORT_FAULTS, transportFault } from '../wire-faults.js';
-import { ELBV2_XMLNS } from './xml.js';
+import { RESULT_LIST } from '../../lambdas/core/routers/alb/elb-api.js';
+import { ELBV2_XMLNS } from '../../sim/elbv2/xml.js';
+import type { Fault, ProxiedRequest } from './fault-proxy.js';
+import { isTransportFault, TRANSPORT_FAULTS, transportFault } from './wire-faults.js';
 
 /**
  * What can go wrong on the wire between the verifier and ELBv2, as fault-proxy faults, and the

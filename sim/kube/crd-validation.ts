@@ -33,7 +33,7 @@ import {
 /** Argo Rollouts v1.9.1's Rollout CRD, kept in the repository with its source and licence (vendor/…/README.md). */
 export const ROLLOUT_CRD_PATH = resolve(
   import.meta.dirname,
-  '../../../vendor/argo-rollouts-v1.9.1/rollout-crd.yaml',
+  '../../vendor/argo-rollouts-v1.9.1/rollout-crd.yaml',
 );
 
 type Schema = Record<string, unknown>;

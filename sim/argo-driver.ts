@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RolloutTrigger } from '../../contract/event-catalog.js';
+import type { RolloutTrigger } from '../contract/event-catalog.js';
 
 /**
  * Plays the Argo Rollouts controller: holds one Rollout and renders the notification bodies the

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { KubeUser } from './kube-sim/index.js';
+import type { KubeUser } from './kube/index.js';
 import { listenOnLoopback } from './loopback-server.js';
 import {
   authenticatorProblems,
@@ -16,7 +16,7 @@ import {
  * - `startEksSim`: EKS `DescribeCluster` (restJson1 `GET /clusters/{name}`, the shape of the AWS API
  *   reference example) answering the kube-sim's endpoint and base64 CA, for the real
  *   `@aws-sdk/client-eks` pointed at it with `AWS_ENDPOINT_URL_EKS`. Requests must be SigV4-signed
- *   by a known access key (checked with test/support/sigv4-verify.ts).
+ *   by a known access key (checked with sim/sigv4-verify.ts).
  * - `eksAuthenticator`: a kube-sim `authenticate(token)` that plays aws-iam-authenticator and STS:
  *   decodes the `k8s-aws-v1.` token, applies the authenticator's URL rules, checks that
  *   `x-k8s-aws-id` (the cluster name) is signed, verifies the presigned GetCallerIdentity

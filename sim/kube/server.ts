@@ -39,7 +39,7 @@ export interface KubeSimOptions {
   /**
    * RBAC: whether the authenticated user may make a request (false = 403, worded as the API server
    * words it). Default: everything is allowed except what `forbid()` denies. With it, a request
-   * must be allowed here AND not denied by `forbid()`. See test/support/rbac.ts.
+   * must be allowed here AND not denied by `forbid()`. See sim/rbac.ts.
    */
   authorize?: (request: RequestAttributes & { groups: readonly string[] }) => boolean;
   /** CRD YAML files whose types are validated (default: the Argo Rollouts v1.9.1 CRD). */

@@ -1,4 +1,4 @@
-import type { RequestAttributes } from './kube-sim/status.js';
+import type { RequestAttributes } from './kube/status.js';
 import type { Manifest, PolicyRule } from './kustomize.js';
 
 /**

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { RolloutTrigger } from '../../contract/event-catalog.js';
+import type { RolloutTrigger } from '../contract/event-catalog.js';
 import type { CanaryStep, NotificationBody } from './argo-driver.js';
 import { notificationOf } from './argo-driver.js';
-import type { Elbv2Sim, IngressAlb } from './elbv2-sim/index.js';
-import { type KubeObject, type KubeSim, type RolloutObject, rolloutObject } from './kube-sim/index.js';
+import type { Elbv2Sim, IngressAlb } from './elbv2/index.js';
+import { type KubeObject, type KubeSim, type RolloutObject, rolloutObject } from './kube/index.js';
 
 /**
  * The cluster side of the demo, on top of kube-sim and elbv2-sim: plays the Argo Rollouts
