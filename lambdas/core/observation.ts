@@ -54,7 +54,8 @@ export interface ObservedTarget {
 /** The members behind one destination, when the router can see them (ALB target groups). */
 export interface ObservedBackend {
   resource: string;
-  role: 'canary' | 'stable';
+  /** `experiment`: a target group the rule weights that is neither side (a running experiment step's Service). */
+  role: 'canary' | 'stable' | 'experiment';
   targets: ObservedTarget[];
 }
 

@@ -15,11 +15,15 @@ export function judgeBackends(expected: Expected, observation: Observation): Fin
   if (expected.replicas === 0) return [];
   return observation.backends.flatMap((backend) => {
     if (backendWeight(observation, backend) === 0) return [];
-    return judgeBackend(
-      backend,
-      backend.role === 'canary' ? expected.minHealthyCanaryTargets : expected.minHealthyStableTargets,
-    );
+    return judgeBackend(backend, minHealthyTargets(expected, backend));
   });
+}
+
+/** An experiment's target group needs one healthy target while it carries weight: its size is the experiment's. */
+function minHealthyTargets(expected: Expected, backend: ObservedBackend): number {
+  if (backend.role === 'canary') return expected.minHealthyCanaryTargets;
+  if (backend.role === 'stable') return expected.minHealthyStableTargets;
+  return 1;
 }
 
 /** The most any route sends to this backend. */

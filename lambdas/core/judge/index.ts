@@ -185,7 +185,7 @@ function unobservedParts(observation: Observation): Finding[] {
   const unseen = new Set(
     observation.routes.flatMap((route) =>
       route.destinations
-        .filter(({ role, weight }) => (role === 'canary' || role === 'stable') && weight > 0)
+        .filter(({ role, weight }) => role !== 'unmanaged' && weight > 0)
         .map(({ resource }) => resource)
         .filter((resource) => !observed.has(resource)),
     ),

@@ -219,6 +219,85 @@ describe('ALB router: discovery by the controller-derived load balancer name', (
   });
 });
 
+describe('ALB router: an experiment step weighting its own target group', () => {
+  const experimentRule = (RuleArn: string): Rule => ({
+    ...weightedRule(RuleArn, 20, 70),
+    Actions: [
+      {
+        Type: 'forward',
+        ForwardConfig: {
+          TargetGroups: [
+            { TargetGroupArn: CANARY_TG, Weight: 20 },
+            { TargetGroupArn: OTHER_TG, Weight: 10 },
+            { TargetGroupArn: STABLE_TG, Weight: 70 },
+          ],
+        },
+      },
+    ],
+  });
+
+  it('reads the target health of the experiment target group it carries weight to, as an experiment backend', async () => {
+    seedAccount();
+    elb.on(DescribeRulesCommand, { RuleArns: [RULE_HTTP, RULE_HTTPS] }).resolves({
+      Rules: [experimentRule(RULE_HTTP), experimentRule(RULE_HTTPS)],
+    });
+    elb.on(DescribeTargetHealthCommand, { TargetGroupArn: OTHER_TG }).resolves({
+      TargetHealthDescriptions: [
+        {
+          Target: { Id: '10.0.3.1', Port: 8080 },
+          TargetHealth: { State: 'unhealthy', Reason: 'Target.Timeout' },
+        },
+      ],
+    });
+    await router.observe(target); // discovery
+    elb.resetHistory();
+    const observation = await router.observe(target);
+    expect(observation.routes[0]?.destinations).toContainEqual({
+      resource: OTHER_TG,
+      role: 'unknown',
+      weight: 10,
+    });
+    expect(observation.backends.map((backend) => [backend.role, backend.resource])).toEqual([
+      ['stable', STABLE_TG],
+      ['canary', CANARY_TG],
+      ['experiment', OTHER_TG],
+    ]);
+    expect(observation.backends[2]?.targets).toEqual([
+      { id: '10.0.3.1', port: 8080, state: 'unhealthy', reason: 'Target.Timeout' },
+    ]);
+    // One health read per weighted target group, each once, whatever the number of rules.
+    expect(callsOf(DescribeTargetHealthCommand).map((call) => call.args[0].input)).toEqual([
+      { TargetGroupArn: STABLE_TG },
+      { TargetGroupArn: CANARY_TG },
+      { TargetGroupArn: OTHER_TG },
+    ]);
+  });
+
+  it('does not read a target group left at weight 0', async () => {
+    seedAccount();
+    const leftover = (RuleArn: string): Rule => {
+      const rule = experimentRule(RuleArn);
+      const groups = rule.Actions?.[0]?.ForwardConfig?.TargetGroups ?? [];
+      return {
+        ...rule,
+        Actions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: groups.map((tg) => (tg.TargetGroupArn === OTHER_TG ? { ...tg, Weight: 0 } : tg)),
+            },
+          },
+        ],
+      };
+    };
+    elb.on(DescribeRulesCommand, { RuleArns: [RULE_HTTP, RULE_HTTPS] }).resolves({
+      Rules: [leftover(RULE_HTTP), leftover(RULE_HTTPS)],
+    });
+    const observation = await router.observe(target);
+    expect(observation.backends.map((backend) => backend.role)).toEqual(['stable', 'canary']);
+  });
+});
+
 describe('ALB router: discovery without a cluster name', () => {
   it('pages target groups, filters by name and tags at most 20 ARNs per DescribeTags call', async () => {
     seedAccount();

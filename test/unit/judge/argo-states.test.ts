@@ -58,12 +58,42 @@ describe('experiments', () => {
     additional: [{ weight: 10 }, { weight: 5, service: 'checkout-candidate' }],
   });
 
+  const withExperimentHealth = (experimentTargets: ObservedTarget[] | undefined): Observation => {
+    const base = observation([canary(20), other(EXPERIMENT_A, 10), other(EXPERIMENT_B, 5), stable(65)]);
+    return {
+      ...base,
+      backends: [
+        ...base.backends,
+        ...(experimentTargets
+          ? [{ resource: EXPERIMENT_A, role: 'experiment' as const, targets: experimentTargets }]
+          : []),
+        { resource: EXPERIMENT_B, role: 'experiment' as const, targets: targets('healthy', 1) },
+      ],
+    };
+  };
+
   it('the experiment’s target groups carrying their weights are expected, not unexpected', () => {
-    const result = judge(
-      running,
-      observation([canary(20), other(EXPERIMENT_A, 10), other(EXPERIMENT_B, 5), stable(65)]),
-    );
+    const result = judge(running, withExperimentHealth(targets('healthy', 1)));
     expect(result).toEqual({ verdict: 'Succeeded', findings: [], final: true, complete: true });
+  });
+
+  it('an experiment target group that carries weight must serve it: unhealthy or empty is Failed', () => {
+    const unhealthy = judge(running, withExperimentHealth(targets('unhealthy', 1)));
+    expect(unhealthy.verdict).toBe('Failed');
+    expect(unhealthy.findings.map((finding) => [finding.code, finding.resource])).toEqual([
+      ['InsufficientHealthyTargets', EXPERIMENT_A],
+      ['UnhealthyTargets', EXPERIMENT_A],
+    ]);
+    const empty = judge(running, withExperimentHealth([]));
+    expect(empty.findings.map((finding) => finding.code)).toEqual(['InsufficientHealthyTargets']);
+  });
+
+  it('an experiment target group whose health was not read is not seen: Inconclusive', () => {
+    const unread = judge(running, withExperimentHealth(undefined));
+    expect(unread).toMatchObject({ verdict: 'Inconclusive', complete: false });
+    expect(unread.findings.map((finding) => [finding.code, finding.resource])).toEqual([
+      ['ObservationError', EXPERIMENT_A],
+    ]);
   });
 
   it('a Service name that contradicts the experiment’s is not a match', () => {

@@ -112,16 +112,31 @@ export class AlbRouter implements TargetObserver<AlbObservationTarget> {
       ),
       ...targetGroups.map((group) => this.api.targetHealth(group.arn, signal)),
     ]);
+    const routes = toRoutes(withRules, rules);
+    // Target groups weighted beside the two sides (an experiment step's Services) serve the weight
+    // they carry: their health is read too, once the rules show them, so a Succeeded verdict has
+    // seen every target group that carries weight.
+    const experimentGroups = weightedStrangers(routes);
+    const experimentHealths = await Promise.all(
+      experimentGroups.map((arn) => this.api.targetHealth(arn, signal)),
+    );
 
     return {
       router: this.name,
       region,
-      routes: toRoutes(withRules, rules),
-      backends: targetGroups.map((group, index) => ({
-        resource: group.arn,
-        role: group.role,
-        targets: (healths[index] ?? []).map(toTarget),
-      })),
+      routes,
+      backends: [
+        ...targetGroups.map((group, index) => ({
+          resource: group.arn,
+          role: group.role,
+          targets: (healths[index] ?? []).map(toTarget),
+        })),
+        ...experimentGroups.map((arn, index) => ({
+          resource: arn,
+          role: 'experiment' as const,
+          targets: (experimentHealths[index] ?? []).map(toTarget),
+        })),
+      ],
       problems,
     };
   }
@@ -181,6 +196,16 @@ function toRoutes(topologies: AlbTopology[], rules: Rule[]): ObservedRoute[] {
       };
     }),
   );
+}
+
+/** Target groups some rule sends weight to that are neither side of the rollout. */
+function weightedStrangers(routes: ObservedRoute[]): string[] {
+  const arns = routes.flatMap((route) =>
+    route.destinations
+      .filter((destination) => destination.role === 'unknown' && destination.weight > 0)
+      .map((destination) => destination.resource),
+  );
+  return [...new Set(arns)];
 }
 
 function roleOf(topology: AlbTopology, targetGroupArn: string): DestinationRole {
