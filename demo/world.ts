@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
@@ -36,6 +37,8 @@ const WEBHOOK_TOKEN = 'demo-webhook-token-0123456789abcdef';
 const BUS = 'rollout-verifier';
 /** The stack's one state table: verify's and callback's idempotency records. */
 export const STATE_TABLE = 'rollout-verifier-state';
+/** The demo's clock against the deployed one: the verify function's maximum poll delay, 5 s deployed, 1 s here. */
+const DEMO_SPEEDUP = 5;
 
 /**
  * Each function's role, as static demo credentials: every AWS request is SigV4-signed with them,
@@ -124,6 +127,8 @@ export interface World {
   /** Waits until every delivery on the bus has been handled and Argo has reacted, repeatedly, until all is quiet. */
   settle(): Promise<void>;
   verdictsFor(rollout: string): VerdictEventDetail[];
+  /** Every body Argo posted for one rollout, in order (what the conformance test compares with the lab's). */
+  notificationsFor(rollout: string): NotificationBody[];
   /** Callback invocations that returned, for one rollout, in order. */
   callbacksFor(rollout: string): CallbackRecord[];
   /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
@@ -159,7 +164,9 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     identities: [IDENTITIES.verify, IDENTITIES.callback],
   });
   const [elb, bus, secrets, kube, dynamodb] = await Promise.all([
-    startElbv2Sim({ region: DEMO_REGION }),
+    // The account's Describe budget (40 burst, 10 per second) on the demo's clock: verifications
+    // poll DEMO_SPEEDUP times faster than deployed (VERIFY_MAX_DELAY_MS below), so it refills as fast.
+    startElbv2Sim({ region: DEMO_REGION, rateLimit: { burst: 40, refillPerSecond: 10 * DEMO_SPEEDUP } }),
     startEventBridgeSim({ region: DEMO_REGION }),
     startSecretsManagerSim(WEBHOOK_TOKEN),
     generateClusterCertificates().then((certificates) =>
@@ -192,7 +199,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     EVENT_BUS_NAME: BUS,
     VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
     VERIFY_INITIAL_DELAY_MS: '250',
-    VERIFY_MAX_DELAY_MS: '1000',
+    VERIFY_MAX_DELAY_MS: String(5_000 / DEMO_SPEEDUP),
     // verify and callback: the cluster through eks:DescribeCluster and an EKS token, as deployed.
     CLUSTER_NAMES: DEMO_CLUSTER,
     KUBE_REQUEST_TIMEOUT_MS: '2000',
@@ -227,6 +234,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
   const callbacks: CallbackRecord[] = [];
+  const posted: Array<{ rollout: string; body: NotificationBody }> = [];
   const twice = new Set<string>();
   const reportedEvents = new Set<string>();
   const retryDelayMs = settings.retryDelayMs ?? 300;
@@ -234,14 +242,23 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     timeline.push({ atMs: Date.now() - startedAt, rollout, what });
 
   /**
-   * A function's own AWS credentials, as its execution environment has them. The SDK clients
-   * resolve them from the environment on their first request and keep them, so setting them
-   * before each invocation pins every client of a function to that function's role.
+   * A function's own AWS credentials, as its execution environment has them. The three functions
+   * share this process, and their invocations overlap: the credential variables of process.env
+   * answer with the identity of the function whose invocation reads them (its async context), so a
+   * client resolving its credentials while another function runs still gets its own role.
    */
-  const asFunction = (name: FunctionName) => {
-    process.env.AWS_ACCESS_KEY_ID = IDENTITIES[name].accessKeyId;
-    process.env.AWS_SECRET_ACCESS_KEY = IDENTITIES[name].secretAccessKey;
-  };
+  const runningAs = new AsyncLocalStorage<FunctionName>();
+  const processEnvironment = process.env;
+  process.env = new Proxy(processEnvironment, {
+    get(target, key, receiver) {
+      const name = runningAs.getStore();
+      if (name && key === 'AWS_ACCESS_KEY_ID') return IDENTITIES[name].accessKeyId;
+      if (name && key === 'AWS_SECRET_ACCESS_KEY') return IDENTITIES[name].secretAccessKey;
+      return Reflect.get(target, key, receiver);
+    },
+  });
+  const asFunction = <T>(name: FunctionName, invoke: () => Promise<T>): Promise<T> =>
+    runningAs.run(name, invoke);
 
   /** Attempts running now, per function and idempotency key. */
   const running = new Map<string, Set<Promise<unknown>>>();
@@ -261,11 +278,12 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   ): Promise<T> {
     const slot = `${name}/${key}`;
     for (let attempt = 1; ; attempt++) {
-      asFunction(name);
       const dynamoBefore = dynamodb.calls.length;
       const others = running.get(slot) ?? new Set<Promise<unknown>>();
       running.set(slot, others);
-      const pending = invoke(lambdaContext(`rollout-verifier-${name}`, timeoutSeconds));
+      const pending = asFunction(name, () =>
+        invoke(lambdaContext(`rollout-verifier-${name}`, timeoutSeconds)),
+      );
       others.add(pending);
       try {
         return await pending;
@@ -424,13 +442,15 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   });
   async function notify(body: NotificationBody, { token = WEBHOOK_TOKEN } = {}): Promise<IngestAnswer> {
     const rollout = `${(body.rollout.metadata as { namespace: string }).namespace}/${(body.rollout.metadata as { name: string }).name}`;
+    posted.push({ rollout, body: structuredClone(body) });
     const request = functionUrlEvent({
       body: JSON.stringify(body),
       token,
       query: { cluster: DEMO_CLUSTER },
     });
-    asFunction('ingest');
-    const response = await ingest(request as never, lambdaContext('rollout-verifier-ingest', 10));
+    const response = await asFunction('ingest', () =>
+      ingest(request as never, lambdaContext('rollout-verifier-ingest', 10)),
+    );
     const answer: IngestAnswer = {
       statusCode: response.statusCode,
       body: JSON.parse(response.body ?? '{}'),
@@ -474,6 +494,8 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     verdictsFor: (rollout) =>
       verdicts.filter((verdict) => `${verdict.rollout.namespace}/${verdict.rollout.name}` === rollout),
     callbacksFor: (rollout) => callbacks.filter((record) => record.rollout === rollout),
+    notificationsFor: (rollout) =>
+      posted.filter((record) => record.rollout === rollout).map((record) => record.body),
     deliverVerdictsTwice: (rollout) => {
       twice.add(rollout);
     },
@@ -482,6 +504,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     async close() {
       emf.stop();
       network.stop();
+      process.env = processEnvironment;
       await Promise.all([
         elb.close(),
         bus.close(),

@@ -21,8 +21,12 @@ import { type KubeObject, type KubeSim, type RolloutObject, rolloutObject } from
  *   go on to the next step; `status.abort` sends the canary weight back to 0 (and the controller
  *   applies it) and an `on-rollout-aborted` notification.
  *
- * Argo's other notifications (on-rollout-updated, -paused, -resumed) are not sent: the steps,
- * the abort and the completion are what the demo verifies.
+ * The notifications are the ones the real controller sends, with the snapshots it sends (measured
+ * in the lab, lab/FINDINGS.md; held to it by test/e2e/conformance.test.ts): `on-rollout-updated`
+ * for the new revision, carrying the previous revision's final status; a setWeight step's
+ * `on-rollout-step-completed`, carrying the weights from before the step; `on-rollout-paused` as a
+ * `pause: {}` begins, before the pause is persisted; the pause's own step-completed once it is
+ * released; `on-rollout-completed` and `on-rollout-aborted`.
  *
  * With `istio` or `ambassador` options a canary Rollout routes through a mesh instead of an ALB:
  * there is no load balancer controller, Argo itself writes the weights into the VirtualService's
@@ -335,6 +339,9 @@ export class CanaryRollout extends RolloutBase {
   /** Istio or Ambassador routing: Argo writes the weights itself, no ALB. */
   private mesh?: MeshRoutes;
 
+  /** The new revision's `on-rollout-updated`, in flight from the constructor: reconcile waits for it. */
+  private updated?: Promise<void>;
+
   constructor(
     ports: ClusterPorts,
     readonly options: CanaryRolloutOptions,
@@ -425,8 +432,17 @@ export class CanaryRollout extends RolloutBase {
         },
       },
     });
-    object.status = this.status({ stepIndex: 0, canaryWeight: 0, phase: 'Progressing' });
-    this.write(object);
+    // The user's new pod template lands on a Rollout still holding the previous revision's final
+    // status: that is the body of Argo's on-rollout-updated, sent before it resets the steps.
+    object.status = this.status({
+      stepIndex: this.options.steps.length,
+      canaryWeight: 0,
+      phase: 'Healthy',
+      previousRevision: true,
+    });
+    const stored = this.write(object);
+    this.updated = this.send('on-rollout-updated', structuredClone(stored), this.options.argoPostsTwice);
+    this.write({ ...stored, status: this.status({ stepIndex: 0, canaryWeight: 0, phase: 'Progressing' }) });
     const steps = this.options.steps
       .map((step) => ('setWeight' in step ? `setWeight ${step.setWeight}` : 'pause'))
       .join(' → ');
@@ -441,7 +457,24 @@ export class CanaryRollout extends RolloutBase {
     phase: string;
     paused?: boolean;
     promoted?: boolean;
+    /** The previous revision's final status: it is stable and current, all its pods updated. */
+    previousRevision?: boolean;
   }): RolloutObject['status'] {
+    if (state.previousRevision) {
+      const status = this.status({ ...state, previousRevision: false, promoted: true });
+      return {
+        ...status,
+        canary: {
+          weights: {
+            canary: { podTemplateHash: this.stableHash, serviceName: this.canaryService, weight: 0 },
+            stable: { podTemplateHash: this.stableHash, serviceName: this.stableService, weight: 100 },
+          },
+        },
+        currentPodHash: this.stableHash,
+        stableRS: this.stableHash,
+        updatedReplicas: this.stablePods.length,
+      };
+    }
     const canaryPods = this.newPods.length;
     const total = this.stablePods.length + canaryPods;
     const at = now();
@@ -502,6 +535,13 @@ export class CanaryRollout extends RolloutBase {
   }
 
   async reconcile(): Promise<boolean> {
+    if (this.updated) {
+      // Argo starts the canary ReplicaSet now; its pods take a while to be ready before the first
+      // setWeight: the new revision's own notification is verified before the steps begin.
+      await this.updated;
+      this.updated = undefined;
+      return true;
+    }
     if (this.completed) return false;
     const live = this.live();
     if (live.status?.abort && !this.aborted) {
@@ -527,6 +567,9 @@ export class CanaryRollout extends RolloutBase {
         this.note(
           `Argo: the pause at step ${index} was released by ${by} (status.pauseConditions cleared): on to step ${index + 1}`,
         );
+        // The pause step is complete: its body is the Rollout as the release left it (phase Paused,
+        // controllerPause still set, no pause condition).
+        await this.send('on-rollout-step-completed', structuredClone(live), this.options.argoPostsTwice);
       }
       live.status = this.status({
         stepIndex: index + 1,
@@ -594,8 +637,11 @@ export class CanaryRollout extends RolloutBase {
     } else {
       this.note(`Argo: step ${index} setWeight ${weight}`);
     }
+    // Argo's step-completed body is the Rollout as the reconcile found it: this step's index, the
+    // weights from before the step (the lab saw 0/100 on setWeight 20's step-completed).
+    const snapshot = structuredClone(live);
     live.status = this.status({ stepIndex: index, canaryWeight: weight, phase: 'Progressing' });
-    const snapshot = this.write(live);
+    this.write(live);
     if (this.mesh) {
       this.mesh.setWeight(weight);
       this.mesh.afterStep?.(index);
@@ -612,9 +658,19 @@ export class CanaryRollout extends RolloutBase {
       phase: pauses ? 'Paused' : 'Progressing',
       paused: pauses,
     });
+    // on-rollout-paused carries the Rollout at the pause step before the pause is persisted.
+    const pausing = pauses
+      ? {
+          ...structuredClone(after),
+          status: this.status({ stepIndex: next, canaryWeight: weight, phase: 'Progressing' }),
+        }
+      : undefined;
     this.write(after);
     await this.send('on-rollout-step-completed', snapshot, this.options.argoPostsTwice);
-    if (pauses) this.note(`Argo: paused at step ${next} (pause {}, CanaryPauseStep) until someone promotes`);
+    if (pausing) {
+      this.note(`Argo: paused at step ${next} (pause {}, CanaryPauseStep) until someone promotes`);
+      await this.send('on-rollout-paused', pausing, this.options.argoPostsTwice);
+    }
   }
 
   /** The callback (or anyone) set status.abort: canary weight back to 0, then on-rollout-aborted. */

@@ -35,6 +35,7 @@ function albCanary(
     namespace: ns,
     rollout: app,
     watch: { ingress: app },
+    canarySides: { stable: `${app}-stable`, canary: `${app}-canary` },
     objects: () => [
       namespace(ns),
       service(ns, `${app}-stable`, app),
@@ -138,6 +139,9 @@ function istioScenario(
     namespace: ns,
     rollout: app,
     watch: { virtualService: app, ...(options.subsets ? { destinationRule: app } : {}) },
+    canarySides: options.subsets
+      ? { stable: 'stable', canary: 'canary' }
+      : { stable: `${app}-stable`, canary: `${app}-canary` },
     objects: () => objects,
     judge,
     ends,
@@ -159,6 +163,7 @@ function ambassadorScenario(
     namespace: ns,
     rollout: app,
     watch: { mappings: true },
+    canarySides: { stable: app, canary: `${app}-canary` },
     objects: () => [
       namespace(ns),
       service(ns, app, app, 8443),

@@ -11,6 +11,18 @@ import {
 } from '@aws-sdk/client-eventbridge';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { buildBundles } from '../../bench/bundles.js';
+import {
+  CLUSTER_NAMES,
+  CLUSTER_SECRET_ARNS,
+  EVENT_BUS_NAME,
+  ON_FAILURE,
+  ON_INCONCLUSIVE,
+  ON_SUCCESS,
+  STATE_TABLE_NAME,
+  VERIFY_DEADLINE_SECONDS,
+  VERIFY_PUBLISH_RESERVE_MS,
+  WEBHOOK_TOKEN_SECRET_ARNS,
+} from '../../contract/environment.js';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
 import { LAB_ACCOUNT, LAB_REGION, type Moto } from '../aws/moto.js';
 import { type SqsMessage, sqs } from '../aws/wire.js';
@@ -167,30 +179,31 @@ export async function deployVerifier(options: {
     ingest: {
       ...common,
       AWS_LAMBDA_FUNCTION_NAME: 'rollout-verifier-ingest',
-      EVENT_BUS_NAME: BUS,
-      WEBHOOK_TOKEN_SECRET_ARN: tokenSecret.ARN!,
+      [EVENT_BUS_NAME]: BUS,
+      // One token secret per cluster, as the stack deploys it (docs/security.md).
+      [WEBHOOK_TOKEN_SECRET_ARNS]: JSON.stringify({ [LAB_CLUSTER]: tokenSecret.ARN! }),
     },
     // lib/verify.ts + lib/cluster-access.ts (a connection secret instead of EKS)
     verify: {
       ...common,
       AWS_LAMBDA_FUNCTION_NAME: 'rollout-verifier-verify',
-      EVENT_BUS_NAME: BUS,
-      VERIFY_DEADLINE_SECONDS: String(options.deadlineSeconds),
-      VERIFY_PUBLISH_RESERVE_MS: '5000',
-      IDEMPOTENCY_TABLE_NAME: STATE_TABLE,
-      CLUSTER_NAMES: '',
-      CLUSTER_SECRET_ARNS: JSON.stringify({ [LAB_CLUSTER]: verifyClusterSecret }),
+      [EVENT_BUS_NAME]: BUS,
+      [VERIFY_DEADLINE_SECONDS]: String(options.deadlineSeconds),
+      [VERIFY_PUBLISH_RESERVE_MS]: '5000',
+      [STATE_TABLE_NAME]: STATE_TABLE,
+      [CLUSTER_NAMES]: '',
+      [CLUSTER_SECRET_ARNS]: JSON.stringify({ [LAB_CLUSTER]: verifyClusterSecret }),
     },
     // lib/callback.ts
     callback: {
       ...common,
       AWS_LAMBDA_FUNCTION_NAME: 'rollout-verifier-callback',
-      ON_FAILURE: 'abort',
-      ON_SUCCESS: 'none',
-      ON_INCONCLUSIVE: 'none',
-      CLUSTER_NAMES: '',
-      CLUSTER_SECRET_ARNS: JSON.stringify({ [LAB_CLUSTER]: callbackClusterSecret }),
-      TABLE_NAME: STATE_TABLE,
+      [ON_FAILURE]: 'abort',
+      [ON_SUCCESS]: 'none',
+      [ON_INCONCLUSIVE]: 'none',
+      [CLUSTER_NAMES]: '',
+      [CLUSTER_SECRET_ARNS]: JSON.stringify({ [LAB_CLUSTER]: callbackClusterSecret }),
+      [STATE_TABLE_NAME]: STATE_TABLE,
     },
   };
   const hostDir = join(runDir, 'functions');

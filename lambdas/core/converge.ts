@@ -7,7 +7,11 @@ export interface ConvergeOptions {
   /** First backoff ceiling; doubles per attempt up to maxDelayMs (full jitter below the ceiling). */
   initialDelayMs?: number;
   maxDelayMs?: number;
-  /** Room left for the last observation before the deadline. */
+  /**
+   * Least room left for the last observation before the deadline. The room grows to twice the
+   * longest observation so far: an attempt started where it cannot finish would end the
+   * verification on the verifier's own timing, not on what AWS or the cluster answered.
+   */
   finalAttemptMarginMs?: number;
   random?: () => number;
   onAttempt?: (progress: AttemptProgress) => void;
@@ -43,8 +47,9 @@ export const DEFAULT_MAX_DELAY_MS = 5_000;
 /**
  * Observe and judge until the judgement is Succeeded or final, or the deadline passes.
  * Exponential backoff with full jitter spreads many verifiers over the account's shared ELBv2
- * budget instead of synchronising them. An observation the deadline cuts short is an attempt
- * like any other: it failed, and it is the last word on what the verifier could see.
+ * budget instead of synchronising them. An attempt starts only with room to finish (twice the
+ * longest so far); an observation the deadline still cuts short (a call that hangs) is an
+ * attempt like any other: it failed, and it is the last word on what the verifier could see.
  */
 export async function converge(
   attempt: (signal: AbortSignal) => Promise<Step>,
@@ -64,9 +69,12 @@ export async function converge(
   const timer = setTimeout(() => controller.abort(), deadlineMs);
 
   const history: AttemptRecord[] = [];
+  let longestAttemptMs = 0;
   try {
     for (;;) {
+      const attemptStarted = Date.now();
       const step = await guarded(attempt, controller.signal);
+      longestAttemptMs = Math.max(longestAttemptMs, Date.now() - attemptStarted);
       history.push({ ...step, attempt: history.length + 1, observedAt: new Date().toISOString() });
       const remainingMs = deadline - Date.now();
       onAttempt?.({
@@ -77,9 +85,10 @@ export async function converge(
       });
       if (controller.signal.aborted) break;
       if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
-      if (remainingMs <= finalAttemptMarginMs) break;
+      const marginMs = Math.max(finalAttemptMarginMs, 2 * longestAttemptMs);
+      if (remainingMs <= marginMs) break;
       const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (history.length - 1));
-      await sleep(Math.min(random() * ceiling, remainingMs - finalAttemptMarginMs));
+      await sleep(Math.min(random() * ceiling, remainingMs - marginMs));
     }
   } finally {
     clearTimeout(timer);

@@ -1,9 +1,10 @@
 import { ClusterNotConfiguredError } from './cluster/cluster-apis.js';
 import { getObject, type KubeApiForCluster } from './cluster/kube-api.js';
 import { rolloutPath } from './cluster/paths.js';
-import type { RolloutEventDetail } from './contracts/rollout-event.js';
+import type { Expected, RolloutEventDetail, TrafficState } from './contracts/rollout-event.js';
 import { deriveExpectedState } from './normalize/expected-state.js';
 import { NotificationRollout, REVISION_ANNOTATION } from './normalize/notification-body.js';
+import { buildTraffic } from './normalize/traffic.js';
 import type { ObservedCurrentRollout } from './observation.js';
 
 /**
@@ -45,6 +46,44 @@ export function currentRolloutReader(kubeFor: KubeApiForCluster): CurrentRollout
       };
     }
     const { expected, step } = deriveExpectedState('live', rollout);
-    return { resource, stepIndex: step.index, expected };
+    return { resource, stepIndex: step.index, expected: inEventRoles(event, rollout, expected) };
+  };
+}
+
+/**
+ * With ping-pong the Services trade roles when a revision becomes stable: the routes are observed
+ * in the event's roles, so a Rollout read after the swap has its expectation turned around to them.
+ */
+function inEventRoles(event: RolloutEventDetail, rollout: NotificationRollout, expected: Expected): Expected {
+  if (event.traffic.router !== 'alb') return expected;
+  const live = buildTraffic('live', rollout);
+  if (live.router !== 'alb') return expected;
+  const swapped =
+    live.stableService === event.traffic.canaryService && live.canaryService === event.traffic.stableService;
+  return swapped ? swapSides(expected) : expected;
+}
+
+function swapSides(expected: Expected): Expected {
+  const turn = <T extends TrafficState>(state: T): T => ({
+    ...state,
+    canaryWeight: state.stableWeight,
+    stableWeight: state.canaryWeight,
+  });
+  const { transition, controllerApplied } = expected;
+  return {
+    ...turn(expected),
+    minHealthyCanaryTargets: expected.minHealthyStableTargets,
+    minHealthyStableTargets: expected.minHealthyCanaryTargets,
+    successors: expected.successors.map(turn),
+    ...(controllerApplied ? { controllerApplied: turn(controllerApplied) } : {}),
+    ...(transition
+      ? {
+          transition: {
+            ...transition,
+            minCanaryWeight: expected.maxWeight - transition.maxCanaryWeight,
+            maxCanaryWeight: expected.maxWeight - transition.minCanaryWeight,
+          },
+        }
+      : {}),
   };
 }

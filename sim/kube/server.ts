@@ -13,6 +13,7 @@ import {
   forbidden,
   internalError,
   methodNotSupported,
+  PathNotFoundError,
   pathNotFound,
   type RequestAttributes,
   requestEntityTooLarge,
@@ -344,6 +345,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     };
     let status: number;
     let body: unknown;
+    let plainText: string | undefined;
     let headers: Record<string, string | string[]> = {};
     try {
       const answered = await answer(request, url, record, tooLarge);
@@ -356,6 +358,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
           : internalError(error instanceof Error ? error.message : String(error));
       status = failure.status.code;
       body = failure.status;
+      plainText = failure instanceof PathNotFoundError ? failure.plainText : undefined;
       headers = {};
       const retryAfter = failure.status.details?.retryAfterSeconds;
       if (retryAfter && retryAfter > 0) headers['Retry-After'] = String(retryAfter);
@@ -364,12 +367,12 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     requests.push(record);
     if (response.destroyed) return; // the client gave up (e.g. during an injected delay)
     response.writeHead(status, {
-      'Content-Type': 'application/json',
+      'Content-Type': plainText === undefined ? 'application/json' : 'text/plain; charset=utf-8',
       'Cache-Control': 'no-cache, private',
       'Audit-Id': randomUUID(),
       ...headers,
     });
-    response.end(JSON.stringify(body));
+    response.end(plainText ?? JSON.stringify(body));
   }
 
   const listener = await listenOnLoopback(server);

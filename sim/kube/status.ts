@@ -84,8 +84,26 @@ export const notFound = (resource: GroupResource, name: string) =>
   });
 
 /** What the API server says for a path it has no handler for (or a resource type it does not serve). */
+/**
+ * A path no API is served at (a group, version or resource the server does not know): the real
+ * API server answers from its not-found handler, `404 page not found` as text/plain, not a Status
+ * (seen in the lab for networking.istio.io/v1 on a cluster whose Istio CRDs serve v1alpha3 only).
+ */
+export class PathNotFoundError extends StatusError {
+  readonly plainText = '404 page not found\n';
+}
+
 export const pathNotFound = () =>
-  failure(404, 'NotFound', 'the server could not find the requested resource', {});
+  new PathNotFoundError({
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'the server could not find the requested resource',
+    reason: 'NotFound',
+    details: {},
+    code: 404,
+  });
 
 export const alreadyExists = (resource: GroupResource, name: string) =>
   failure(409, 'AlreadyExists', `${groupResourceString(resource)} "${name}" already exists`, {

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getObject, listObjects, mergePatch } from '../../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../../lambdas/core/cluster/kube-client.js';
-import { isKubeStatus, KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
+import { ApiNotServedError, isKubeStatus, KubeApiError } from '../../lambdas/core/cluster/kube-errors.js';
 import { findingFromKubeError } from '../../lambdas/core/cluster/kube-findings.js';
+import { ServedResource } from '../../lambdas/core/cluster/served-resources.js';
 import { MalformedResponseError } from '../../lambdas/core/malformed-response.js';
 import {
   generateClusterCertificates,
@@ -100,6 +101,31 @@ describe('Kubernetes client: an answer or not', () => {
     const error = await getObject(api, `${ROLLOUT}-gone`).catch((caught: unknown) => caught);
     expect(isKubeStatus(error, 404)).toBe(true);
     expect(findingFromKubeError(error, 'rollout/shop/checkout-gone').code).toBe('ResourceNotFound');
+  });
+
+  it("the API server's '404 page not found' (a version it does not serve) is neither 'no such object' nor a conclusion", async () => {
+    const error = await getObject(api, '/apis/argoproj.io/v1beta9/namespaces/shop/rollouts/checkout').catch(
+      (caught: unknown) => caught,
+    );
+    expect(error).toBeInstanceOf(ApiNotServedError);
+    expect(isKubeStatus(error, 404)).toBe(false);
+    expect(findingFromKubeError(error, 'rollout/shop/checkout').code).toBe('MalformedResponse');
+  });
+
+  it('a resource read through several served versions skips the unserved one and remembers the one that answered', async () => {
+    const rollouts = ServedResource.versions('argoproj.io', 'rollouts', ['v1beta9', 'v1alpha1']);
+    const served = await rollouts.get<{ metadata: { name: string } }>(api, 'lab', 'shop', 'checkout');
+    expect(served.object.metadata.name).toBe('checkout');
+    expect(served.api.version).toBe('v1alpha1');
+    expect(rollouts.describe('lab')).toBe('rollouts.argoproj.io/v1alpha1');
+    // None served: says which were tried, never "not found".
+    const nowhere = ServedResource.versions('argoproj.io', 'rollouts', ['v1beta8', 'v1beta9']);
+    const error = await nowhere.get(api, 'lab', 'shop', 'checkout').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ApiNotServedError);
+    expect((error as Error).message).toContain('rollouts.argoproj.io/v1beta8, rollouts.argoproj.io/v1beta9');
+    // An object missing under a served version is "no such object", as before.
+    const missing = await rollouts.get(api, 'lab', 'shop', 'gone').catch((caught: unknown) => caught);
+    expect(isKubeStatus(missing, 404)).toBe(true);
   });
 
   it("a proxy's HTML 403 is not an RBAC denial", async () => {

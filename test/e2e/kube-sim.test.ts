@@ -65,7 +65,11 @@ function call(method: string, path: string, options: CallOptions = {}): Promise<
         resolve({
           status: response.statusCode ?? 0,
           headers: response.headers,
-          body: text ? JSON.parse(text) : undefined,
+          body: !text
+            ? undefined
+            : String(response.headers['content-type']).startsWith('application/json')
+              ? JSON.parse(text)
+              : text,
         });
       });
     });
@@ -439,6 +443,7 @@ describe('Rollouts: create, validation and concurrency', () => {
     });
     expect((event.body as KubeStatus).details).not.toHaveProperty('group');
 
+    // Paths no API is served at: the API server's not-found handler, plain text, not a Status.
     for (const path of [
       '/apis/argoproj.io/v1beta9/namespaces/shop/rollouts',
       `${ROLLOUT}/scale`,
@@ -446,10 +451,8 @@ describe('Rollouts: create, validation and concurrency', () => {
     ]) {
       const reply = await call('GET', path);
       expect(reply.status, path).toBe(404);
-      expect(reply.body, path).toMatchObject({
-        message: 'the server could not find the requested resource',
-        reason: 'NotFound',
-      });
+      expect(reply.headers['content-type'], path).toBe('text/plain; charset=utf-8');
+      expect(reply.body, path).toBe('404 page not found\n');
     }
   });
 });

@@ -119,9 +119,10 @@ beforeAll(async () => {
   );
 }, 300_000);
 
+// Removing a scratch app with its node_modules takes seconds on a busy machine: not the default 10 s hook timeout.
 afterAll(() => {
   if (work) rmSync(work, { recursive: true, force: true });
-});
+}, 120_000);
 
 describe('the packed tarball', () => {
   test('was installed outside the repository', () => {

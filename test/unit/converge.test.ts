@@ -88,6 +88,25 @@ describe('converge', () => {
     expect(result.attempts).toBe(calledAt.length);
   });
 
+  it('starts an attempt only with room to finish it: twice the longest so far before the deadline', async () => {
+    // Each observation takes 800 ms: an attempt started with less than 1.6 s left would be cut short
+    // by the verifier's own deadline and turn a seen mismatch into Inconclusive.
+    const calledAt: number[] = [];
+    const start = Date.now();
+    const slow = async (): Promise<Step> => {
+      calledAt.push(Date.now() - start);
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      return { judgement: failed };
+    };
+    const result = await run(
+      converge(slow, { deadlineMs: 5_000, initialDelayMs: 500, maxDelayMs: 500, random: () => 1 }),
+    );
+    expect(result.judgement).toMatchObject({ verdict: 'Failed', complete: true });
+    expect(result.judgement.findings.every((finding) => finding.code === 'WeightMismatch')).toBe(true);
+    for (const at of calledAt.slice(1)) expect(5_000 - at).toBeGreaterThanOrEqual(1_600);
+    expect(calledAt.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('keeps throttling Inconclusive through the deadline', async () => {
     const { attempt } = scripted(throttled);
     const result = await run(converge(attempt, { deadlineMs: 5_000, random: () => 1 }));

@@ -4,7 +4,14 @@ import { markThrottledCall } from '../cut-short.js';
 import { MalformedResponseError } from '../malformed-response.js';
 import { tryParseJson } from '../try-parse-json.js';
 import type { KubeApi, KubeRequest } from './kube-api.js';
-import { KubeApiError, type KubeStatus, resourceOf, verbOf } from './kube-errors.js';
+import {
+  API_NOT_SERVED_BODY,
+  ApiNotServedError,
+  KubeApiError,
+  type KubeStatus,
+  resourceOf,
+  verbOf,
+} from './kube-errors.js';
 
 /**
  * The Kubernetes API over `node:https` with the cluster's own CA. A full client library
@@ -171,6 +178,13 @@ export class HttpsKubeApi implements KubeApi {
           // Status); a proxy's page is no answer. Throttling and 5xx read the same from either.
           if (kubeStatus || status === 429 || status >= 500) {
             reject(this.errorOf(request, status, kubeStatus, response.headers['retry-after']));
+          } else if (status === 404 && API_NOT_SERVED_BODY.test(text)) {
+            reject(
+              new ApiNotServedError(
+                `${request.method} ${request.path}`,
+                'HTTP 404 "404 page not found": the API server serves no API at this path (a group or version it does not serve)',
+              ),
+            );
           } else {
             const what = `${describeBody(status, type, text)}, not a Kubernetes Status`;
             reject(new MalformedResponseError(`${request.method} ${request.path}`, what));

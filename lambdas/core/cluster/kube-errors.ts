@@ -1,3 +1,4 @@
+import { MalformedResponseError } from '../malformed-response.js';
 import type { KubeMethod } from './kube-api.js';
 
 /** A Kubernetes `Status` object, as the API server returns it with every error. */
@@ -73,3 +74,14 @@ export function resourceOf(path: string): { group: string; resource: string } {
   }
   return { group: '', resource: path };
 }
+
+/**
+ * The API server's answer for a path it serves no API at: a bare `404 page not found` (text/plain),
+ * not a Status. An API group/version the cluster does not serve (Istio's `v1` before Istio 1.22,
+ * say) answers so; an object that does not exist answers with a Status. Nothing about the object
+ * follows from it: it stays a malformed answer wherever it is not expected, and ServedResource
+ * takes it as "try the next version".
+ */
+export class ApiNotServedError extends MalformedResponseError {}
+
+export const API_NOT_SERVED_BODY = /^404 page not found\s*$/;

@@ -1,5 +1,5 @@
 import { getObject, type KubeApi } from './kube-api.js';
-import { isKubeStatus } from './kube-errors.js';
+import { ApiNotServedError, isKubeStatus } from './kube-errors.js';
 import { customObjectPath } from './paths.js';
 
 /** One API a custom resource may be served under: group, version and plural. */
@@ -49,17 +49,26 @@ export class ServedResource {
       ? [known, ...this.candidates.filter((candidate) => candidate !== known)]
       : this.candidates;
     let notFound: unknown;
+    const notServed: string[] = [];
     for (const candidate of order) {
       try {
         const object = await this.getFrom<T>(candidate, api, namespace, name, signal);
         this.answered.set(key, candidate);
         return { object, api: candidate };
       } catch (error) {
+        if (error instanceof ApiNotServedError) {
+          notServed.push(label(candidate));
+          continue;
+        }
         if (!isKubeStatus(error, 404)) throw error;
         notFound = error;
       }
     }
-    throw notFound;
+    if (notFound) throw notFound;
+    throw new ApiNotServedError(
+      `GET ${namespace}/${name}`,
+      `the API server serves none of ${notServed.join(', ')} (each answered "404 page not found"): is the CRD installed at one of these versions?`,
+    );
   }
 
   /** Read through one API only: a 404 then means the object does not exist. */

@@ -10,7 +10,7 @@ import { judgeMappingPair } from './ambassador.js';
 import { backendWeight, judgeBackends } from './backends.js';
 import { judgeMeshBypass, judgeRouteSelection, judgeSubset } from './istio.js';
 import { judgeRegistrations } from './registrations.js';
-import { judgeSplit } from './split.js';
+import { describeState, judgeSplit } from './split.js';
 
 /**
  * The rules, in one pure function: what the rollout expects against what a router saw. Each rule
@@ -75,7 +75,27 @@ export function judge(expected: Expected, observation: Observation): Judgement {
   if (againstNow.findings.length > 0 && againstNow.findings.every((finding) => DECISIONS.has(finding.code))) {
     return againstNow;
   }
+  // The Rollout is at a state with another split, and the routes carry neither: that state's own
+  // notification starts its own verification, which decides. Failing this one would report a
+  // mismatch against a state the Rollout has left (and abort on it).
+  if (!sameSplit(current.expected, expected)) {
+    return conclude([...observation.problems, movedOnFinding(current, againstNow)], observation);
+  }
   return againstEvent;
+}
+
+function movedOnFinding(
+  current: { resource: string; stepIndex: number; expected: Expected },
+  againstNow: Judgement,
+): Finding {
+  const codes = [...new Set(againstNow.findings.map((finding) => finding.code))].join(', ');
+  return {
+    code: 'RolloutMovedOn',
+    resource: current.resource,
+    expected: 'the state the event describes',
+    observed: `step ${current.stepIndex}: ${describeState(current.expected)}`,
+    message: `the Rollout moved on to step ${current.stepIndex} (${describeState(current.expected)}) while this step was verified, and the routes carry neither state (${codes || 'no findings'} against the new one): the verification of step ${current.stepIndex} decides`,
+  };
 }
 
 function judgeState(expected: Expected, observation: Observation): Judgement {

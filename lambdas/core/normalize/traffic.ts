@@ -124,8 +124,11 @@ export function buildTraffic(trigger: EventTrigger, rollout: NotificationRollout
 /**
  * Which ping-pong Service is stable: `status.canary.stablePingPong` is `ping` for ping, anything
  * else (pong, or empty) for pong (trafficrouting.IsStablePing). The controller swaps it when it
- * promotes a new ReplicaSet to stable, and the on-rollout-completed notification carries the
- * Rollout from before that swap: the roles the traffic settles in are the swapped ones.
+ * promotes a new ReplicaSet to stable (rollout/sync.go), and the on-rollout-completed notification
+ * carries the Rollout from before that swap: the roles the traffic settles in are the swapped ones.
+ * A Rollout that never had a stable ReplicaSet (its first revision) settles with ping stable: the
+ * first completion swaps the empty value to ping (the lab saw revision 1's on-rollout-updated,
+ * without any status, end with all traffic on ping).
  */
 function pingPongSides(
   trigger: EventTrigger,
@@ -135,7 +138,7 @@ function pingPongSides(
   const { status } = rollout;
   const stableIsPing = status.canary?.stablePingPong === 'ping';
   const swapping = trigger === 'on-rollout-completed' && status.stableRS !== status.currentPodHash;
-  const pingStable = swapping ? !stableIsPing : stableIsPing;
+  const pingStable = !status.stableRS || (swapping ? !stableIsPing : stableIsPing);
   return pingStable
     ? { stableService: pingPong.pingService, canaryService: pingPong.pongService }
     : { stableService: pingPong.pongService, canaryService: pingPong.pingService };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Expected } from '../../../lambdas/core/contracts/rollout-event.js';
+import { type AlbTraffic, Expected } from '../../../lambdas/core/contracts/rollout-event.js';
 import { currentRolloutReader } from '../../../lambdas/core/current-rollout.js';
 import { judge } from '../../../lambdas/core/judge/index.js';
 import type {
@@ -14,7 +14,8 @@ import { rolloutEvent } from '../../support/rollout-events.js';
 /**
  * A verification that outlives its step: the Rollout, read next to the routes, says where it is
  * now. Routes that carry what it expects now are Succeeded for that state (a promote or a full
- * promotion the event could not foresee); routes that carry neither stay a failure.
+ * promotion the event could not foresee); routes that carry neither are left to the verification
+ * of the state the Rollout moved on to (RolloutMovedOn), unless both states have the same split.
  */
 
 const healthy = (count: number): ObservedTarget[] =>
@@ -67,10 +68,21 @@ describe('judge with the Rollout read live', () => {
     expect(judge(expected(20), observation(0)).verdict).toBe('Failed');
   });
 
-  it('routes that carry neither the event’s state nor the current one stay Failed, against the event', () => {
+  it('routes that carry neither the event’s state nor the one the Rollout moved on to: RolloutMovedOn, not a Failed against a left state', () => {
     const judgement = judge(expected(20), observation(0, now(50, 2)));
-    expect(judgement.verdict).toBe('Failed');
+    expect(judgement).toMatchObject({ verdict: 'Inconclusive', final: true, complete: true });
     expect(judgement.movedOn).toBeUndefined();
+    expect(judgement.findings).toHaveLength(1);
+    expect(judgement.findings[0]).toMatchObject({
+      code: 'RolloutMovedOn',
+      observed: 'step 2: canary 50 / stable 50',
+    });
+    expect(judgement.findings[0]?.message).toContain('WeightMismatch against the new one');
+  });
+
+  it('a Rollout at another step with the same split is judged as before: the mismatch is Failed', () => {
+    const judgement = judge(expected(20), observation(0, now(20, 1)));
+    expect(judgement.verdict).toBe('Failed');
     expect(judgement.findings[0]).toMatchObject({
       code: 'WeightMismatch',
       expected: 'canary 20 / stable 80',
@@ -149,6 +161,51 @@ describe('currentRolloutReader', () => {
     expect(await currentRolloutReader(kubeFor(recreated))(event)).toMatchObject({
       supersededBy: expect.stringContaining('re-created'),
     });
+  });
+
+  it('turns a ping-pong Rollout read after its roles swapped around to the event’s roles', async () => {
+    const pingPong = { pingService: 'checkout-ping', pongService: 'checkout-pong' };
+    // The event: ping stable, pong the canary at setWeight 20.
+    const pingPongEvent = rolloutEvent({
+      traffic: {
+        ...(event.traffic as AlbTraffic),
+        stableService: 'checkout-ping',
+        canaryService: 'checkout-pong',
+        pingPong,
+      },
+    });
+    // Read after the full promotion: pong became stable (stablePingPong swapped), all traffic on it.
+    const kube = new KubeDouble().put(
+      'argoproj.io',
+      'rollouts',
+      'shop',
+      'checkout',
+      rolloutObject({
+        metadata: {
+          uid: pingPongEvent.rollout.uid,
+          annotations: { 'rollout.argoproj.io/revision': String(pingPongEvent.rollout.revision) },
+        },
+        spec: {
+          strategy: {
+            canary: {
+              canaryService: null,
+              stableService: null,
+              pingPong,
+              trafficRouting: { alb: { ingress: 'checkout', servicePort: 80, rootService: 'checkout-root' } },
+            },
+          },
+        },
+        status: {
+          currentStepIndex: 4,
+          stableRS: '6d4f8c9b7',
+          currentPodHash: '6d4f8c9b7',
+          canary: { stablePingPong: 'pong' },
+        },
+      } as never),
+    );
+    const current = await currentRolloutReader(kubeFor(kube))(pingPongEvent);
+    // In the event's roles the canary (pong) now carries everything.
+    expect(current).toMatchObject({ stepIndex: 4, expected: { canaryWeight: 100, stableWeight: 0 } });
   });
 
   it('reads nothing for a live event: it was made from that very read', async () => {

@@ -305,6 +305,15 @@ describe('ping-pong (ALB)', () => {
     }
   });
 
+  it('a first revision (no stable ReplicaSet yet) settles with ping stable: its completion swaps the empty value to ping', () => {
+    const rollout = canaryRollout({ pingPong, routing, index: 0 });
+    const { stableRS: _stableRS, ...status } = rollout.status;
+    for (const trigger of ['on-rollout-updated', 'on-rollout-completed'] as const) {
+      const traffic = buildTraffic(trigger, { ...rollout, status });
+      expect(traffic).toMatchObject({ stableService: 'checkout-ping', canaryService: 'checkout-pong' });
+    }
+  });
+
   it('on-rollout-completed carries the roles from before the promotion swaps them', () => {
     const traffic = buildTraffic(
       'on-rollout-completed',
