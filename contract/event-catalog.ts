@@ -54,7 +54,7 @@ export const VERDICT_EVENT_PATTERN = {
  * source and detail-types, so nothing subscribed to configuration verdicts (the callback's abort
  * and promote policies) ever acts on it unless it subscribes on purpose.
  */
-export const TRAFFIC_OBSERVED_KIND = 'traffic-observed';
+export const TRAFFIC_OBSERVED_KIND = 'traffic-observed' as const;
 export const TRAFFIC_OBSERVED_EVENT_SOURCE = 'rollout-verifier.traffic';
 
 export const trafficObservedDetailType = (verdict: VerdictName) =>
