@@ -60,16 +60,17 @@ export const TRAFFIC_OBSERVED_EVENT_SOURCE = 'rollout-verifier.traffic';
 export const trafficObservedDetailType = (verdict: VerdictName) =>
   `Rollout Traffic Observed ${verdict}` as const;
 
-export const TRAFFIC_OBSERVED_DETAIL_TYPES = VERDICTS.map(trafficObservedDetailType);
+// Pure: a bundle that never reads these (verify, callback) drops them.
+export const TRAFFIC_OBSERVED_DETAIL_TYPES = /* @__PURE__ */ VERDICTS.map(trafficObservedDetailType);
 
 export const TRAFFIC_OBSERVED_EVENT_PATTERN = {
   source: [TRAFFIC_OBSERVED_EVENT_SOURCE],
-  'detail-type': [...TRAFFIC_OBSERVED_DETAIL_TYPES],
+  'detail-type': TRAFFIC_OBSERVED_DETAIL_TYPES,
 };
 
 /** What starts a traffic look: an ALB rollout's configuration verdict Succeeded (the weights were right). */
 export const TRAFFIC_LOOK_TRIGGER_PATTERN = {
   source: [VERDICT_EVENT_SOURCE],
-  'detail-type': [verdictDetailType('Succeeded')],
+  'detail-type': [/* @__PURE__ */ verdictDetailType('Succeeded')],
   detail: { traffic: { router: ['alb'] } },
 };

@@ -53,6 +53,8 @@ export interface CloudWatchSim {
     at: number,
     set: StatisticSet,
   ): void;
+  /** Forgets every datapoint (the demo serves each step on its own). */
+  clear(): void;
   denyAction(operation: string): void;
   /** The next `times` calls of an operation fail with this error code (default: 400, Sender). */
   injectError(
@@ -273,6 +275,7 @@ export async function startCloudWatchSim(options: CloudWatchSimOptions = {}): Pr
     endpoint: `http://127.0.0.1:${listener.port}`,
     calls,
     put,
+    clear: () => store.clear(),
     denyAction: (operation) => denied.add(operation),
     injectError: (operation, error) => injected.set(operation, { ...error }),
     close: () => listener.close(),

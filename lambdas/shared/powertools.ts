@@ -7,9 +7,15 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier' });
 
-export const metrics = new Metrics({
+/** Where every function's metrics go: the same namespace and `service` dimension for all of them. */
+export const METRICS_TARGET = {
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'RolloutVerifier',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
+  service: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
+};
+
+export const metrics = new Metrics({
+  namespace: METRICS_TARGET.namespace,
+  serviceName: METRICS_TARGET.service,
 });
 
 /** Metric dimension naming the workload: the Rollout, never one of its ReplicaSets. */

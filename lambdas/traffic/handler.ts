@@ -10,7 +10,7 @@ import { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { createCloudWatch } from '../core/traffic/cloudwatch-reader.js';
 import { lookWindow, readableAt } from '../core/traffic/look-window.js';
 import { lookAtServedTraffic } from '../core/traffic/traffic-look.js';
-import { logger, metrics } from '../shared/powertools.js';
+import { logger, METRICS_TARGET, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { readSettings } from './settings.js';
 import { recordTrafficMetrics } from './traffic-metrics.js';
@@ -69,6 +69,8 @@ export async function lookAtRecord(record: SQSRecord): Promise<TrafficLookRecord
     window,
     settings: { tolerance: settings.TRAFFIC_TOLERANCE, minRequests: settings.TRAFFIC_MIN_REQUESTS },
     region: await cloudWatch.config.region(),
+    // The verify function's per-Rollout verdict counters: where the rollout moved on, the window ends.
+    verdictCounters: METRICS_TARGET,
   });
   if (result.outcome === 'skipped') {
     metrics.addMetric('TrafficLookSkipped', MetricUnit.Count, 1);

@@ -15,6 +15,8 @@ export const TRAFFIC_DEFINITE_FINDING_CODES = ['ObservedSplitMismatch'] as const
 /** Too little to tell, or CloudWatch could not be read: Inconclusive. */
 export const TRAFFIC_UNOBSERVABLE_FINDING_CODES = [
   'InsufficientTraffic',
+  // The rollout moved on (another verdict) before a whole minute of the step was served.
+  'RolloutMovedOn',
   'AccessDenied',
   'Throttled',
   'ObservationError',
@@ -81,8 +83,16 @@ export const TrafficObservedEventDetail = z.object({
   step: z.object({ index: z.number().int().nonnegative() }),
   /** The load balancer ARN whose metrics were read. */
   loadBalancer: z.string(),
-  /** The whole minutes read: [start, end), both on a minute boundary. */
-  window: z.object({ start: z.iso.datetime(), end: z.iso.datetime() }),
+  /** The whole minutes judged: [start, end), both on a minute boundary. */
+  window: z.object({
+    start: z.iso.datetime(),
+    end: z.iso.datetime(),
+    /**
+     * Present when the rollout moved on (the verifier's next verdict about it) before the window
+     * would have closed: the minute it happened in, where `end` was cut.
+     */
+    movedOnAt: z.iso.datetime().optional(),
+  }),
   /** The configured canary share of canary + stable (canaryWeight / (canaryWeight + stableWeight)). */
   configuredShare: Share,
   /** canary requests / (canary + stable requests); absent without requests. */

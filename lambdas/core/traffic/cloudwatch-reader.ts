@@ -55,9 +55,51 @@ export function metricQueries(pairs: readonly TargetGroupOnLoadBalancer[]): Metr
   );
 }
 
+/**
+ * The verifier's own per-Rollout verdict counters (lambdas/verify/verdict-metrics.ts), read in the
+ * same call: a verdict after the one that started the look means the rollout moved on (next step,
+ * abort, new revision), and the minutes from then on belong to another split.
+ */
+export interface VerdictCounters {
+  namespace: string;
+  service: string;
+  /** `namespace/name`, the Rollout dimension. */
+  rollout: string;
+  /** From this minute (epoch ms, on a minute boundary): the minute of the verdict that started the look. */
+  since: number;
+}
+
+export const VERDICT_COUNTER_NAMES = [
+  'VerificationSucceeded',
+  'VerificationFailed',
+  'VerificationInconclusive',
+  'VerificationSuperseded',
+] as const;
+
+function verdictCounterQueries(counters: VerdictCounters): MetricDataQuery[] {
+  return VERDICT_COUNTER_NAMES.map((name, index) => ({
+    Id: `verdicts${index}`,
+    ReturnData: true,
+    MetricStat: {
+      Metric: {
+        Namespace: counters.namespace,
+        MetricName: name,
+        Dimensions: [
+          { Name: 'Rollout', Value: counters.rollout },
+          { Name: 'service', Value: counters.service },
+        ],
+      },
+      Period: 60,
+      Stat: 'Sum',
+    },
+  }));
+}
+
 export interface ServedTraffic {
   canary: ServedSeries;
   stable: ServedSeries;
+  /** With `counters`: the rollout's verdicts per minute (epoch ms → count), from `counters.since`. */
+  verdictsPerMinute?: Map<number, number>;
   /** GetMetricData requests made (pages included): 1 unless CloudWatch paginated. */
   requests: number;
 }
@@ -72,9 +114,11 @@ export async function readServedTraffic(
   client: CloudWatchClient,
   pairs: readonly TargetGroupOnLoadBalancer[],
   window: LookWindow,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; counters?: VerdictCounters } = {},
 ): Promise<ServedTraffic> {
-  const queries = metricQueries(pairs);
+  const { signal, counters } = options;
+  const queries = [...metricQueries(pairs), ...(counters ? verdictCounterQueries(counters) : [])];
+  const startTime = counters ? Math.min(counters.since, window.start) : window.start;
   const values = new Map<string, Map<number, number>>();
   let nextToken: string | undefined;
   let requests = 0;
@@ -82,7 +126,7 @@ export async function readServedTraffic(
     const answer = await client.send(
       new GetMetricDataCommand({
         MetricDataQueries: queries,
-        StartTime: new Date(window.start),
+        StartTime: new Date(startTime),
         EndTime: new Date(window.end),
         ScanBy: 'TimestampAscending',
         NextToken: nextToken,
@@ -162,5 +206,19 @@ export async function readServedTraffic(
     const first = pairs.find((pair) => pair.role === role);
     return { role, resource: first?.targetGroupArn ?? '', points };
   };
-  return { canary: series('canary'), stable: series('stable'), requests };
+  let verdictsPerMinute: Map<number, number> | undefined;
+  if (counters) {
+    verdictsPerMinute = new Map();
+    for (const index of VERDICT_COUNTER_NAMES.keys()) {
+      for (const [at, count] of values.get(`verdicts${index}`) ?? []) {
+        verdictsPerMinute.set(at, (verdictsPerMinute.get(at) ?? 0) + count);
+      }
+    }
+  }
+  return {
+    canary: series('canary'),
+    stable: series('stable'),
+    requests,
+    ...(verdictsPerMinute ? { verdictsPerMinute } : {}),
+  };
 }

@@ -10,7 +10,8 @@ import {
   type ServedSplitSettings,
 } from './judge-served-split.js';
 import { configuredCanaryShare, lookTargets } from './look-targets.js';
-import { type LookWindow, lookWindow } from './look-window.js';
+import { type LookWindow, lookWindow, MINUTE_MS } from './look-window.js';
+import { movedOnAt } from './moved-on.js';
 
 export interface TrafficLookSettings extends ServedSplitSettings {
   /** How long after the weights were right the window stays open (seconds). */
@@ -37,6 +38,12 @@ export interface TrafficLookOptions {
   now?: () => number;
   region?: string;
   signal?: AbortSignal;
+  /**
+   * Where the verify function's per-Rollout verdict counters are (its metrics namespace and
+   * service): read in the same call to cut the window where the rollout moved on. Absent: the
+   * window is taken as given (the CLI, where the operator vouches for it).
+   */
+  verdictCounters?: { namespace: string; service: string };
 }
 
 /**
@@ -76,14 +83,24 @@ export async function lookAtServedTraffic(
     rollout: verdict.rollout,
     step: verdict.movedOn?.step ?? verdict.step,
     loadBalancer: targets.loadBalancerArn,
-    window: { start: new Date(window.start).toISOString(), end: new Date(window.end).toISOString() },
+    window: {
+      start: new Date(window.start).toISOString(),
+      end: new Date(window.end).toISOString(),
+    } as TrafficObservedEventDetail['window'],
   };
 
+  const counters = options.verdictCounters
+    ? {
+        ...options.verdictCounters,
+        rollout: `${verdict.rollout.namespace}/${verdict.rollout.name}`,
+        since: Math.floor(weightsRightAt / MINUTE_MS) * MINUTE_MS,
+      }
+    : undefined;
   let served: Awaited<ReturnType<typeof readServedTraffic>>;
   try {
     served =
       window.end > window.start
-        ? await readServedTraffic(client, targets.pairs, window, options.signal)
+        ? await readServedTraffic(client, targets.pairs, window, { signal: options.signal, counters })
         : {
             canary: { role: 'canary', resource: firstOf(targets.pairs, 'canary'), points: [] },
             stable: { role: 'stable', resource: firstOf(targets.pairs, 'stable'), points: [] },
@@ -104,6 +121,45 @@ export async function lookAtServedTraffic(
         decidedAt: new Date(now()).toISOString(),
       },
     };
+  }
+  const movedOn =
+    counters && served.verdictsPerMinute ? movedOnAt(served.verdictsPerMinute, counters.since) : undefined;
+  if (movedOn !== undefined && movedOn < window.end) {
+    const end = Math.max(window.start, movedOn);
+    const within = <T extends { points: ReadonlyArray<{ at: number }> }>(series: T): T => ({
+      ...series,
+      points: series.points.filter((point) => point.at < end),
+    });
+    served = { ...served, canary: within(served.canary), stable: within(served.stable) };
+    base.window = {
+      ...base.window,
+      end: new Date(end).toISOString(),
+      movedOnAt: new Date(movedOn).toISOString(),
+    };
+    if (end === window.start) {
+      return {
+        outcome: 'observed',
+        getMetricDataRequests: served.requests,
+        detail: {
+          ...base,
+          verdict: 'Inconclusive',
+          configuredShare,
+          tolerance: settings.tolerance,
+          requiredRequests: 0,
+          sides: [],
+          findings: [
+            {
+              code: 'RolloutMovedOn',
+              resource: targets.loadBalancerArn,
+              expected: 'a whole minute at this step',
+              observed: `moved on in the minute of ${base.window.movedOnAt}`,
+              message: `the verifier judged ${verdict.rollout.namespace}/${verdict.rollout.name} again (next step, abort or new revision) before a whole minute of step ${base.step.index} was served: nothing of this split to judge`,
+            },
+          ],
+          decidedAt: new Date(now()).toISOString(),
+        },
+      };
+    }
   }
   const judged = judgeServedSplit(
     { configuredShare, loadBalancer: targets.loadBalancerArn, canary: served.canary, stable: served.stable },
