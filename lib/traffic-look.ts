@@ -57,6 +57,7 @@ export class TrafficLook extends Construct {
       deliveryDelay: Duration.seconds(look.windowSeconds + look.publicationDelaySeconds),
       // Lambda's advice for SQS sources: six times the function timeout.
       visibilityTimeout: Duration.seconds(timeout.toSeconds() * 6),
+      // A look is worth little hours after its step; three failed receives move it to FailedLooks long before.
       retentionPeriod: Duration.hours(4),
       deadLetterQueue: { queue: failed.queue, maxReceiveCount: 3 },
     });
