@@ -7,15 +7,9 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  */
 export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier' });
 
-/** Where every function's metrics go: the same namespace and `service` dimension for all of them. */
-export const METRICS_TARGET = {
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'RolloutVerifier',
-  service: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
-};
-
 export const metrics = new Metrics({
-  namespace: METRICS_TARGET.namespace,
-  serviceName: METRICS_TARGET.service,
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'RolloutVerifier',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
 });
 
 /** Metric dimension naming the workload: the Rollout, never one of its ReplicaSets. */

@@ -10,7 +10,7 @@ import { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { createCloudWatch } from '../core/traffic/cloudwatch-reader.js';
 import { lookWindow, readableAt } from '../core/traffic/look-window.js';
 import { lookAtServedTraffic } from '../core/traffic/traffic-look.js';
-import { logger, METRICS_TARGET, metrics } from '../shared/powertools.js';
+import { logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { readSettings } from './settings.js';
 import { recordTrafficMetrics } from './traffic-metrics.js';
@@ -29,6 +29,15 @@ const cloudWatch = createCloudWatch();
 const eventBridge = new EventBridgeClient({});
 
 const QueuedVerdict = z.object({ detail: VerdictEventDetail });
+
+/**
+ * Where the verify function's per-Rollout verdict counters are: the construct gives every function
+ * the same metrics namespace and service (lambdas/shared/powertools.ts reads the same variables).
+ */
+const VERIFY_METRICS = {
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'RolloutVerifier',
+  service: process.env.POWERTOOLS_SERVICE_NAME ?? 'rollout-verifier',
+};
 
 export type TrafficLookRecordResult =
   | { outcome: 'observed'; verdict: string; verdictId: string }
@@ -70,7 +79,7 @@ export async function lookAtRecord(record: SQSRecord): Promise<TrafficLookRecord
     settings: { tolerance: settings.TRAFFIC_TOLERANCE, minRequests: settings.TRAFFIC_MIN_REQUESTS },
     region: await cloudWatch.config.region(),
     // The verify function's per-Rollout verdict counters: where the rollout moved on, the window ends.
-    verdictCounters: METRICS_TARGET,
+    verdictCounters: VERIFY_METRICS,
   });
   if (result.outcome === 'skipped') {
     metrics.addMetric('TrafficLookSkipped', MetricUnit.Count, 1);
