@@ -4,6 +4,7 @@ import { ClusterConnections } from '../lambdas/core/cluster/connections.js';
 import type { KubeApiForCluster } from '../lambdas/core/cluster/kube-api.js';
 import { HttpsKubeApi } from '../lambdas/core/cluster/kube-client.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
+import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import { currentRolloutReader } from '../lambdas/core/current-rollout.js';
 import { createElbApi } from '../lambdas/core/routers/alb/client.js';
 import { createRouters, type Routers } from '../lambdas/core/routers/index.js';
@@ -13,6 +14,12 @@ import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.j
 import { endpointFromKubeconfig } from './kubeconfig.js';
 import { LiveRolloutUnreadable, readLiveRollout } from './live-rollout.js';
 import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
+import {
+  type ObservedFlags,
+  observedSettings,
+  observeServedTraffic,
+  renderTrafficObserved,
+} from './observed.js';
 import { progressLine, renderVerdict } from './render.js';
 import { UsageError } from './usage-error.js';
 import { packageVersion } from './version.js';
@@ -25,7 +32,7 @@ export interface CliIo {
   stdin?: NodeJS.ReadableStream;
 }
 
-interface VerifyOptions extends VerifyFlags {
+interface VerifyOptions extends VerifyFlags, ObservedFlags {
   event?: string;
   kubeconfig?: string;
   context?: string;
@@ -93,6 +100,23 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     .option('--region <region>', 'AWS region (default: the AWS SDK credential chain / AWS_REGION)')
     .option('--endpoint-url <url>', 'ELBv2 endpoint (AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2 also works)')
     .addOption(new Option('--json', 'print exactly the verdict event detail as JSON'))
+    .option(
+      '--observed [window]',
+      'after a Succeeded ALB verdict, judge the split the ALB served over the last window of published CloudWatch minutes (default 5m; docs/traffic-observed.md)',
+    )
+    .option(
+      '--tolerance <points>',
+      'with --observed: share points the 95 % interval may miss the weight by (default 5)',
+    )
+    .option('--min-requests <n>', 'with --observed: never judge fewer requests (default 100)')
+    .option(
+      '--publication-delay <duration>',
+      'with --observed: how long CloudWatch takes to publish a minute (default 3m)',
+    )
+    .option(
+      '--cloudwatch-endpoint-url <url>',
+      'with --observed: CloudWatch endpoint (AWS_ENDPOINT_URL_CLOUDWATCH also works)',
+    )
     .action(async (options: VerifyOptions) => {
       exitCode = await verifyCommand(options, io);
     });
@@ -131,6 +155,7 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
 
 async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number> {
   const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  const observed = observedSettings(options);
   // --rollout without an expected weight: the Rollout is read from the cluster, as it is now.
   const readsLive =
     options.event === undefined && options.rollout !== undefined && options.canaryWeight === undefined;
@@ -172,12 +197,44 @@ async function verifyCommand(options: VerifyOptions, io: CliIo): Promise<number>
       },
     );
     if (progress) io.stderr.write('\r\x1b[2K');
+    if (observed) return await reportObserved(verdict, observed, options, region, io);
     io.stdout.write(options.json ? `${JSON.stringify(verdict, null, 2)}\n` : `${renderVerdict(verdict)}\n`);
     return EXIT[verdict.verdict];
   } finally {
     // Keep-alive connections to the cluster would keep the process running.
     cluster?.close();
   }
+}
+
+/**
+ * `--observed`: the configuration verdict, then — when it Succeeded — the served split. The exit
+ * code is the configuration verdict's unless it Succeeded, then the traffic look's; `--json`
+ * prints `{ verdict, trafficObserved }` (trafficObserved absent when there was no look).
+ */
+async function reportObserved(
+  verdict: VerdictEventDetail,
+  settings: NonNullable<ReturnType<typeof observedSettings>>,
+  options: VerifyOptions,
+  region: string | undefined,
+  io: CliIo,
+): Promise<number> {
+  const look =
+    verdict.verdict === 'Succeeded'
+      ? await observeServedTraffic(verdict, settings, { region, endpoint: options.cloudwatchEndpointUrl })
+      : `the configuration verdict is ${verdict.verdict}`;
+  const trafficObserved = typeof look === 'string' ? undefined : look;
+  if (options.json) {
+    io.stdout.write(
+      `${JSON.stringify({ verdict, ...(trafficObserved ? { trafficObserved } : {}) }, null, 2)}\n`,
+    );
+  } else {
+    io.stdout.write(`${renderVerdict(verdict)}\n\n`);
+    io.stdout.write(
+      trafficObserved ? `${renderTrafficObserved(trafficObserved)}\n` : `no traffic look: ${look}\n`,
+    );
+  }
+  if (verdict.verdict !== 'Succeeded') return EXIT[verdict.verdict];
+  return trafficObserved ? EXIT[trafficObserved.verdict] : EXIT.Inconclusive;
 }
 
 /**

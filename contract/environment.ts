@@ -29,6 +29,12 @@ export const WEBHOOK_TOKEN_SECRET_ARN = 'WEBHOOK_TOKEN_SECRET_ARN';
 /** The webhook's source allow-list, comma-separated CIDR blocks. */
 export const ALLOWED_SOURCE_CIDRS = 'ALLOWED_SOURCE_CIDRS';
 
+/** The traffic look (docs/traffic-observed.md): its window, CloudWatch's delay and the judge's knobs. */
+export const TRAFFIC_WINDOW_SECONDS = 'TRAFFIC_WINDOW_SECONDS';
+export const TRAFFIC_PUBLICATION_DELAY_SECONDS = 'TRAFFIC_PUBLICATION_DELAY_SECONDS';
+export const TRAFFIC_TOLERANCE = 'TRAFFIC_TOLERANCE';
+export const TRAFFIC_MIN_REQUESTS = 'TRAFFIC_MIN_REQUESTS';
+
 /** Every function gets these; Powertools reads them itself. */
 export const POWERTOOLS_SERVICE_NAME = 'POWERTOOLS_SERVICE_NAME';
 export const POWERTOOLS_METRICS_NAMESPACE = 'POWERTOOLS_METRICS_NAMESPACE';
@@ -85,6 +91,17 @@ export const FUNCTION_VARIABLES = {
     set: [STATE_TABLE_NAME, CLUSTER_NAMES, CLUSTER_SECRET_ARNS, ON_FAILURE, ON_SUCCESS, ON_INCONCLUSIVE],
     optional: [IDEMPOTENCY_TTL_SECONDS, KUBE_REQUEST_TIMEOUT_MS, KUBE_MAX_ATTEMPTS],
     runtime: [AWS_LAMBDA_FUNCTION_NAME],
+  },
+  traffic: {
+    set: [
+      EVENT_BUS_NAME,
+      TRAFFIC_WINDOW_SECONDS,
+      TRAFFIC_PUBLICATION_DELAY_SECONDS,
+      TRAFFIC_TOLERANCE,
+      TRAFFIC_MIN_REQUESTS,
+    ],
+    optional: [],
+    runtime: [],
   },
   ingest: {
     set: [EVENT_BUS_NAME, WEBHOOK_TOKEN_SECRET_ARNS, WEBHOOK_TOKEN_SECRET_ARN, ALLOWED_SOURCE_CIDRS],

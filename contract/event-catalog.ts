@@ -45,3 +45,35 @@ export const VERDICT_EVENT_PATTERN = {
   source: [VERDICT_EVENT_SOURCE],
   'detail-type': [...VERDICT_DETAIL_TYPES],
 };
+
+// ---- the traffic look (docs/traffic-observed.md) -------------------------------------------------
+
+/**
+ * The second look at an ALB step: the split the load balancer really served, from CloudWatch,
+ * after the configuration verdict said the weights were right. Its own verdict kind with its own
+ * source and detail-types, so nothing subscribed to configuration verdicts (the callback's abort
+ * and promote policies) ever acts on it unless it subscribes on purpose.
+ */
+export const TRAFFIC_OBSERVED_KIND = 'traffic-observed' as const;
+export const TRAFFIC_OBSERVED_EVENT_SOURCE = 'rollout-verifier.traffic';
+
+export const trafficObservedDetailType = (verdict: VerdictName) =>
+  `Rollout Traffic Observed ${verdict}` as const;
+
+// Pure: a bundle that never reads these (verify, callback) drops them.
+export const TRAFFIC_OBSERVED_DETAIL_TYPES = /* @__PURE__ */ VERDICTS.map(trafficObservedDetailType);
+
+export const TRAFFIC_OBSERVED_EVENT_PATTERN = {
+  source: [TRAFFIC_OBSERVED_EVENT_SOURCE],
+  'detail-type': TRAFFIC_OBSERVED_DETAIL_TYPES,
+};
+
+/** What starts a traffic look: an ALB rollout's configuration verdict Succeeded (the weights were right). */
+export const TRAFFIC_LOOK_TRIGGER_PATTERN = {
+  source: [VERDICT_EVENT_SOURCE],
+  'detail-type': [/* @__PURE__ */ verdictDetailType('Succeeded')],
+  // One look per pause: on-rollout-paused marks a step whose weights then hold for a window (a
+  // pause); the setWeight's own step-completed verdict and the pause's step-completed would look
+  // at the same split again, and a step without a pause has no window to look at.
+  detail: { traffic: { router: ['alb'] }, trigger: ['on-rollout-paused'] },
+};

@@ -7,6 +7,8 @@
 
 export interface EmfRecord {
   atMs: number;
+  /** The record's own timestamp (`_aws.Timestamp`, epoch ms): the minute CloudWatch files it under. */
+  timestamp: number;
   namespace: string;
   /** The dimension values of the record, e.g. `{ service: 'rollout-verifier', Rollout: 'shop/cart' }`. */
   dimensions: Record<string, string>;
@@ -16,6 +18,7 @@ export interface EmfRecord {
 
 interface EmfLine {
   _aws?: {
+    Timestamp?: number;
     CloudWatchMetrics?: Array<{
       Namespace: string;
       Dimensions: string[][];
@@ -47,7 +50,13 @@ export function startEmfCapture(): { records: EmfRecord[]; stop(): void } {
           ? value.reduce((sum: number, item) => sum + Number(item), 0)
           : Number(value);
       }
-      records.push({ atMs: Date.now() - startedAt, namespace: directive.Namespace, dimensions, values });
+      records.push({
+        atMs: Date.now() - startedAt,
+        timestamp: line._aws?.Timestamp ?? Date.now(),
+        namespace: directive.Namespace,
+        dimensions,
+        values,
+      });
     }
     return true;
   };

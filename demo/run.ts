@@ -15,6 +15,10 @@ export interface ScenarioResult {
   /** The verdicts, in the order Argo sent the notifications they verify. */
   got: string[];
   findings: string[];
+  /** The traffic looks' verdicts (traffic-observed events), in order. */
+  traffic: string[];
+  /** Finding codes of the first non-Succeeded traffic look (else the last). */
+  trafficFindings: string[];
   expectedActions: CallbackAction[];
   /** What the callback did to the Rollout: its aborts and promotes (redeliveries answered from the idempotency table left out). */
   actions: CallbackAction[];
@@ -40,6 +44,7 @@ export interface DemoResult {
     eks: Record<string, number>;
     dynamodb: Record<string, number>;
     elbv2: Record<string, number>;
+    cloudwatch: Record<string, number>;
   };
   network: { connections: number; outsideLoopback: string[] };
   /** Each Rollout as the cluster holds it at the end. */
@@ -111,6 +116,12 @@ export async function runDemo({
       const got = verdicts.map((verdict) => verdict.verdict);
       const telling = verdicts.find((verdict) => verdict.verdict !== 'Succeeded') ?? verdicts.at(-1);
       const findings: string[] = [...new Set((telling?.findings ?? []).map((finding) => finding.code))];
+      const looks = world.trafficObservedFor(scenario.rollout);
+      const traffic = looks.map((look) => look.verdict);
+      const tellingLook = looks.find((look) => look.verdict !== 'Succeeded') ?? looks.at(-1);
+      const trafficFindings: string[] = [
+        ...new Set((tellingLook?.findings ?? []).map((finding) => finding.code)),
+      ];
       const callbacks = world.callbacksFor(scenario.rollout);
       const actions = callbacks
         .filter((record) => !record.replayed && record.outcome.action !== 'none')
@@ -134,7 +145,9 @@ export async function runDemo({
         !problem &&
         matchesVerdicts(got, scenario.expected) &&
         actions.join() === scenario.expectedActions.join() &&
-        (scenario.expectedFindings ?? []).every((code) => findings.includes(code));
+        (scenario.expectedFindings ?? []).every((code) => findings.includes(code)) &&
+        (scenario.expectedTraffic === undefined || traffic.join() === scenario.expectedTraffic.join()) &&
+        (scenario.expectedTrafficFindings ?? []).every((code) => trafficFindings.includes(code));
       results.push({
         name: scenario.name,
         rollout: scenario.rollout,
@@ -143,6 +156,8 @@ export async function runDemo({
         ),
         got,
         findings,
+        traffic,
+        trafficFindings,
         expectedActions: scenario.expectedActions,
         actions,
         callbacks: callbacks.map(({ rollout: _rollout, outcome, ...record }) => ({
@@ -224,14 +239,21 @@ function callsOf(world: World): DemoResult['calls'] {
       `${call.operation} by ${roles[call.accessKeyId ?? ''] ?? '?'}${call.error ? ` (${call.error})` : ''}`,
     );
   }
-  return { kubernetes, eks, dynamodb, elbv2: world.elb.calls() };
+  const cloudwatch: Record<string, number> = {};
+  for (const call of world.cloudwatch.calls) {
+    count(
+      cloudwatch,
+      `${call.operation}${call.queries ? ` (${call.queries} queries)` : ''}${call.error ? ` (${call.error})` : ''}`,
+    );
+  }
+  return { kubernetes, eks, dynamodb, elbv2: world.elb.calls(), cloudwatch };
 }
 
 export function renderDemo(result: DemoResult): string {
   const rolloutWidth = Math.max(...result.timeline.map((entry) => entry.rollout.length));
   const lines = [
-    'rollout-verifier demo: the ingest, verify and callback Lambdas against loopback ELBv2, EventBridge, Secrets Manager,',
-    'EKS, DynamoDB and Kubernetes API simulators (no AWS account, no cluster)',
+    'rollout-verifier demo: the ingest, verify, callback and traffic Lambdas against loopback ELBv2, EventBridge, Secrets Manager,',
+    'EKS, DynamoDB, CloudWatch and Kubernetes API simulators (no AWS account, no cluster)',
     '',
     'Timeline',
     ...result.timeline.map(
@@ -247,6 +269,7 @@ export function renderDemo(result: DemoResult): string {
   lines.push(`  EKS: ${summary(result.calls.eks)}`);
   lines.push(`  DynamoDB (idempotency): ${summary(result.calls.dynamodb)}`);
   lines.push(`  ELBv2 (verify): ${summary(result.calls.elbv2)}`);
+  lines.push(`  CloudWatch (traffic look): ${summary(result.calls.cloudwatch)}`);
   lines.push(
     `  Network: ${result.network.connections} connection(s), ${
       result.network.outsideLoopback.length === 0
@@ -274,15 +297,25 @@ export function renderDemo(result: DemoResult): string {
     scenario.got.join(', ') || '(no verdict)',
     scenario.actions.join(', ') || '-',
     scenario.findings.join(', ') || '-',
+    trafficSummary(scenario),
     scenario.ok ? 'ok' : mismatch(scenario),
   ]);
-  lines.push(formatTable(['SCENARIO', 'VERDICTS', 'CLUSTER ACTIONS', 'FINDINGS', 'RESULT'], rows));
+  lines.push(
+    formatTable(['SCENARIO', 'VERDICTS', 'CLUSTER ACTIONS', 'FINDINGS', 'TRAFFIC OBSERVED', 'RESULT'], rows),
+  );
   const passed = result.scenarios.filter((scenario) => scenario.ok).length;
   lines.push(
     '',
     `${passed} of ${result.scenarios.length} scenarios reached the expected verdicts and cluster actions (${(result.durationMs / 1000).toFixed(1)} s).`,
   );
   return lines.join('\n');
+}
+
+/** The traffic looks' verdicts, with the telling look's findings. */
+function trafficSummary(scenario: ScenarioResult): string {
+  if (scenario.traffic.length === 0) return '-';
+  const findings = scenario.trafficFindings.length > 0 ? ` (${scenario.trafficFindings.join(', ')})` : '';
+  return `${scenario.traffic.join(', ')}${findings}`;
 }
 
 function mismatch(scenario: ScenarioResult): string {

@@ -4,6 +4,7 @@ import { PROMOTE_ANNOTATION } from '../sim/argo-cluster.js';
 import { CanaryRolloutDriver, type CanaryStep } from '../sim/argo-driver.js';
 import { FAILED_UNLESS_ABORTED } from './expected-verdicts.js';
 import { MESH_SCENARIOS } from './mesh-scenarios.js';
+import { TRAFFIC_SCENARIOS } from './traffic-scenarios.js';
 import type { World } from './world.js';
 
 export interface Scenario {
@@ -20,6 +21,10 @@ export interface Scenario {
   expectedActions: Array<Exclude<CallbackAction, 'none'>>;
   /** What the finding codes of the first non-Succeeded verdict (else the last) must include. */
   expectedFindings?: string[];
+  /** The traffic looks' verdicts, in order (docs/traffic-observed.md); unchecked when absent. */
+  expectedTraffic?: Verdict[];
+  /** What the finding codes of the first non-Succeeded traffic look must include. */
+  expectedTrafficFindings?: string[];
   run(world: World): Promise<void>;
 }
 
@@ -179,4 +184,6 @@ export const SCENARIOS: Scenario[] = [
   },
   // Istio VirtualService and Ambassador Mapping routers (demo/mesh-scenarios.ts)
   ...MESH_SCENARIOS,
+  // What the ALB really served, from CloudWatch (demo/traffic-scenarios.ts)
+  ...TRAFFIC_SCENARIOS,
 ];

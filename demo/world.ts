@@ -1,8 +1,14 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Context } from 'aws-lambda';
-import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import {
+  ROLLOUT_EVENT_PATTERN,
+  TRAFFIC_LOOK_TRIGGER_PATTERN,
+  TRAFFIC_OBSERVED_EVENT_PATTERN,
+  VERDICT_EVENT_PATTERN,
+} from '../contract/event-catalog.js';
 import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
+import { TrafficObservedEventDetail } from '../lambdas/core/contracts/traffic-observed-event.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import {
   type BlueGreenRollout,
@@ -13,6 +19,7 @@ import {
   shortUser,
 } from '../sim/argo-cluster.js';
 import type { NotificationBody } from '../sim/argo-driver.js';
+import { type CloudWatchSim, startCloudWatchSim } from '../sim/cloudwatch.js';
 import { type DynamoDbSim, startDynamoDbSim } from '../sim/dynamodb.js';
 import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '../sim/eks.js';
 import { type Elbv2Sim, startElbv2Sim } from '../sim/elbv2/index.js';
@@ -27,6 +34,7 @@ import {
 import { kustomizeBuild, readKustomization } from '../sim/kustomize.js';
 import { rbacAuthorizer } from '../sim/rbac.js';
 import { startSecretsManagerSim } from '../sim/secrets-manager.js';
+import { DEFAULT_PROFILE, serveStep, type TrafficProfile } from './alb-traffic.js';
 import { type EmfRecord, startEmfCapture } from './emf.js';
 import { type LoopbackGuard, startLoopbackGuard } from './loopback.js';
 
@@ -39,6 +47,9 @@ const BUS = 'rollout-verifier';
 export const STATE_TABLE = 'rollout-verifier-state';
 /** The demo's clock against the deployed one: the verify function's maximum poll delay, 5 s deployed, 1 s here. */
 const DEMO_SPEEDUP = 5;
+/** The traffic look's window and CloudWatch's publication delay: the stack's defaults. */
+const TRAFFIC_WINDOW_SECONDS = 300;
+const TRAFFIC_PUBLICATION_DELAY_SECONDS = 180;
 
 /**
  * Each function's role, as static demo credentials: every AWS request is SigV4-signed with them,
@@ -62,6 +73,7 @@ export const IDENTITIES = {
   ingest: identity('AKIADEMOINGEST000001', 'rollout-verifier-ingest', []),
   verify: identity('AKIADEMOVERIFY000001', 'rollout-verifier-verify', ['rollout-verifier-observer']),
   callback: identity('AKIADEMOCALLBACK0001', 'rollout-verifier-callback', ['rollout-verifier']),
+  traffic: identity('AKIADEMOTRAFFIC00001', 'rollout-verifier-traffic', []),
 } satisfies Record<string, IamIdentity>;
 type FunctionName = keyof typeof IDENTITIES;
 
@@ -115,6 +127,8 @@ export interface World {
   kube: KubeSim;
   eks: EksSim;
   dynamodb: DynamoDbSim;
+  /** CloudWatch: the ALB metrics the traffic look reads. */
+  cloudwatch: CloudWatchSim;
   /** Argo Rollouts and the AWS Load Balancer Controller, playing against kube (and elb). */
   cluster: SimulatedCluster;
   timeline: TimelineEntry[];
@@ -129,6 +143,10 @@ export interface World {
   verdictsFor(rollout: string): VerdictEventDetail[];
   /** Every body Argo posted for one rollout, in order (what the conformance test compares with the lab's). */
   notificationsFor(rollout: string): NotificationBody[];
+  /** The traffic-observed events about one rollout, in order. */
+  trafficObservedFor(rollout: string): TrafficObservedEventDetail[];
+  /** How the rollout's load balancer serves its steps (default: DEFAULT_PROFILE, the configured split). */
+  serveTraffic(rollout: string, profile: TrafficProfile): void;
   /** Callback invocations that returned, for one rollout, in order. */
   callbacksFor(rollout: string): CallbackRecord[];
   /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
@@ -179,6 +197,14 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       ),
     }),
   ]);
+  // CloudWatch's clock runs ahead of the demo's: the traffic look's queue holds each look for the
+  // step's window and CloudWatch's delay (8 minutes), which the demo does not wait out.
+  let cloudWatchAheadMs = 0;
+  const cloudwatch = await startCloudWatchSim({
+    now: () => Date.now() + cloudWatchAheadMs,
+    publicationDelayMs: 2 * 60_000,
+    credentials: { [IDENTITIES.traffic.accessKeyId]: IDENTITIES.traffic.secretAccessKey },
+  });
   const eks = await startEksSim({
     region: DEMO_REGION,
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
@@ -194,6 +220,12 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
     AWS_ENDPOINT_URL_EKS: eks.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+    // The traffic look, as the stack deploys it by default.
+    TRAFFIC_WINDOW_SECONDS: String(TRAFFIC_WINDOW_SECONDS),
+    TRAFFIC_PUBLICATION_DELAY_SECONDS: String(TRAFFIC_PUBLICATION_DELAY_SECONDS),
+    TRAFFIC_TOLERANCE: '0.05',
+    TRAFFIC_MIN_REQUESTS: '100',
     // As the stack deploys it: the demo cluster's own token secret.
     WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [DEMO_CLUSTER]: secrets.secretArn }),
     EVENT_BUS_NAME: BUS,
@@ -230,9 +262,13 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const { handler: callback } = await import('../lambdas/callback/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-ingest';
   const { handler: ingest } = await import('../lambdas/ingest/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-traffic';
+  const { handler: traffic } = await import('../lambdas/traffic/handler.js');
 
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
+  const trafficObserved: TrafficObservedEventDetail[] = [];
+  const profiles = new Map<string, TrafficProfile>();
   const callbacks: CallbackRecord[] = [];
   const posted: Array<{ rollout: string; body: NotificationBody }> = [];
   const twice = new Set<string>();
@@ -440,6 +476,85 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       await Promise.all([callbackOnce(event), callbackOnce(structuredClone(event))]);
     },
   });
+  /**
+   * The traffic look's delay queue (SQS, DeliveryDelay = window + publication delay): a look waits
+   * there until everything else has settled, then runs alone — after the ALB has served its step
+   * for the window (CloudWatch's clock moved past the window and its delay) — and the traffic
+   * function gets the SQS message. One at a time, so each function keeps its own credentials.
+   */
+  const queuedLooks: DeliveredEvent[] = [];
+  bus.addRule({
+    name: 'traffic-look-queue',
+    pattern: TRAFFIC_LOOK_TRIGGER_PATTERN,
+    target: async (event) => {
+      queuedLooks.push(event);
+    },
+  });
+
+  async function runQueuedLooks(): Promise<void> {
+    for (let event = queuedLooks.shift(); event; event = queuedLooks.shift()) {
+      const verdict = VerdictEventDetail.parse(event.detail);
+      const rollout = describe(verdict);
+      const decidedAt = Date.parse(verdict.decidedAt);
+      const closesAt = decidedAt + TRAFFIC_WINDOW_SECONDS * 1000;
+      cloudwatch.clear();
+      // CloudWatch Logs turns the functions' EMF lines into metrics: the verify function's
+      // per-Rollout verdict counters tell the look where the rollout moved on.
+      for (const record of emf.records) {
+        for (const [metricName, value] of Object.entries(record.values)) {
+          cloudwatch.put(
+            {
+              namespace: record.namespace,
+              metricName,
+              dimensions: Object.entries(record.dimensions).map(([Name, Value]) => ({ Name, Value })),
+            },
+            record.timestamp,
+            { sampleCount: 1, sum: value, minimum: value, maximum: value },
+          );
+        }
+      }
+      note(
+        rollout,
+        serveStep(cloudwatch, elb, verdict, profiles.get(rollout) ?? DEFAULT_PROFILE, decidedAt, closesAt),
+      );
+      cloudWatchAheadMs = closesAt + TRAFFIC_PUBLICATION_DELAY_SECONDS * 1000 - Date.now();
+      const answer = await asFunction('traffic', () =>
+        traffic(
+          {
+            Records: [
+              { messageId: crypto.randomUUID(), body: JSON.stringify(event), eventSource: 'aws:sqs' },
+            ],
+          } as never,
+          lambdaContext('rollout-verifier-traffic', 30),
+        ),
+      );
+      if (answer.batchItemFailures.length > 0) note(rollout, 'traffic: the look failed; SQS redelivers it');
+      await bus.drain();
+    }
+  }
+
+  bus.addRule({
+    name: 'collect-traffic-observed',
+    pattern: TRAFFIC_OBSERVED_EVENT_PATTERN,
+    target: async (event) => {
+      const detail = TrafficObservedEventDetail.parse(event.detail);
+      trafficObserved.push(detail);
+      const interval = detail.interval
+        ? ` (95 % ${percent(detail.interval.low)}–${percent(detail.interval.high)})`
+        : '';
+      const codes = [...new Set(detail.findings.map((finding) => finding.code))];
+      const requests = detail.sides.reduce((sum, side) => sum + side.requests, 0);
+      const what =
+        detail.observedShare === undefined
+          ? (detail.findings[0]?.message ?? 'nothing served')
+          : `canary served ${percent(detail.observedShare)}${interval} of ${requests} requests, configured ${percent(detail.configuredShare)} ± ${percent(detail.tolerance)}`;
+      note(
+        describe(detail),
+        `${event['detail-type']}${codes.length ? ` (${codes.join(', ')})` : ''}: ${what}`,
+      );
+    },
+  });
+
   async function notify(body: NotificationBody, { token = WEBHOOK_TOKEN } = {}): Promise<IngestAnswer> {
     const rollout = `${(body.rollout.metadata as { namespace: string }).namespace}/${(body.rollout.metadata as { name: string }).name}`;
     posted.push({ rollout, body: structuredClone(body) });
@@ -478,6 +593,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     kube,
     eks,
     dynamodb,
+    cloudwatch,
     cluster,
     timeline,
     metrics: emf.records,
@@ -490,12 +606,17 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
         if (!(await cluster.reconcile())) break;
       }
       await bus.drain();
+      await runQueuedLooks();
     },
     verdictsFor: (rollout) =>
       verdicts.filter((verdict) => `${verdict.rollout.namespace}/${verdict.rollout.name}` === rollout),
     callbacksFor: (rollout) => callbacks.filter((record) => record.rollout === rollout),
     notificationsFor: (rollout) =>
       posted.filter((record) => record.rollout === rollout).map((record) => record.body),
+    trafficObservedFor: (rollout) => trafficObserved.filter((detail) => describe(detail) === rollout),
+    serveTraffic: (rollout, profile) => {
+      profiles.set(rollout, profile);
+    },
     deliverVerdictsTwice: (rollout) => {
       twice.add(rollout);
     },
@@ -512,6 +633,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
         kube.close(),
         eks.close(),
         dynamodb.close(),
+        cloudwatch.close(),
       ]);
       for (const [key, value] of Object.entries(previousEnvironment)) {
         if (value === undefined) delete process.env[key];
@@ -556,6 +678,8 @@ function describe(detail: unknown): string {
 function clip(text: string, length: number): string {
   return text.length <= length ? text : `${text.slice(0, length - 1)}…`;
 }
+
+const percent = (share: number) => `${(share * 100).toFixed(1)} %`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

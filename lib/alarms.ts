@@ -14,7 +14,7 @@ import { type ITopic, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { DeadLetterQueue } from './dead-letter-queue.js';
-import { VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
+import { TRAFFIC_OBSERVED_METRIC_NAMES, VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
 import type { VerifierFunction } from './verifier-function.js';
 
 export interface AlarmsProps {
@@ -36,6 +36,11 @@ export interface AlarmsProps {
   /** IngestAuthenticationFailures per 5 minutes, in 2 of 3 periods, that raise the alarm. */
   readonly authenticationFailureAlarmThreshold: number;
   readonly callbackEnabled: boolean;
+  /**
+   * Alarm on traffic looks that found a mismatched served split.
+   * @default false
+   */
+  readonly trafficLookEnabled?: boolean;
 }
 
 /**
@@ -115,6 +120,16 @@ export class Alarms extends Construct {
       this.add('CallbackErrors', metric('CallbackErrors', fiveMinutes), {
         threshold: 1,
         description: 'A verdict could not be written back to the cluster (event, abort or promote).',
+      });
+    }
+
+    if (props.trafficLookEnabled) {
+      this.add('TrafficObservedFailed', metric(TRAFFIC_OBSERVED_METRIC_NAMES.failed, fiveMinutes), {
+        threshold: 1,
+        description:
+          'The ALB served a canary share the configured weights do not explain (ObservedSplitMismatch): ' +
+          'stickiness, slow start, cross-zone imbalance or client retries. Report only: nothing was aborted. ' +
+          'See the "Rollout Traffic Observed Failed" event (docs/traffic-observed.md).',
       });
     }
 

@@ -13,6 +13,7 @@ import { Construct } from 'constructs';
 import {
   METRICS_NAMESPACE,
   TIME_TO_VERDICT_METRIC,
+  TRAFFIC_SHARE_METRICS,
   VERDICT_METRIC_NAMES,
   verifierMetric,
 } from './metrics.js';
@@ -43,6 +44,11 @@ export interface OperationsDashboardProps {
   readonly serviceName: string;
   readonly functions: readonly VerifierFunction[];
   readonly alarms: readonly Alarm[];
+  /**
+   * Add the traffic look's row: served vs configured canary share and each side's 5xx rate, per Rollout.
+   * @default false
+   */
+  readonly trafficLookEnabled?: boolean;
 }
 
 export class OperationsDashboard extends Construct {
@@ -113,8 +119,31 @@ export class OperationsDashboard extends Construct {
           width: 12,
         }),
       ],
+      ...(props.trafficLookEnabled ? [trafficRow(props.serviceName, period)] : []),
       [new AlarmStatusWidget({ title: 'Alarms', alarms: [...props.alarms], width: 24, height: 6 })],
     ];
     this.dashboard = new Dashboard(this, 'Dashboard', { widgets: rows, defaultInterval: Duration.hours(6) });
   }
+}
+
+/**
+ * The traffic look per Rollout (docs/traffic-observed.md): the canary share the ALB served beside
+ * the share its weights configure, and the canary's and the stable side's 5xx rates, in percent.
+ */
+function trafficRow(serviceName: string, period: Duration): IWidget[] {
+  const search = (name: string) => perRolloutSearch(serviceName, name, 'Average', period);
+  return [
+    new GraphWidget({
+      title: 'Canary share per Rollout (%): served vs configured',
+      left: [search(TRAFFIC_SHARE_METRICS.served), search(TRAFFIC_SHARE_METRICS.configured)],
+      leftYAxis: { min: 0, max: 100 },
+      width: 12,
+    }),
+    new GraphWidget({
+      title: '5xx rate per Rollout (%): canary vs stable',
+      left: [search(TRAFFIC_SHARE_METRICS.canary5xx), search(TRAFFIC_SHARE_METRICS.stable5xx)],
+      leftYAxis: { min: 0 },
+      width: 12,
+    }),
+  ];
 }

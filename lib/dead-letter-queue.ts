@@ -18,6 +18,8 @@ export class DeadLetterQueue extends Construct {
     scope: Construct,
     id: string,
     readonly purpose: string,
+    /** The redrive target of another queue: cdk-nag recognizes it as a DLQ, nothing to acknowledge. */
+    options: { readonly redriveTarget?: boolean } = {},
   ) {
     super(scope, id);
     this.queue = new Queue(this, 'Queue', {
@@ -25,6 +27,7 @@ export class DeadLetterQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    if (options.redriveTarget) return;
     Validations.of(this.queue).acknowledge({
       id: 'AwsSolutions-SQS3',
       reason:

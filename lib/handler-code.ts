@@ -27,6 +27,7 @@ export const DEFAULT_ENTRIES = {
   verify: 'lambdas/verify/handler.ts',
   ingest: 'lambdas/ingest/handler.ts',
   callback: 'lambdas/callback/handler.ts',
+  traffic: 'lambdas/traffic/handler.ts',
 } as const;
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;
 

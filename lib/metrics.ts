@@ -15,6 +15,21 @@ export const VERDICT_METRIC_NAMES = {
   skipped: 'VerificationSkipped',
 } as const;
 
+/** The counters the traffic function emits per look (lambdas/traffic/traffic-metrics.ts). */
+export const TRAFFIC_OBSERVED_METRIC_NAMES = {
+  succeeded: 'TrafficObservedSucceeded',
+  failed: 'TrafficObservedFailed',
+  inconclusive: 'TrafficObservedInconclusive',
+} as const;
+
+/** Per Rollout, in percent: the served canary share next to the configured one, and each side's 5xx rate. */
+export const TRAFFIC_SHARE_METRICS = {
+  served: 'ServedCanaryShare',
+  configured: 'ConfiguredCanaryShare',
+  canary5xx: 'Canary5xxRate',
+  stable5xx: 'Stable5xxRate',
+} as const;
+
 /** Verify's time from the event to the verdict, in milliseconds. */
 export const TIME_TO_VERDICT_METRIC = 'TimeToVerdictMs';
 

@@ -24,9 +24,15 @@ import { DeadLetterQueue } from './dead-letter-queue.js';
 import { toEventPattern, VerifierEvents } from './events.js';
 import { Ingest } from './ingest.js';
 import { allowCloudWatchLogs } from './log-groups.js';
-import { TIME_TO_VERDICT_METRIC, VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
+import {
+  TIME_TO_VERDICT_METRIC,
+  TRAFFIC_OBSERVED_METRIC_NAMES,
+  VERDICT_METRIC_NAMES,
+  verifierMetric,
+} from './metrics.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
+import { TrafficLook } from './traffic-look.js';
 import { VerifierFunction } from './verifier-function.js';
 import { Verify } from './verify.js';
 
@@ -69,6 +75,8 @@ export class RolloutVerifier extends Construct {
   readonly verify: Verify;
   readonly ingest?: Ingest;
   readonly callback?: Callback;
+  /** The traffic look (docs/traffic-observed.md), unless disabled. */
+  readonly trafficLook?: TrafficLook;
   readonly alarms: Alarms;
   readonly alarmTopic: ITopic;
   readonly dashboard: OperationsDashboard;
@@ -101,6 +109,15 @@ export class RolloutVerifier extends Construct {
       this.callback = new Callback(this, 'Callback', { settings, events, table: state, network });
     }
 
+    if (settings.trafficLook.enabled) {
+      this.trafficLook = new TrafficLook(this, 'TrafficLook', {
+        settings,
+        look: settings.trafficLook,
+        events,
+        network,
+      });
+    }
+
     if (settings.clusterNames.length > 0) {
       // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
       new ClusterAccess(this, 'VerifyClusterAccess', {
@@ -130,12 +147,14 @@ export class RolloutVerifier extends Construct {
       ingestEnabled: this.ingest !== undefined,
       authenticationFailureAlarmThreshold: settings.ingest.authenticationFailureAlarmThreshold,
       callbackEnabled: this.callback !== undefined,
+      trafficLookEnabled: this.trafficLook !== undefined,
     });
     this.alarmTopic = this.alarms.topic;
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {
       serviceName: settings.serviceName,
       functions,
       alarms: this.alarms.alarms,
+      trafficLookEnabled: this.trafficLook !== undefined,
     });
     if (props.removalPolicy !== undefined) this.applyRemovalPolicy(props.removalPolicy);
   }
@@ -166,6 +185,14 @@ export class RolloutVerifier extends Construct {
   /** Verifications cut short because the rollout moved on: normal progress. @default sum over 5 minutes */
   metricVerificationsSuperseded(props?: MetricOptions): Metric {
     return this.metric(VERDICT_METRIC_NAMES.superseded, props);
+  }
+
+  /**
+   * Traffic looks that found the ALB serving a split the weights do not explain (ObservedSplitMismatch;
+   * the `TrafficObservedFailed` alarm's metric). @default sum over 5 minutes
+   */
+  metricTrafficObservedFailed(props?: MetricOptions): Metric {
+    return this.metric(TRAFFIC_OBSERVED_METRIC_NAMES.failed, props);
   }
 
   /** Time from the rollout event to the verdict, in milliseconds. @default average over 5 minutes */

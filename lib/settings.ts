@@ -124,6 +124,43 @@ export interface IngestOptions extends OptionalFunctionOptions {
   readonly authenticationFailureAlarmThreshold?: number;
 }
 
+/** The traffic look (docs/traffic-observed.md): what the ALB served during a verified step, from CloudWatch. */
+export interface TrafficLookOptions extends OptionalFunctionOptions {
+  /**
+   * How long after a Succeeded ALB verdict the step's window stays open, in seconds (60–840).
+   * Only whole minutes inside it are read.
+   * @default 300
+   */
+  readonly windowSeconds?: number;
+  /**
+   * How long CloudWatch is given to publish the window's last minute, in seconds (60–600). The
+   * queue holds each look for window + this, which SQS caps at 900.
+   * @default 180
+   */
+  readonly publicationDelaySeconds?: number;
+  /**
+   * Share points (0–0.5, as a fraction: 0.05 = 5 points) the 95 % interval of the served canary
+   * share may miss the configured share by before the look is Failed (ObservedSplitMismatch).
+   * @default 0.05
+   */
+  readonly tolerance?: number;
+  /**
+   * Fewer requests than this are never judged (InsufficientTraffic), whatever the interval needs.
+   * @default 100
+   */
+  readonly minRequests?: number;
+}
+
+export interface ResolvedTrafficLook extends ResolvedOptionalFunction {
+  readonly windowSeconds: number;
+  readonly publicationDelaySeconds: number;
+  readonly tolerance: number;
+  readonly minRequests: number;
+}
+
+/** SQS DeliveryDelay's limit: the look's window and the publication delay must fit in it. */
+export const MAX_TRAFFIC_LOOK_DELAY_SECONDS = 900;
+
 export const INGEST_FRONTS = ['functionUrl', 'restApi'] as const;
 export type IngestFront = (typeof INGEST_FRONTS)[number];
 
@@ -283,6 +320,12 @@ export interface RolloutVerifierProps {
    * @default enabled when its handler exists
    */
   readonly callback?: OptionalFunctionOptions;
+  /**
+   * The traffic look after each Succeeded ALB verdict: the served split from CloudWatch, published
+   * as a `traffic-observed` event (report only: the callback never acts on it).
+   * @default enabled when its handler exists; window 300 s, publication delay 180 s, tolerance 0.05, 100 requests
+   */
+  readonly trafficLook?: TrafficLookOptions;
 }
 
 export interface ResolvedOptionalFunction {
@@ -311,6 +354,7 @@ export interface ResolvedSettings {
   readonly verifyCode: HandlerCode;
   readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
+  readonly trafficLook: ResolvedTrafficLook;
 }
 
 export class RolloutVerifierConfigError extends Error {
@@ -470,6 +514,7 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
   );
   const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
   const callback = optionalFunction('callback', props.callback, problems);
+  const trafficLook = resolveTrafficLook(props.trafficLook, problems);
 
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems, scope.node.path);
@@ -496,7 +541,45 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     verifyCode: verify as HandlerCode,
     ingest,
     callback,
+    trafficLook,
   };
+}
+
+function resolveTrafficLook(
+  options: TrafficLookOptions | undefined,
+  problems: string[],
+): ResolvedTrafficLook {
+  const fn = optionalFunction('traffic', options, problems);
+  const windowSeconds = options?.windowSeconds ?? 300;
+  const publicationDelaySeconds = options?.publicationDelaySeconds ?? 180;
+  const tolerance = options?.tolerance ?? 0.05;
+  const minRequests = options?.minRequests ?? 100;
+  if (!Number.isInteger(windowSeconds) || windowSeconds < 60 || windowSeconds > 840) {
+    problems.push(`trafficLook.windowSeconds must be an integer from 60 to 840, got ${windowSeconds}`);
+  }
+  if (
+    !Number.isInteger(publicationDelaySeconds) ||
+    publicationDelaySeconds < 60 ||
+    publicationDelaySeconds > 600
+  ) {
+    problems.push(
+      `trafficLook.publicationDelaySeconds must be an integer from 60 to 600, got ${publicationDelaySeconds}`,
+    );
+  }
+  if (windowSeconds + publicationDelaySeconds > MAX_TRAFFIC_LOOK_DELAY_SECONDS) {
+    problems.push(
+      `trafficLook.windowSeconds + publicationDelaySeconds must be at most ${MAX_TRAFFIC_LOOK_DELAY_SECONDS} (SQS's longest delivery delay), got ${windowSeconds + publicationDelaySeconds}`,
+    );
+  }
+  if (!(tolerance > 0 && tolerance < 0.5)) {
+    problems.push(
+      `trafficLook.tolerance must be a share between 0 and 0.5 (0.05 = 5 points), got ${tolerance}`,
+    );
+  }
+  if (!Number.isInteger(minRequests) || minRequests < 1) {
+    problems.push(`trafficLook.minRequests must be a positive integer, got ${minRequests}`);
+  }
+  return { ...fn, windowSeconds, publicationDelaySeconds, tolerance, minRequests };
 }
 
 function resolveIngest(

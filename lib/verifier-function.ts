@@ -152,8 +152,9 @@ export class VerifierFunction extends Construct {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'This policy holds only actions whose API supports no resource-level permissions, so IAM authorizes ' +
-        'them on * alone: X-Ray PutTraceSegments/PutTelemetryRecords and, on the verify role, the six ELBv2 ' +
-        'Describe* calls the ALB router makes. Every other statement of the role is scoped to its resources.',
+        'them on * alone: X-Ray PutTraceSegments/PutTelemetryRecords, on the verify role the six ELBv2 ' +
+        'Describe* calls the ALB router makes, and on the traffic role cloudwatch:GetMetricData (read-only). ' +
+        'Every other statement of the role is scoped to its resources.',
     });
 
     const common = {

@@ -1,6 +1,7 @@
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { RolloutEventDetail } from '../core/contracts/rollout-event.js';
 import type { VerdictEventDetail } from '../core/contracts/verdict-event.js';
+import { rolloutProgress, VERIFIED_PROGRESS } from '../core/traffic/moved-on.js';
 import { ROLLOUT_DIMENSION } from '../shared/powertools.js';
 
 /**
@@ -26,6 +27,9 @@ export function recordVerdictMetrics(
     single.addMetric(name, MetricUnit.Count, value);
   };
   perRollout(counter, 1);
+  // The traffic look reads its Maximum per minute: a minute in which a state ahead of the look's was
+  // verified is where the rollout moved on (lambdas/core/traffic/moved-on.ts).
+  perRollout(VERIFIED_PROGRESS, rolloutProgress(verdict));
   perRollout('WeightDrift', weightDrift(event, verdict));
   perRollout('UnhealthyCanaryTargets', unhealthyCanaryTargets(verdict));
 }

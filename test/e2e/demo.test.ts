@@ -147,11 +147,72 @@ describe('npm run demo', () => {
         ok: true,
         problem: undefined,
       },
+      {
+        name: 'traffic look: the ALB served the configured 20 % → Succeeded',
+        got: ['Succeeded'],
+        actions: ['none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'traffic look: sticky sessions keep 45 % on the canary at weight 20 → Failed, reported, not aborted',
+        got: ['Succeeded'],
+        actions: ['none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'traffic look: a quiet step (3 requests a minute) → Inconclusive',
+        got: ['Succeeded'],
+        actions: ['none'],
+        ok: true,
+        problem: undefined,
+      },
     ]);
     expect(result.ok).toBe(true);
     expect(renderDemo(result)).toContain(
-      '15 of 15 scenarios reached the expected verdicts and cluster actions',
+      '18 of 18 scenarios reached the expected verdicts and cluster actions',
     );
+  });
+
+  describe('the traffic look (issue 17): what the ALB served, from the loopback CloudWatch', () => {
+    const look = (rollout: string) => {
+      const { traffic, trafficFindings } = scenario(rollout);
+      return { traffic, trafficFindings };
+    };
+
+    it('a healthy step: Succeeded', () => {
+      expect(look('shop/gifts')).toEqual({ traffic: ['Succeeded'], trafficFindings: [] });
+    });
+
+    it('a skewed split: Failed ObservedSplitMismatch, reported only — the rollout stays paused, not aborted', () => {
+      expect(look('shop/wishlist')).toEqual({
+        traffic: ['Failed'],
+        trafficFindings: ['ObservedSplitMismatch'],
+      });
+      const state = result.rollouts.find((rollout) => rollout.rollout === 'shop/wishlist');
+      expect(state).toMatchObject({ abort: false, pauseConditions: ['CanaryPauseStep'] });
+      expect(scenario('shop/wishlist').alarms).toEqual([]);
+    });
+
+    it('a quiet step: Inconclusive InsufficientTraffic', () => {
+      expect(look('shop/returns')).toEqual({
+        traffic: ['Inconclusive'],
+        trafficFindings: ['InsufficientTraffic'],
+      });
+    });
+
+    it('a rollout that moved on within the minute is never judged on the next step’s traffic', () => {
+      const checkout = look('shop/checkout');
+      expect(checkout.traffic).toHaveLength(4);
+      expect(checkout.traffic).not.toContain('Failed');
+      expect(checkout.trafficFindings).toEqual(['RolloutMovedOn']);
+    });
+
+    it('one GetMetricData call per look, every request signed by the traffic role', () => {
+      const looks = result.scenarios.reduce((sum, candidate) => sum + candidate.traffic.length, 0);
+      expect(result.calls.cloudwatch).toEqual({ 'GetMetricData (10 queries)': looks });
+    });
   });
 
   it('names the finding that caught each failed rollout', () => {

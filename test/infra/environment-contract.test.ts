@@ -3,6 +3,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { COMMON_VARIABLES, FUNCTION_VARIABLES } from '../../contract/environment.js';
 import { CallbackEnvironment } from '../../lambdas/callback/settings.js';
 import { IngestEnvironment } from '../../lambdas/ingest/settings.js';
+import { TrafficEnvironment } from '../../lambdas/traffic/settings.js';
 import { VerifyEnvironment } from '../../lambdas/verify/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { cleanup, resourcesOfType, type Synthesized, synth } from './helpers.js';
@@ -20,6 +21,7 @@ const readers = {
   verify: VerifyEnvironment,
   callback: CallbackEnvironment,
   ingest: IngestEnvironment,
+  traffic: TrafficEnvironment,
 } as const;
 type FunctionName = keyof typeof readers;
 
@@ -47,6 +49,7 @@ const functionsOf = (synthesized: Synthesized): Record<FunctionName, VerifierFun
   verify: synthesized.stack.verifier.verify.fn,
   callback: synthesized.stack.verifier.callback?.fn,
   ingest: synthesized.stack.verifier.ingest?.fn,
+  traffic: synthesized.stack.verifier.trafficLook?.fn,
 });
 
 describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) => {

@@ -6,7 +6,11 @@ import { Key } from 'aws-cdk-lib/aws-kms';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
+import {
+  ROLLOUT_EVENT_PATTERN,
+  TRAFFIC_LOOK_TRIGGER_PATTERN,
+  VERDICT_EVENT_PATTERN,
+} from '../../contract/event-catalog.js';
 import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { RolloutVerifier } from '../../lib/rollout-verifier.js';
 import type { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
@@ -18,13 +22,21 @@ import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, t
 afterAll(cleanup);
 
 /** The configuration before the ingest and callback handlers exist. */
-const VERIFY_ONLY = { ingest: { enabled: false }, callback: { enabled: false } } as const;
-/** Everything: cluster, email, and the future functions (placeholder entries). */
+const VERIFY_ONLY = {
+  ingest: { enabled: false },
+  callback: { enabled: false },
+  trafficLook: { enabled: false },
+} as const;
+/**
+ * Everything: cluster, email, and the future functions (placeholder entries). The traffic look has
+ * its own block below ('the traffic look').
+ */
 const FULL = {
   clusterName: 'prod',
   alarmEmail: 'ops@example.com',
   ingest: { entry: PLACEHOLDER_ENTRY },
   callback: { entry: PLACEHOLDER_ENTRY },
+  trafficLook: { enabled: false },
 } as const;
 
 const logicalId = (construct: IConstruct) =>
@@ -1006,5 +1018,109 @@ describe('settings change the template', () => {
       },
     ]);
     expect(TABLE_KEY_ACTIONS.filter((action) => action.includes('*'))).toEqual([]);
+  });
+});
+
+describe('the traffic look', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ ...FULL, trafficLook: {} });
+  });
+  const look = () => required(s.stack.verifier.trafficLook, 'the traffic look');
+
+  test("its role's one new grant of substance is cloudwatch:GetMetricData, in the acknowledged policy", () => {
+    const fn = look().fn;
+    expect(unscopedStatementsOf(s.template, fn)).toEqual([
+      X_RAY,
+      {
+        Sid: 'ReadLoadBalancerMetrics',
+        Effect: 'Allow',
+        Action: ['cloudwatch:GetMetricData'],
+        Resource: '*',
+      },
+    ]);
+    // Scoped: its own logs, its failed-invocation DLQ, the bus, and consuming its own queue (the SQS event source).
+    const scoped = statementsOf(s.template, fn);
+    expect(scoped.map((statement) => statement.Sid)).toEqual([
+      'WriteOwnLogs',
+      undefined,
+      'PublishOnVerifierBus',
+      undefined,
+    ]);
+    expect(scoped[1]?.Resource).toEqual(getAtt(fn.deadLetterQueue.queue));
+    expect(scoped[3]?.Resource).toEqual(getAtt(look().queue));
+    expect(sorted([scoped[3]?.Action ?? []].flat())).toEqual(
+      sorted([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ]),
+    );
+  });
+
+  test('the verify role gains nothing: no CloudWatch read, the same statements as without the look', () => {
+    const verify = s.stack.verifier.verify.fn;
+    const without = synth(FULL);
+    expect(JSON.stringify(unscopedStatementsOf(s.template, verify))).not.toContain('cloudwatch');
+    expect(unscopedStatementsOf(s.template, verify)).toEqual(
+      unscopedStatementsOf(without.template, without.stack.verifier.verify.fn),
+    );
+  });
+
+  test('succeeded ALB verdicts wait in the queue for window + publication delay, then reach the function', () => {
+    const rules = Object.values(resourcesOfType(s.template, 'AWS::Events::Rule')).filter((rule) =>
+      JSON.stringify(rule.Properties.EventPattern).includes('alb'),
+    );
+    expect(rules.map((rule) => rule.Properties.EventPattern)).toEqual([
+      JSON.parse(JSON.stringify(TRAFFIC_LOOK_TRIGGER_PATTERN)),
+    ]);
+    const [target] = (rules[0]?.Properties.Targets ?? []) as Record<string, unknown>[];
+    expect(target?.Arn).toEqual(getAtt(look().queue));
+    expect(target?.DeadLetterConfig).toBeDefined();
+    s.template.hasResourceProperties('AWS::SQS::Queue', {
+      DelaySeconds: 480,
+      VisibilityTimeout: 180,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 3 }),
+    });
+    s.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      BatchSize: 10,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('its knobs reach the function, and the alarm and dashboard row exist', () => {
+    const custom = synth({
+      ...FULL,
+      trafficLook: { windowSeconds: 600, publicationDelaySeconds: 240, tolerance: 0.1, minRequests: 500 },
+    });
+    custom.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          TRAFFIC_WINDOW_SECONDS: '600',
+          TRAFFIC_PUBLICATION_DELAY_SECONDS: '240',
+          TRAFFIC_TOLERANCE: '0.1',
+          TRAFFIC_MIN_REQUESTS: '500',
+        }),
+      },
+    });
+    custom.template.hasResourceProperties('AWS::SQS::Queue', { DelaySeconds: 840 });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'TrafficObservedFailed',
+      Threshold: 1,
+    });
+    const body = JSON.stringify(s.template.findResources('AWS::CloudWatch::Dashboard'));
+    for (const metric of ['ServedCanaryShare', 'ConfiguredCanaryShare', 'Canary5xxRate', 'Stable5xxRate']) {
+      expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
+    }
+  });
+
+  test('refuses a window that SQS cannot delay and knobs out of range', () => {
+    expect(() =>
+      synth({ ...FULL, trafficLook: { windowSeconds: 840, publicationDelaySeconds: 120 } }),
+    ).toThrow(/at most 900/);
+    expect(() => synth({ ...FULL, trafficLook: { tolerance: 0.7 } })).toThrow(/tolerance/);
+    expect(() => synth({ ...FULL, trafficLook: { minRequests: 0 } })).toThrow(/minRequests/);
   });
 });

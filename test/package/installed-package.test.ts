@@ -141,6 +141,7 @@ describe('the packed tarball', () => {
       'dist/bundles/verify/index.mjs',
       'dist/bundles/ingest/index.mjs',
       'dist/bundles/callback/index.mjs',
+      'dist/bundles/traffic/index.mjs',
     ]) {
       expect(tarballFiles, file).toContain(file);
     }
@@ -187,11 +188,11 @@ describe('a scratch CDK app using it', () => {
   });
 
   test('deploys the prebuilt bundles as they are: nothing was bundled in the consumer project', () => {
-    const packaged = ['verify', 'ingest', 'callback'].map((name) =>
+    const packaged = ['verify', 'ingest', 'callback', 'traffic'].map((name) =>
       sha256(readFileSync(join(app, 'node_modules/rollout-verifier/dist/bundles', name, 'index.mjs'))),
     );
     const assets = readdirSync(assembly).filter((entry) => entry.startsWith('asset.'));
-    expect(assets).toHaveLength(3);
+    expect(assets).toHaveLength(4);
     for (const asset of assets) {
       expect(readdirSync(join(assembly, asset))).toEqual(['index.mjs']);
       expect(packaged).toContain(sha256(readFileSync(join(assembly, asset, 'index.mjs'))));
@@ -201,7 +202,8 @@ describe('a scratch CDK app using it', () => {
         template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
       ).filter((resource) => resource.Type === 'AWS::Lambda::Function'),
     );
-    expect(functions).toHaveLength(9);
+    // Three verifiers of four functions each: verify, ingest, callback and the traffic look.
+    expect(functions).toHaveLength(12);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'index.handler' });
     }

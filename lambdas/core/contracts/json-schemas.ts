@@ -2,10 +2,13 @@ import { z } from 'zod';
 import {
   ROLLOUT_DETAIL_TYPES,
   ROLLOUT_EVENT_SOURCE,
+  TRAFFIC_OBSERVED_DETAIL_TYPES,
+  TRAFFIC_OBSERVED_EVENT_SOURCE,
   VERDICT_DETAIL_TYPES,
   VERDICT_EVENT_SOURCE,
 } from '../../../contract/event-catalog.js';
 import { RolloutEventDetail } from './rollout-event.js';
+import { TrafficObservedEventDetail } from './traffic-observed-event.js';
 import { VerdictEventDetail } from './verdict-event.js';
 
 const BASE_ID = 'https://rollout-verifier.dev/schemas/events/v1';
@@ -24,6 +27,12 @@ export function eventSchemaDocuments(): Record<string, object> {
       title: 'Verdict event detail',
       description: `EventBridge detail of source "${VERDICT_EVENT_SOURCE}", detail-type one of: ${VERDICT_DETAIL_TYPES.join(', ')}.`,
       ...z.toJSONSchema(VerdictEventDetail, { io: 'output', target: 'draft-2020-12' }),
+    },
+    'traffic-observed-event.schema.json': {
+      $id: `${BASE_ID}/traffic-observed-event.schema.json`,
+      title: 'Traffic-observed event detail',
+      description: `EventBridge detail of source "${TRAFFIC_OBSERVED_EVENT_SOURCE}", detail-type one of: ${TRAFFIC_OBSERVED_DETAIL_TYPES.join(', ')}.`,
+      ...z.toJSONSchema(TrafficObservedEventDetail, { io: 'output', target: 'draft-2020-12' }),
     },
   };
 }
