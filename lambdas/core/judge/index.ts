@@ -79,7 +79,12 @@ export function judge(expected: Expected, observation: Observation): Judgement {
   // notification starts its own verification, which decides. Failing this one would report a
   // mismatch against a state the Rollout has left (and abort on it).
   if (!sameSplit(current.expected, expected)) {
-    return conclude([...observation.problems, movedOnFinding(current, againstNow)], observation);
+    // Not final: the load balancer controller lags behind Argo, and the next look may find the
+    // routes at what the Rollout expects now (Succeeded, movedOn).
+    return {
+      ...conclude([...observation.problems, movedOnFinding(current, againstNow)], observation),
+      final: false,
+    };
   }
   return againstEvent;
 }

@@ -70,7 +70,8 @@ describe('judge with the Rollout read live', () => {
 
   it('routes that carry neither the event’s state nor the one the Rollout moved on to: RolloutMovedOn, not a Failed against a left state', () => {
     const judgement = judge(expected(20), observation(0, now(50, 2)));
-    expect(judgement).toMatchObject({ verdict: 'Inconclusive', final: true, complete: true });
+    // not final: the routes may yet reach what the Rollout expects now (the controller lags behind Argo)
+    expect(judgement).toMatchObject({ verdict: 'Inconclusive', final: false, complete: true });
     expect(judgement.movedOn).toBeUndefined();
     expect(judgement.findings).toHaveLength(1);
     expect(judgement.findings[0]).toMatchObject({
