@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
 import type { DeliveredEvent } from '../sim/eventbridge/index.js';
 import { argoStyleVerification, baselineClient } from './argo-baseline.js';
+import type { VerifyUsage } from './cost.js';
 import { HttpTimer } from './http-timing.js';
 import { p50p99, round, seededRandom } from './stats.js';
 import { type BenchRollout, World } from './world.js';
@@ -117,8 +118,20 @@ export interface ConvergenceResult {
   notSucceeded: number;
   /** Observations per verification, median. */
   observationsP50: number;
+  /**
+   * ELBv2 Describe requests per verification, all of them: each rollout is new, so this includes
+   * its discovery (`elbCalls.first` minus one observation) and every look until the verdict.
+   */
+  describeCallsPerVerification: number;
+  /** The verify function's usage, for the cost per 1,000 verifications. */
+  usage: VerifyUsage;
   durationSeconds: number;
-  settings: ConvergenceOptions & { initialDelayMs: number; maxDelayMs: number; deadlineSeconds: number };
+  settings: ConvergenceOptions & {
+    initialDelayMs: number;
+    maxDelayMs: number;
+    steadyLooks: number;
+    deadlineSeconds: number;
+  };
 }
 
 /**
@@ -142,9 +155,13 @@ export async function measureConvergence(
   const observations: number[] = [];
   let notSucceeded = 0;
   const started = Date.now();
+  let describeCalls = 0;
+  let usage: VerifyUsage = { verifications: 0, invocations: 0, billedMs: 0, memoryMb: 0 };
   try {
     await world.verify.prewarm(options.parallel);
     await world.ingest.prewarm();
+    const callsBefore = sum(world.elb.calls());
+    const statsBefore = { ...world.verify.stats };
     let next = 0;
     const worker = async (index: number) => {
       // staggered starts: Argo's posts rarely collide on ingest's 5 containers
@@ -175,6 +192,13 @@ export async function measureConvergence(
     };
     await Promise.all(Array.from({ length: options.parallel }, (_, index) => worker(index)));
     await world.settle();
+    describeCalls = sum(world.elb.calls()) - callsBefore;
+    usage = {
+      verifications: observations.length,
+      invocations: world.verify.stats.invocations - statsBefore.invocations,
+      billedMs: world.verify.stats.billedMs - statsBefore.billedMs,
+      memoryMb: world.verify.memoryMb,
+    };
   } finally {
     await world.close();
   }
@@ -183,8 +207,10 @@ export async function measureConvergence(
     samples: latencies.length + notSucceeded,
     notSucceeded,
     observationsP50: p50p99(observations).p50,
+    describeCallsPerVerification: round(describeCalls / Math.max(1, observations.length), 2),
+    usage,
     durationSeconds: round((Date.now() - started) / 1000, 1),
-    settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, deadlineSeconds: 30 },
+    settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 10, deadlineSeconds: 30 },
   };
 }
 
@@ -281,6 +307,9 @@ export interface BurstResult {
   verifyThrottledAttempts: number;
   verifyMaxQueueWaitSeconds: number;
   lastVerdictAfterSeconds: number;
+  /** Describe requests per published rollout event (throttled ones included). */
+  describeCallsPerVerification: number;
+  usage: VerifyUsage;
   warmupSeconds: number;
   settings: BurstOptions & {
     reservedConcurrency: number;
@@ -392,6 +421,13 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       verifyThrottledAttempts: world.verify.stats.throttledAttempts - verifyStatsBefore.throttledAttempts,
       verifyMaxQueueWaitSeconds: round(world.verify.stats.maxQueueWaitMs / 1000, 1),
       lastVerdictAfterSeconds: round((last - started) / 1000, 1),
+      describeCallsPerVerification: round(sum(stats.calls) / Math.max(1, published.length), 2),
+      usage: {
+        verifications: published.length,
+        invocations: world.verify.stats.invocations - verifyStatsBefore.invocations,
+        billedMs: world.verify.stats.billedMs - verifyStatsBefore.billedMs,
+        memoryMb: world.verify.memoryMb,
+      },
       warmupSeconds,
       settings: { ...options, reservedConcurrency: 5, rateLimit },
     };

@@ -4,11 +4,25 @@ import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {
   deadlineMs: number;
-  /** First backoff ceiling; doubles per attempt up to maxDelayMs (full jitter below the ceiling). */
+  /**
+   * First backoff ceiling (full jitter below the ceiling); it stays there for `steadyLooks` looks,
+   * then doubles per look up to maxDelayMs.
+   */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Looks after the first that wait at most `initialDelayMs` as long as they see everything they
+   * read (default 0: the ceiling doubles from the second wait on). A look that could not see
+   * (throttling, errors) doubles the ceiling whatever this says: the shared budget is spent.
+   */
+  steadyLooks?: number;
   /** Room left for the last observation before the deadline. */
   finalAttemptMarginMs?: number;
+  /**
+   * An attempt starting this close to the deadline is told it is the last look (`lastLook`):
+   * whatever it reads then is the verdict's evidence. Default: `finalAttemptMarginMs`.
+   */
+  lastLookWindowMs?: number;
   random?: () => number;
   onAttempt?: (progress: AttemptProgress) => void;
 }
@@ -40,6 +54,12 @@ export interface Converged {
 export const DEFAULT_INITIAL_DELAY_MS = 1_000;
 export const DEFAULT_MAX_DELAY_MS = 5_000;
 
+/** What converge tells each attempt. */
+export interface AttemptContext {
+  /** The deadline is within `lastLookWindowMs`: this look's reading is likely the verdict's evidence. */
+  lastLook: boolean;
+}
+
 /**
  * Observe and judge until the judgement is Succeeded or final, or the deadline passes.
  * Exponential backoff with full jitter spreads many verifiers over the account's shared ELBv2
@@ -47,26 +67,31 @@ export const DEFAULT_MAX_DELAY_MS = 5_000;
  * like any other: it failed, and it is the last word on what the verifier could see.
  */
 export async function converge(
-  attempt: (signal: AbortSignal) => Promise<Step>,
+  attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
   options: ConvergeOptions,
 ): Promise<Converged> {
   const {
     deadlineMs,
     initialDelayMs = DEFAULT_INITIAL_DELAY_MS,
     maxDelayMs = DEFAULT_MAX_DELAY_MS,
+    steadyLooks = 0,
     finalAttemptMarginMs = 250,
     random = Math.random,
     onAttempt,
   } = options;
+  const lastLookWindowMs = options.lastLookWindowMs ?? finalAttemptMarginMs;
   const startedAt = Date.now();
   const deadline = startedAt + deadlineMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deadlineMs);
 
   const history: AttemptRecord[] = [];
+  let blindInARow = 0;
   try {
     for (;;) {
-      const step = await guarded(attempt, controller.signal);
+      const lastLook = deadline - Date.now() <= lastLookWindowMs;
+      const step = await guarded(attempt, controller.signal, { lastLook });
+      blindInARow = step.judgement.complete ? 0 : blindInARow + 1;
       history.push({ ...step, attempt: history.length + 1, observedAt: new Date().toISOString() });
       const remainingMs = deadline - Date.now();
       onAttempt?.({
@@ -78,7 +103,8 @@ export async function converge(
       if (controller.signal.aborted) break;
       if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
       if (remainingMs <= finalAttemptMarginMs) break;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (history.length - 1));
+      const doublings = Math.max(history.length - 1 - steadyLooks, blindInARow - 1, 0);
+      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
       await sleep(Math.min(random() * ceiling, remainingMs - finalAttemptMarginMs));
     }
   } finally {
@@ -138,9 +164,13 @@ function sawAnything(observation: Observation | undefined): boolean {
 }
 
 /** A bug or an unexpected error in one observation is Inconclusive material, never a crash. */
-async function guarded(attempt: (signal: AbortSignal) => Promise<Step>, signal: AbortSignal): Promise<Step> {
+async function guarded(
+  attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
+  signal: AbortSignal,
+  context: AttemptContext,
+): Promise<Step> {
   try {
-    return await attempt(signal);
+    return await attempt(signal, context);
   } catch (error) {
     const cutShort = signal.aborted;
     const finding: Finding = {

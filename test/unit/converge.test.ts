@@ -79,6 +79,59 @@ describe('converge', () => {
     expect(gaps.slice(0, 4)).toEqual([500, 1_000, 2_000, 2_500]);
   });
 
+  it('keeps the initial ceiling for the steady looks, then doubles', async () => {
+    const { attempt, calledAt } = scripted(failed);
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 500,
+        maxDelayMs: 4_000,
+        steadyLooks: 3,
+        random: () => 1,
+      }),
+    );
+    const gaps = calledAt.slice(1).map((at, i) => at - calledAt[i]!);
+    expect(gaps.slice(0, 8)).toEqual([500, 500, 500, 500, 1_000, 2_000, 4_000, 4_000]);
+  });
+
+  it('backs off after looks that could not see, whatever the steady looks', async () => {
+    const { attempt, calledAt } = scripted(failed, throttled, throttled, throttled, failed);
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 500,
+        maxDelayMs: 4_000,
+        steadyLooks: 10,
+        random: () => 1,
+      }),
+    );
+    const gaps = calledAt.slice(1).map((at, i) => at - calledAt[i]!);
+    expect(gaps.slice(0, 6)).toEqual([500, 500, 1_000, 2_000, 500, 500]);
+  });
+
+  it('tells the looks near the deadline that they are the last', async () => {
+    const seen: Array<[number, boolean]> = [];
+    const start = Date.now();
+    const attempt = vi.fn(
+      async (_signal: AbortSignal, { lastLook }: { lastLook: boolean }): Promise<Step> => {
+        seen.push([Date.now() - start, lastLook]);
+        return { judgement: failed };
+      },
+    );
+    await run(
+      converge(attempt, {
+        deadlineMs: 10_000,
+        initialDelayMs: 1_000,
+        maxDelayMs: 1_000,
+        lastLookWindowMs: 3_000,
+        random: () => 1,
+      }),
+    );
+    expect(seen.filter(([at]) => at < 7_000).every(([, last]) => !last)).toBe(true);
+    expect(seen.filter(([at]) => at >= 7_000).every(([, last]) => last)).toBe(true);
+    expect(seen.at(-1)).toEqual([9_750, true]);
+  });
+
   it('returns the last judgement once the deadline passes, never observing past it', async () => {
     const { attempt, calledAt } = scripted(failed);
     const result = await run(converge(attempt, { deadlineMs: 10_000, random: () => 1 }));
