@@ -11,9 +11,9 @@ export interface ConvergeOptions {
   initialDelayMs?: number;
   maxDelayMs?: number;
   /**
-   * Looks after the first that wait at most `initialDelayMs` as long as they see everything they
-   * read (default 0: the ceiling doubles from the second wait on). A look that could not see
-   * (throttling, errors) doubles the ceiling whatever this says: the shared budget is spent.
+   * Looks after the first that wait between half of `initialDelayMs` and all of it as long as they
+   * see everything they read (default 0: the ceiling doubles from the second wait on). A look that
+   * could not see (throttling, errors) doubles the ceiling whatever this says: the budget is spent.
    */
   steadyLooks?: number;
   /** Room left for the last observation before the deadline. */
@@ -105,7 +105,12 @@ export async function converge(
       if (remainingMs <= finalAttemptMarginMs) break;
       const doublings = Math.max(history.length - 1 - steadyLooks, blindInARow - 1, 0);
       const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
-      await sleep(Math.min(random() * ceiling, remainingMs - finalAttemptMarginMs));
+      // Steady looks wait between half the ceiling and all of it ("equal jitter"): N of them cover
+      // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
+      // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
+      const steady = history.length <= steadyLooks && blindInARow === 0;
+      const delay = steady ? ceiling * (0.5 + random() / 2) : random() * ceiling;
+      await sleep(Math.min(delay, remainingMs - finalAttemptMarginMs));
     }
   } finally {
     clearTimeout(timer);

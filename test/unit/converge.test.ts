@@ -94,6 +94,21 @@ describe('converge', () => {
     expect(gaps.slice(0, 8)).toEqual([500, 500, 500, 500, 1_000, 2_000, 4_000, 4_000]);
   });
 
+  it('draws steady waits from the upper half of the ceiling, later ones below it (full jitter)', async () => {
+    const { attempt, calledAt } = scripted(failed);
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 1_000,
+        maxDelayMs: 4_000,
+        steadyLooks: 2,
+        random: () => 0.25,
+      }),
+    );
+    const gaps = calledAt.slice(1).map((at, i) => at - calledAt[i]!);
+    expect(gaps.slice(0, 4)).toEqual([625, 625, 250, 500]);
+  });
+
   it('backs off after looks that could not see, whatever the steady looks', async () => {
     const { attempt, calledAt } = scripted(failed, throttled, throttled, throttled, failed);
     await run(
