@@ -27,7 +27,7 @@ import {
  * real handlers from those bundles against the loopback simulators (bench/README.md explains
  * every number). Writes bench/results.json and prints a table.
  *
- *   npm run bench                 full run (≈ 3.5 minutes, most of it the burst), writes bench/results.json
+ *   npm run bench                 full run (≈ 6 minutes on a loaded 2-core machine, most of it the burst and the flood), writes bench/results.json
  *   npm run bench -- --quick      fewer samples, shorter burst; writes only with --out
  *   npm run bench -- --out f.json write the results elsewhere (e.g. to compare two versions)
  */
@@ -53,6 +53,17 @@ const BURST: BurstOptions = {
   controllerLagMaxMs: 3_000,
   throttleRetryMaxMs: 300_000,
   seed: 7,
+};
+
+/** Issue 16: rollouts behind one shared ALB (an IngressGroup) stepping within 10 s, under the same budget. */
+const INGRESS_GROUP: BurstOptions = {
+  rollouts: quick ? 20 : 50,
+  windowMs: 10_000,
+  propagationMs: 2_000,
+  controllerLagMaxMs: 3_000,
+  throttleRetryMaxMs: 300_000,
+  seed: 11,
+  group: 'shop-shared',
 };
 
 const FLOOD: FloodOptions = {
@@ -114,6 +125,12 @@ async function main(): Promise<void> {
       'burst',
       `burst (${BURST.rollouts} rollouts within ${BURST.windowMs / 1000} s, then until every verdict is in)`,
       () => measureBurst(bundles, BURST),
+    );
+
+    const ingressGroup = await phase(
+      'ingressGroup',
+      `IngressGroup (${INGRESS_GROUP.rollouts} rollouts behind one ALB within ${INGRESS_GROUP.windowMs / 1000} s)`,
+      () => measureBurst(bundles, INGRESS_GROUP),
     );
 
     const flood = await phase(
@@ -187,8 +204,23 @@ async function main(): Promise<void> {
         verifyMaxQueueWaitSeconds: burst.verifyMaxQueueWaitSeconds,
         lastVerdictAfterSeconds: burst.lastVerdictAfterSeconds,
         describeCallsPerVerification: burst.describeCallsPerVerification,
+        verdictAfterStepMs: burst.verdictAfterStepMs,
         warmupSeconds: burst.warmupSeconds,
         settings: burst.settings,
+      },
+      ingressGroup: {
+        rollouts: ingressGroup.rollouts,
+        describeCallsPerVerification: ingressGroup.describeCallsPerVerification,
+        verdictAfterStepMs: ingressGroup.verdictAfterStepMs,
+        throttledCalls: ingressGroup.throttledCalls,
+        peakDescribePerSecond: ingressGroup.peakDescribePerSecond,
+        lastVerdictAfterSeconds: ingressGroup.lastVerdictAfterSeconds,
+        notSucceeded: ingressGroup.notSucceeded,
+        lostEvents: ingressGroup.lostEvents,
+        verdicts: ingressGroup.verdicts,
+        findings: ingressGroup.findings,
+        describeCalls: ingressGroup.describeCalls,
+        settings: ingressGroup.settings,
       },
       unauthenticatedFlood: {
         before: flood.functionUrl,
@@ -242,6 +274,14 @@ type Results = {
     verdicts: Record<string, number>;
     lastVerdictAfterSeconds: number;
     describeCallsPerVerification: number;
+  };
+  ingressGroup: {
+    rollouts: number;
+    describeCallsPerVerification: number;
+    verdictAfterStepMs: { p50: number; p99: number };
+    throttledCalls: number;
+    notSucceeded: number;
+    lostEvents: number;
   };
   unauthenticatedFlood: { scenarios: Record<string, FloodScenarioResult> };
 };
@@ -343,6 +383,21 @@ function renderTable(results: Results): string {
       status(burst.lostEvents === 0 && burst.notSucceeded === 0),
     ],
   ];
+  const group = results.ingressGroup;
+  rows.push(
+    [
+      `IngressGroup: ${group.rollouts} rollouts, one ALB`,
+      `${group.describeCallsPerVerification} Describe calls per verification`,
+      '<= 1.5 (one shared DescribeRules per listener and look, health once per target group)',
+      status(group.describeCallsPerVerification <= 1.5),
+    ],
+    [
+      'IngressGroup: verdict after step (ms)',
+      `p50 ${group.verdictAfterStepMs.p50}, p99 ${group.verdictAfterStepMs.p99}; ${group.throttledCalls} throttled; not Succeeded / lost ${group.notSucceeded} / ${group.lostEvents}`,
+      'ALB right 2-5 s after the step; 0 / 0',
+      status(group.notSucceeded === 0 && group.lostEvents === 0),
+    ],
+  );
   const lost = (scenario: FloodScenarioResult) =>
     `${scenario.argo.lost}/${scenario.argo.notifications} lost, ${scenario.argo.deliveredAfterRetries} after retries, ` +
     `p99 ${scenario.argo.deliveryMs.p99} ms; flood ${scenario.flood.requestsPerSecond}/s, ${scenario.flood.invocations} invocations`;

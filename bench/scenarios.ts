@@ -290,6 +290,8 @@ export interface BurstOptions {
   /** Lambda's async retry of throttled invocations backs off up to this (Lambda: 5 min). */
   throttleRetryMaxMs: number;
   seed: number;
+  /** Every rollout's Ingress in this IngressGroup: one shared ALB and listeners (default: an ALB each). */
+  group?: string;
 }
 
 export interface BurstResult {
@@ -309,6 +311,8 @@ export interface BurstResult {
   lastVerdictAfterSeconds: number;
   /** Describe requests per published rollout event (throttled ones included). */
   describeCallsPerVerification: number;
+  /** From Argo's notification to the verdict on the bus, per verification. */
+  verdictAfterStepMs: { p50: number; p99: number };
   usage: VerifyUsage;
   warmupSeconds: number;
   settings: BurstOptions & {
@@ -339,7 +343,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     await world.verify.prewarm(5);
     await world.ingest.prewarm(5);
     const rollouts = Array.from({ length: options.rollouts }, (_, i) => {
-      const rollout = world.addRollout(`app${String(i).padStart(3, '0')}`);
+      const rollout = world.addRollout(`app${String(i).padStart(3, '0')}`, 0, options.group);
       world.scaleCanary(rollout, 50);
       world.applyWeights(rollout, 20);
       return rollout;
@@ -375,12 +379,15 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     const ingestRejectedBefore = world.ingest.stats.rejected;
     const started = Date.now();
     const moments = rollouts.map(() => random() * options.windowMs).sort((a, b) => a - b);
+    const notifiedAt = new Map<string, number>();
     await Promise.all(
       rollouts.map(async (rollout, i) => {
         await sleep(moments[i] ?? 0);
         const lag = random() * options.controllerLagMaxMs;
         setTimeout(() => world.applyWeights(rollout, 50), lag);
-        await world.notify(rollout.argo.stepCompleted(2));
+        const at = Date.now();
+        const { eventId } = await world.notify(rollout.argo.stepCompleted(2));
+        if (eventId) notifiedAt.set(eventId, at);
       }),
     );
     await sleep(options.controllerLagMaxMs);
@@ -393,6 +400,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     let lost = 0;
     let duplicates = 0;
     let last = started;
+    const afterStep: number[] = [];
     for (const event of published) {
       const eventId = (event.detail as { eventId: string }).eventId;
       const received = (world.verdicts.get(eventId) ?? []).filter((verdict) => verdict.at >= started);
@@ -401,6 +409,8 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       const [first] = received;
       if (!first) continue;
       last = Math.max(last, first.at);
+      const at = notifiedAt.get(eventId);
+      if (at !== undefined) afterStep.push(first.at - at);
       verdicts[first.verdict.verdict] = (verdicts[first.verdict.verdict] ?? 0) + 1;
       for (const code of new Set(first.verdict.findings.map((finding) => finding.code))) {
         findings[code] = (findings[code] ?? 0) + 1;
@@ -422,6 +432,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       verifyMaxQueueWaitSeconds: round(world.verify.stats.maxQueueWaitMs / 1000, 1),
       lastVerdictAfterSeconds: round((last - started) / 1000, 1),
       describeCallsPerVerification: round(sum(stats.calls) / Math.max(1, published.length), 2),
+      verdictAfterStepMs: p50p99(afterStep),
       usage: {
         verifications: published.length,
         invocations: world.verify.stats.invocations - verifyStatsBefore.invocations,
