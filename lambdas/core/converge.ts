@@ -5,15 +5,16 @@ import type { Observation } from './observation.js';
 export interface ConvergeOptions {
   deadlineMs: number;
   /**
-   * First backoff ceiling (full jitter below the ceiling); it stays there for `steadyLooks` looks,
-   * then doubles per look up to maxDelayMs.
+   * First backoff ceiling (full jitter below the ceiling), doubling per look up to maxDelayMs; the
+   * wait after a steady look (see `steadyLooks`).
    */
   initialDelayMs?: number;
   maxDelayMs?: number;
   /**
-   * Looks after the first that wait between half of `initialDelayMs` and all of it as long as they
-   * see everything they read (default 0: the ceiling doubles from the second wait on). A look that
-   * could not see (throttling, errors) doubles the ceiling whatever this says: the budget is spent.
+   * Routes-only looks (`Observation.routesOnly`: the weights seen, completely, still wrong) after
+   * which the wait is between half of `initialDelayMs` and all of it, however many looks came
+   * before (default 0: the ceiling doubles from the second wait on). Every other look backs off:
+   * the ceiling doubles per look, and per look in a row that could not see (throttling, errors).
    */
   steadyLooks?: number;
   /** Room left for the last observation before the deadline. */
@@ -87,6 +88,8 @@ export async function converge(
 
   const history: AttemptRecord[] = [];
   let blindInARow = 0;
+  let steadyTaken = 0;
+  let backoffLooks = 0;
   try {
     for (;;) {
       const lastLook = deadline - Date.now() <= lastLookWindowMs;
@@ -103,13 +106,19 @@ export async function converge(
       if (controller.signal.aborted) break;
       if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
       if (remainingMs <= finalAttemptMarginMs) break;
-      const doublings = Math.max(history.length - 1 - steadyLooks, blindInARow - 1, 0);
+      // A cheap look that saw the routes still wrong is the controller not done yet: look again
+      // soon. Anything else (target health, registrations, gaps) changes on the scale of health
+      // checks and retries: back off.
+      const steady =
+        step.observation?.routesOnly === true && step.judgement.complete && steadyTaken < steadyLooks;
+      if (steady) steadyTaken++;
+      else backoffLooks++;
+      const doublings = Math.max(backoffLooks - 1, blindInARow - 1, 0);
       const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
       // Steady looks wait between half the ceiling and all of it ("equal jitter"): N of them cover
       // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
       // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
-      const steady = history.length <= steadyLooks && blindInARow === 0;
-      const delay = steady ? ceiling * (0.5 + random() / 2) : random() * ceiling;
+      const delay = steady ? initialDelayMs * (0.5 + random() / 2) : random() * ceiling;
       await sleep(Math.min(delay, remainingMs - finalAttemptMarginMs));
     }
   } finally {

@@ -21,9 +21,9 @@ export const VerifyEnvironment = ClusterSettings.extend({
   [VERIFY_INITIAL_DELAY_MS]: positiveInt(1_000),
   [VERIFY_MAX_DELAY_MS]: positiveInt(5_000),
   /**
-   * Looks (after the first) that wait at most VERIFY_INITIAL_DELAY_MS while they see everything:
-   * the load balancer controller usually applies a step within a few seconds, and while the
-   * weights are wrong a look reads only DescribeRules. Throttled or failed looks back off anyway.
+   * Looks that saw the weights still wrong (reading only DescribeRules) after which the next comes
+   * within VERIFY_INITIAL_DELAY_MS: the load balancer controller usually applies a step within a
+   * few seconds. Full looks, throttled or failed ones back off.
    */
   [VERIFY_STEADY_LOOKS]: z.coerce.number().int().min(0).max(100).default(10),
   /**
