@@ -323,7 +323,7 @@ function renderTable(results: Results): string {
     [
       'verdict after ALB right (ms)',
       `p50 ${converge.p50}, p99 ${converge.p99} (n=${converge.samples})`,
-      'p50 <= 600, p99 <= 1500 (before #16: p50 1268, p99 4557)',
+      'p50 <= 600, p99 <= 1500 (before #16, same machine: p50 1510, p99 4700)',
       status(converge.p50 <= 600 && converge.p99 <= 1500 && converge.notSucceeded === 0),
     ],
     [
