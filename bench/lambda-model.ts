@@ -38,6 +38,8 @@ export interface FunctionModelOptions {
    */
   invocationOverheadMs?: number;
   random?: () => number;
+  /** The function's memory (the stack: 256 MB), for GB-seconds. */
+  memoryMb?: number;
 }
 
 interface Container {
@@ -60,6 +62,8 @@ export interface FunctionStats {
   peakConcurrency: number;
   /** The longest an async event waited between acceptance and the start of its invocation. */
   maxQueueWaitMs: number;
+  /** Wall time of every invocation, each rounded up to the millisecond as Lambda bills it. */
+  billedMs: number;
 }
 
 let instances = 0;
@@ -75,6 +79,7 @@ export class FunctionModel {
     containers: 0,
     peakConcurrency: 0,
     maxQueueWaitMs: 0,
+    billedMs: 0,
   };
   readonly deadLetters: unknown[] = [];
   private readonly containers: Container[] = [];
@@ -99,13 +104,17 @@ export class FunctionModel {
     return this.containers.map((container) => container.handler);
   }
 
+  get memoryMb(): number {
+    return this.options.memoryMb ?? 256;
+  }
+
   context(): Context {
     const deadline = Date.now() + this.options.timeoutSeconds * 1000;
     return {
       functionName: this.options.name,
       functionVersion: '$LATEST',
       invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${this.options.name}`,
-      memoryLimitInMB: '256',
+      memoryLimitInMB: String(this.memoryMb),
       awsRequestId: randomUUID(),
       logGroupName: `/aws/lambda/${this.options.name}`,
       logStreamName: 'bench',
@@ -210,6 +219,7 @@ export class FunctionModel {
 
   private async run(container: Container, event: unknown): Promise<unknown> {
     this.stats.invocations++;
+    const started = performance.now();
     const context = this.context();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -225,6 +235,7 @@ export class FunctionModel {
       throw error;
     } finally {
       clearTimeout(timer);
+      this.stats.billedMs += Math.ceil(performance.now() - started);
     }
   }
 

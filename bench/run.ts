@@ -11,6 +11,7 @@ import {
   measureColdImports,
   PROJECT_ROOT,
 } from './bundles.js';
+import { type CostPer1000, costPer1000Verifications } from './cost.js';
 import { type FloodOptions, type FloodScenarioResult, measureFlood } from './flood.js';
 import {
   type BurstOptions,
@@ -26,7 +27,7 @@ import {
  * real handlers from those bundles against the loopback simulators (bench/README.md explains
  * every number). Writes bench/results.json and prints a table.
  *
- *   npm run bench                 full run (≈ 3.5 minutes, most of it the burst), writes bench/results.json
+ *   npm run bench                 full run (≈ 6 minutes on a loaded 2-core machine, most of it the burst and the flood), writes bench/results.json
  *   npm run bench -- --quick      fewer samples, shorter burst; writes only with --out
  *   npm run bench -- --out f.json write the results elsewhere (e.g. to compare two versions)
  */
@@ -52,6 +53,17 @@ const BURST: BurstOptions = {
   controllerLagMaxMs: 3_000,
   throttleRetryMaxMs: 300_000,
   seed: 7,
+};
+
+/** Issue 16: rollouts behind one shared ALB (an IngressGroup) stepping within 10 s, under the same budget. */
+const INGRESS_GROUP: BurstOptions = {
+  rollouts: quick ? 20 : 50,
+  windowMs: 10_000,
+  propagationMs: 2_000,
+  controllerLagMaxMs: 3_000,
+  throttleRetryMaxMs: 300_000,
+  seed: 11,
+  group: 'shop-shared',
 };
 
 const FLOOD: FloodOptions = {
@@ -115,6 +127,12 @@ async function main(): Promise<void> {
       () => measureBurst(bundles, BURST),
     );
 
+    const ingressGroup = await phase(
+      'ingressGroup',
+      `IngressGroup (${INGRESS_GROUP.rollouts} rollouts behind one ALB within ${INGRESS_GROUP.windowMs / 1000} s)`,
+      () => measureBurst(bundles, INGRESS_GROUP),
+    );
+
     const flood = await phase(
       'unauthenticatedFlood',
       `unauthenticated flood (${FLOOD.attackers} clients) against ${FLOOD.notifications} Argo notifications, per front`,
@@ -147,7 +165,14 @@ async function main(): Promise<void> {
         samples: convergence.samples,
         notSucceeded: convergence.notSucceeded,
         observationsP50: convergence.observationsP50,
+        describeCallsPerVerification: convergence.describeCallsPerVerification,
         settings: convergence.settings,
+      },
+      costPer1000Verifications: {
+        ...costPer1000Verifications(convergence.usage),
+        definition:
+          'USD at list prices for 1,000 verifications of the convergence scenario (the ALB right 2-5 s after the notification): verify GB-seconds and requests as measured, the waiting mechanism, 2 EventBridge events and 2 idempotency writes each',
+        burst: costPer1000Verifications(burst.usage).total,
       },
       handlerOverheadMs: {
         p50: overhead.p50,
@@ -178,8 +203,24 @@ async function main(): Promise<void> {
         verifyThrottledAttempts: burst.verifyThrottledAttempts,
         verifyMaxQueueWaitSeconds: burst.verifyMaxQueueWaitSeconds,
         lastVerdictAfterSeconds: burst.lastVerdictAfterSeconds,
+        describeCallsPerVerification: burst.describeCallsPerVerification,
+        verdictAfterStepMs: burst.verdictAfterStepMs,
         warmupSeconds: burst.warmupSeconds,
         settings: burst.settings,
+      },
+      ingressGroup: {
+        rollouts: ingressGroup.rollouts,
+        describeCallsPerVerification: ingressGroup.describeCallsPerVerification,
+        verdictAfterStepMs: ingressGroup.verdictAfterStepMs,
+        throttledCalls: ingressGroup.throttledCalls,
+        peakDescribePerSecond: ingressGroup.peakDescribePerSecond,
+        lastVerdictAfterSeconds: ingressGroup.lastVerdictAfterSeconds,
+        notSucceeded: ingressGroup.notSucceeded,
+        lostEvents: ingressGroup.lostEvents,
+        verdicts: ingressGroup.verdicts,
+        findings: ingressGroup.findings,
+        describeCalls: ingressGroup.describeCalls,
+        settings: ingressGroup.settings,
       },
       unauthenticatedFlood: {
         before: flood.functionUrl,
@@ -211,7 +252,14 @@ type Results = {
     firstWith500LoadBalancers: number;
     baselineWith1LoadBalancer: number;
   };
-  verdictAfterConvergenceMs: { p50: number; p99: number; samples: number; notSucceeded: number };
+  verdictAfterConvergenceMs: {
+    p50: number;
+    p99: number;
+    samples: number;
+    notSucceeded: number;
+    describeCallsPerVerification: number;
+  };
+  costPer1000Verifications: CostPer1000 & { burst: number };
   handlerOverheadMs: { p50: number; p99: number; totalMs: { p50: number; p99: number } };
   bundleBytes: Record<string, number>;
   bundleGzipBytes: Record<string, number>;
@@ -225,9 +273,24 @@ type Results = {
     lostEvents: number;
     verdicts: Record<string, number>;
     lastVerdictAfterSeconds: number;
+    describeCallsPerVerification: number;
+  };
+  ingressGroup: {
+    rollouts: number;
+    describeCallsPerVerification: number;
+    verdictAfterStepMs: { p50: number; p99: number };
+    throttledCalls: number;
+    notSucceeded: number;
+    lostEvents: number;
   };
   unauthenticatedFlood: { scenarios: Record<string, FloodScenarioResult> };
 };
+
+/**
+ * Describe calls per verification in the convergence scenario before issue 16 (full looks, backoff
+ * 1 s doubling): the ceiling issue 16 keeps while it makes verdicts faster.
+ */
+const DESCRIBE_CALLS_BEFORE = 18.98;
 
 function renderTable(results: Results): string {
   const status = (ok: boolean) => (ok ? 'ok' : 'MISSED');
@@ -260,8 +323,20 @@ function renderTable(results: Results): string {
     [
       'verdict after ALB right (ms)',
       `p50 ${converge.p50}, p99 ${converge.p99} (n=${converge.samples})`,
-      'p50 <= 1000',
-      status(converge.p50 <= 1000 && converge.notSucceeded === 0),
+      'p50 <= 600, p99 <= 1500 (before #16, same machine: p50 1510, p99 4700)',
+      status(converge.p50 <= 600 && converge.p99 <= 1500 && converge.notSucceeded === 0),
+    ],
+    [
+      'Describe calls per verification',
+      `${converge.describeCallsPerVerification} (discovery + looks, ALB right 2-5 s after the notification)`,
+      `<= ${DESCRIBE_CALLS_BEFORE} (before #16)`,
+      status(converge.describeCallsPerVerification <= DESCRIBE_CALLS_BEFORE),
+    ],
+    [
+      'cost per 1,000 verifications (USD)',
+      `${results.costPer1000Verifications.total} (verify ${results.costPer1000Verifications.gbSecondsPerVerification} GB-s each; burst ${results.costPer1000Verifications.burst})`,
+      '<= 0.01',
+      status(results.costPer1000Verifications.total <= 0.01),
     ],
     [
       'verify handler overhead (ms)',
@@ -282,10 +357,16 @@ function renderTable(results: Results): string {
       status((results.coldImportMs[name] ?? 0) <= 100),
     ]),
     [
-      `burst: ${burst.rollouts} rollouts`,
-      `peak ${burst.peakDescribePerSecond} Describe/s, ${burst.throttledCalls} throttled, last verdict +${burst.lastVerdictAfterSeconds} s`,
-      '-',
-      '-',
+      `burst: ${burst.rollouts} rollouts, last verdict`,
+      `+${burst.lastVerdictAfterSeconds} s (peak ${burst.peakDescribePerSecond} Describe/s, ${burst.describeCallsPerVerification} per verification)`,
+      '<= 75 s (budget bound: 200 x 3 calls at 10/s ≈ 60 s, the last step at +60 s)',
+      status(burst.lastVerdictAfterSeconds <= 75),
+    ],
+    [
+      'burst: throttled Describe calls',
+      `${burst.throttledCalls}`,
+      '<= 10',
+      status(burst.throttledCalls <= 10),
     ],
     [
       'burst: verdicts',
@@ -298,10 +379,25 @@ function renderTable(results: Results): string {
     [
       'burst: not Succeeded / lost events',
       `${burst.notSucceeded} / ${burst.lostEvents}`,
-      'lost = 0',
-      status(burst.lostEvents === 0),
+      '0 / 0',
+      status(burst.lostEvents === 0 && burst.notSucceeded === 0),
     ],
   ];
+  const group = results.ingressGroup;
+  rows.push(
+    [
+      `IngressGroup: ${group.rollouts} rollouts, one ALB`,
+      `${group.describeCallsPerVerification} Describe calls per verification`,
+      '<= 1.5 (one shared DescribeRules per listener and look, health once per target group)',
+      status(group.describeCallsPerVerification <= 1.5),
+    ],
+    [
+      'IngressGroup: verdict after step (ms)',
+      `p50 ${group.verdictAfterStepMs.p50}, p99 ${group.verdictAfterStepMs.p99}; ${group.throttledCalls} throttled; not Succeeded / lost ${group.notSucceeded} / ${group.lostEvents}`,
+      'ALB right 2-5 s after the step; 0 / 0',
+      status(group.notSucceeded === 0 && group.lostEvents === 0),
+    ],
+  );
   const lost = (scenario: FloodScenarioResult) =>
     `${scenario.argo.lost}/${scenario.argo.notifications} lost, ${scenario.argo.deliveredAfterRetries} after retries, ` +
     `p99 ${scenario.argo.deliveryMs.p99} ms; flood ${scenario.flood.requestsPerSecond}/s, ${scenario.flood.invocations} invocations`;

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
 import type { DeliveredEvent } from '../sim/eventbridge/index.js';
 import { argoStyleVerification, baselineClient } from './argo-baseline.js';
+import type { VerifyUsage } from './cost.js';
 import { HttpTimer } from './http-timing.js';
 import { p50p99, round, seededRandom } from './stats.js';
 import { type BenchRollout, World } from './world.js';
@@ -117,8 +118,20 @@ export interface ConvergenceResult {
   notSucceeded: number;
   /** Observations per verification, median. */
   observationsP50: number;
+  /**
+   * ELBv2 Describe requests per verification, all of them: each rollout is new, so this includes
+   * its discovery (`elbCalls.first` minus one observation) and every look until the verdict.
+   */
+  describeCallsPerVerification: number;
+  /** The verify function's usage, for the cost per 1,000 verifications. */
+  usage: VerifyUsage;
   durationSeconds: number;
-  settings: ConvergenceOptions & { initialDelayMs: number; maxDelayMs: number; deadlineSeconds: number };
+  settings: ConvergenceOptions & {
+    initialDelayMs: number;
+    maxDelayMs: number;
+    steadyLooks: number;
+    deadlineSeconds: number;
+  };
 }
 
 /**
@@ -142,9 +155,13 @@ export async function measureConvergence(
   const observations: number[] = [];
   let notSucceeded = 0;
   const started = Date.now();
+  let describeCalls = 0;
+  let usage: VerifyUsage = { verifications: 0, invocations: 0, billedMs: 0, memoryMb: 0 };
   try {
     await world.verify.prewarm(options.parallel);
     await world.ingest.prewarm();
+    const callsBefore = sum(world.elb.calls());
+    const statsBefore = { ...world.verify.stats };
     let next = 0;
     const worker = async (index: number) => {
       // staggered starts: Argo's posts rarely collide on ingest's 5 containers
@@ -175,6 +192,13 @@ export async function measureConvergence(
     };
     await Promise.all(Array.from({ length: options.parallel }, (_, index) => worker(index)));
     await world.settle();
+    describeCalls = sum(world.elb.calls()) - callsBefore;
+    usage = {
+      verifications: observations.length,
+      invocations: world.verify.stats.invocations - statsBefore.invocations,
+      billedMs: world.verify.stats.billedMs - statsBefore.billedMs,
+      memoryMb: world.verify.memoryMb,
+    };
   } finally {
     await world.close();
   }
@@ -183,8 +207,10 @@ export async function measureConvergence(
     samples: latencies.length + notSucceeded,
     notSucceeded,
     observationsP50: p50p99(observations).p50,
+    describeCallsPerVerification: round(describeCalls / Math.max(1, observations.length), 2),
+    usage,
     durationSeconds: round((Date.now() - started) / 1000, 1),
-    settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, deadlineSeconds: 30 },
+    settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 10, deadlineSeconds: 30 },
   };
 }
 
@@ -264,6 +290,8 @@ export interface BurstOptions {
   /** Lambda's async retry of throttled invocations backs off up to this (Lambda: 5 min). */
   throttleRetryMaxMs: number;
   seed: number;
+  /** Every rollout's Ingress in this IngressGroup: one shared ALB and listeners (default: an ALB each). */
+  group?: string;
 }
 
 export interface BurstResult {
@@ -281,6 +309,11 @@ export interface BurstResult {
   verifyThrottledAttempts: number;
   verifyMaxQueueWaitSeconds: number;
   lastVerdictAfterSeconds: number;
+  /** Describe requests per published rollout event (throttled ones included). */
+  describeCallsPerVerification: number;
+  /** From Argo's notification to the verdict on the bus, per verification. */
+  verdictAfterStepMs: { p50: number; p99: number };
+  usage: VerifyUsage;
   warmupSeconds: number;
   settings: BurstOptions & {
     reservedConcurrency: number;
@@ -310,7 +343,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     await world.verify.prewarm(5);
     await world.ingest.prewarm(5);
     const rollouts = Array.from({ length: options.rollouts }, (_, i) => {
-      const rollout = world.addRollout(`app${String(i).padStart(3, '0')}`);
+      const rollout = world.addRollout(`app${String(i).padStart(3, '0')}`, 0, options.group);
       world.scaleCanary(rollout, 50);
       world.applyWeights(rollout, 20);
       return rollout;
@@ -346,12 +379,15 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     const ingestRejectedBefore = world.ingest.stats.rejected;
     const started = Date.now();
     const moments = rollouts.map(() => random() * options.windowMs).sort((a, b) => a - b);
+    const notifiedAt = new Map<string, number>();
     await Promise.all(
       rollouts.map(async (rollout, i) => {
         await sleep(moments[i] ?? 0);
         const lag = random() * options.controllerLagMaxMs;
         setTimeout(() => world.applyWeights(rollout, 50), lag);
-        await world.notify(rollout.argo.stepCompleted(2));
+        const at = Date.now();
+        const { eventId } = await world.notify(rollout.argo.stepCompleted(2));
+        if (eventId) notifiedAt.set(eventId, at);
       }),
     );
     await sleep(options.controllerLagMaxMs);
@@ -364,6 +400,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     let lost = 0;
     let duplicates = 0;
     let last = started;
+    const afterStep: number[] = [];
     for (const event of published) {
       const eventId = (event.detail as { eventId: string }).eventId;
       const received = (world.verdicts.get(eventId) ?? []).filter((verdict) => verdict.at >= started);
@@ -372,6 +409,8 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       const [first] = received;
       if (!first) continue;
       last = Math.max(last, first.at);
+      const at = notifiedAt.get(eventId);
+      if (at !== undefined) afterStep.push(first.at - at);
       verdicts[first.verdict.verdict] = (verdicts[first.verdict.verdict] ?? 0) + 1;
       for (const code of new Set(first.verdict.findings.map((finding) => finding.code))) {
         findings[code] = (findings[code] ?? 0) + 1;
@@ -392,6 +431,14 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       verifyThrottledAttempts: world.verify.stats.throttledAttempts - verifyStatsBefore.throttledAttempts,
       verifyMaxQueueWaitSeconds: round(world.verify.stats.maxQueueWaitMs / 1000, 1),
       lastVerdictAfterSeconds: round((last - started) / 1000, 1),
+      describeCallsPerVerification: round(sum(stats.calls) / Math.max(1, published.length), 2),
+      verdictAfterStepMs: p50p99(afterStep),
+      usage: {
+        verifications: published.length,
+        invocations: world.verify.stats.invocations - verifyStatsBefore.invocations,
+        billedMs: world.verify.stats.billedMs - verifyStatsBefore.billedMs,
+        memoryMb: world.verify.memoryMb,
+      },
       warmupSeconds,
       settings: { ...options, reservedConcurrency: 5, rateLimit },
     };

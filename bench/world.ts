@@ -135,8 +135,11 @@ export class World {
     return world;
   }
 
-  /** An ingress ALB the way the load balancer controller builds it, for rollout `name` (HTTP and HTTPS listeners). */
-  addRollout(name: string, canaryWeight = 0): BenchRollout {
+  /**
+   * An ingress ALB the way the load balancer controller builds it, for rollout `name` (HTTP and
+   * HTTPS listeners); with `group`, the rollout's Ingress joins that IngressGroup's shared ALB.
+   */
+  addRollout(name: string, canaryWeight = 0, group?: string): BenchRollout {
     const argo = new CanaryRolloutDriver({
       namespace: 'shop',
       name,
@@ -156,6 +159,7 @@ export class World {
       listeners: ['HTTP:80', 'HTTPS:443'],
       canaryWeight,
       targets: { stable: REPLICAS, canary: Math.ceil((REPLICAS * canaryWeight) / 100) },
+      ...(group ? { group, host: `${name}.example.com` } : {}),
     });
     return { name, argo, alb };
   }

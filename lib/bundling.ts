@@ -28,6 +28,11 @@ const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  * - `@aws-lambda-powertools/parser/envelopes/eventbridge`: the envelope imports the parser's
  *   schema barrel, which keeps every AWS event schema (SQS, S3, Cognito…, ≈ 27 KB); the stand-in
  *   is the same envelope over the EventBridge schema alone.
+ * - `@aws-lambda-powertools/jmespath` (and `/functions`): Powertools idempotency evaluates its key
+ *   path with a full JMESPath interpreter (≈ 23 KB); ours are dotted field paths, which the
+ *   stand-in walks (and it refuses any other expression).
+ * - `@smithy/core/event-streams`: loaded by the SDK's HTTP protocols only for event-stream
+ *   operations, which none of our clients has (≈ 15 KB per bundle); the stand-in throws if reached.
  */
 export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
   zod: join(PROJECT_ROOT, 'lib/bundle-shims/zod.mjs'),
@@ -36,6 +41,9 @@ export const BUNDLE_SUBSTITUTES: Readonly<Record<string, string>> = {
     'lib/bundle-shims/eventbridge-envelope.mjs',
   ),
   '@aws-sdk/credential-provider-node': join(PROJECT_ROOT, 'lib/bundle-shims/credential-provider-node.mjs'),
+  '@aws-lambda-powertools/jmespath': join(PROJECT_ROOT, 'lib/bundle-shims/jmespath.mjs'),
+  '@aws-lambda-powertools/jmespath/functions': join(PROJECT_ROOT, 'lib/bundle-shims/jmespath-functions.mjs'),
+  '@smithy/core/event-streams': join(PROJECT_ROOT, 'lib/bundle-shims/event-streams.mjs'),
 };
 
 /**

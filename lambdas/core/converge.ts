@@ -4,15 +4,30 @@ import type { Observation } from './observation.js';
 
 export interface ConvergeOptions {
   deadlineMs: number;
-  /** First backoff ceiling; doubles per attempt up to maxDelayMs (full jitter below the ceiling). */
+  /**
+   * First backoff ceiling (full jitter below the ceiling), doubling per look up to maxDelayMs; the
+   * wait after a steady look (see `steadyLooks`).
+   */
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /**
+   * Routes-only looks (`Observation.routesOnly`: the weights seen, completely, still wrong) after
+   * which the wait is between half of `initialDelayMs` and all of it, however many looks came
+   * before (default 0: the ceiling doubles from the second wait on). Every other look backs off:
+   * the ceiling doubles per look, and per look in a row that could not see (throttling, errors).
+   */
+  steadyLooks?: number;
   /**
    * Least room left for the last observation before the deadline. The room grows to twice the
    * longest observation so far: an attempt started where it cannot finish would end the
    * verification on the verifier's own timing, not on what AWS or the cluster answered.
    */
   finalAttemptMarginMs?: number;
+  /**
+   * An attempt starting this close to the deadline is told it is the last look (`lastLook`):
+   * whatever it reads then is the verdict's evidence. Default: `finalAttemptMarginMs`.
+   */
+  lastLookWindowMs?: number;
   random?: () => number;
   onAttempt?: (progress: AttemptProgress) => void;
 }
@@ -44,6 +59,12 @@ export interface Converged {
 export const DEFAULT_INITIAL_DELAY_MS = 1_000;
 export const DEFAULT_MAX_DELAY_MS = 5_000;
 
+/** What converge tells each attempt. */
+export interface AttemptContext {
+  /** The deadline is within `lastLookWindowMs`: this look's reading is likely the verdict's evidence. */
+  lastLook: boolean;
+}
+
 /**
  * Observe and judge until the judgement is Succeeded or final, or the deadline passes.
  * Exponential backoff with full jitter spreads many verifiers over the account's shared ELBv2
@@ -52,29 +73,36 @@ export const DEFAULT_MAX_DELAY_MS = 5_000;
  * attempt like any other: it failed, and it is the last word on what the verifier could see.
  */
 export async function converge(
-  attempt: (signal: AbortSignal) => Promise<Step>,
+  attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
   options: ConvergeOptions,
 ): Promise<Converged> {
   const {
     deadlineMs,
     initialDelayMs = DEFAULT_INITIAL_DELAY_MS,
     maxDelayMs = DEFAULT_MAX_DELAY_MS,
+    steadyLooks = 0,
     finalAttemptMarginMs = 250,
     random = Math.random,
     onAttempt,
   } = options;
+  const lastLookWindowMs = options.lastLookWindowMs ?? finalAttemptMarginMs;
   const startedAt = Date.now();
   const deadline = startedAt + deadlineMs;
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), deadlineMs);
 
   const history: AttemptRecord[] = [];
+  let blindInARow = 0;
+  let steadyTaken = 0;
+  let backoffLooks = 0;
   let longestAttemptMs = 0;
   try {
     for (;;) {
+      const lastLook = deadline - Date.now() <= lastLookWindowMs;
       const attemptStarted = Date.now();
-      const step = await guarded(attempt, controller.signal);
+      const step = await guarded(attempt, controller.signal, { lastLook });
       longestAttemptMs = Math.max(longestAttemptMs, Date.now() - attemptStarted);
+      blindInARow = step.judgement.complete ? 0 : blindInARow + 1;
       history.push({ ...step, attempt: history.length + 1, observedAt: new Date().toISOString() });
       const remainingMs = deadline - Date.now();
       onAttempt?.({
@@ -87,8 +115,20 @@ export async function converge(
       if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
       const marginMs = Math.max(finalAttemptMarginMs, 2 * longestAttemptMs);
       if (remainingMs <= marginMs) break;
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** (history.length - 1));
-      await sleep(Math.min(random() * ceiling, remainingMs - marginMs));
+      // A cheap look that saw the routes still wrong is the controller not done yet: look again
+      // soon. Anything else (target health, registrations, gaps) changes on the scale of health
+      // checks and retries: back off.
+      const steady =
+        step.observation?.routesOnly === true && step.judgement.complete && steadyTaken < steadyLooks;
+      if (steady) steadyTaken++;
+      else backoffLooks++;
+      const doublings = Math.max(backoffLooks - 1, blindInARow - 1, 0);
+      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
+      // Steady looks wait between half the ceiling and all of it ("equal jitter"): N of them cover
+      // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
+      // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
+      const delay = steady ? initialDelayMs * (0.5 + random() / 2) : random() * ceiling;
+      await sleep(Math.min(delay, remainingMs - marginMs));
     }
   } finally {
     clearTimeout(timer);
@@ -147,9 +187,13 @@ function sawAnything(observation: Observation | undefined): boolean {
 }
 
 /** A bug or an unexpected error in one observation is Inconclusive material, never a crash. */
-async function guarded(attempt: (signal: AbortSignal) => Promise<Step>, signal: AbortSignal): Promise<Step> {
+async function guarded(
+  attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
+  signal: AbortSignal,
+  context: AttemptContext,
+): Promise<Step> {
   try {
-    return await attempt(signal);
+    return await attempt(signal, context);
   } catch (error) {
     const cutShort = signal.aborted;
     const finding: Finding = {

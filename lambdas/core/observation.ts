@@ -95,6 +95,26 @@ export interface Observation {
   problems: Finding[];
   /** The Rollout as the API server held it at this observation, when the verifier may read it. */
   current?: ObservedCurrentRollout;
+  /**
+   * The router read the routes and deliberately left target health unread, because the caller's
+   * `ObserveOptions.needsTargetHealth` said the routes alone already settle this look. Such an
+   * observation can never be Succeeded (the judge names the unread health as a gap).
+   */
+  routesOnly?: true;
+}
+
+/**
+ * How much one observation reads. While the routes still carry the wrong weights, target health
+ * cannot change the judgement, and on a shared ELBv2 budget (10 Describe calls per second per
+ * account and region) a look that reads only the routes costs a third of a full one.
+ */
+export interface ObserveOptions {
+  /**
+   * Asked with the routes-only observation before target health is read (routers that read health
+   * with the routes). `false` returns that observation as it is, marked `routesOnly`; absent or
+   * `true`: a full observation. Routers without a separate health read ignore it.
+   */
+  needsTargetHealth?: (routesOnly: Observation) => boolean | Promise<boolean>;
 }
 
 /**
@@ -170,7 +190,7 @@ export interface ObservedMappingPair {
 export interface Router {
   /** The `traffic.router` of the events it observes. */
   readonly kind: TrafficRouterKind;
-  observe(event: RolloutEventDetail, signal?: AbortSignal): Promise<Observation>;
+  observe(event: RolloutEventDetail, signal?: AbortSignal, options?: ObserveOptions): Promise<Observation>;
 }
 
 export type TrafficRouterKind = Exclude<RolloutEventDetail['traffic']['router'], 'none'>;
@@ -180,7 +200,7 @@ export type TrafficRouterKind = Exclude<RolloutEventDetail['traffic']['router'],
  * namespace, the traffic routing, the cluster…), so decorators and tests work on that part alone.
  */
 export interface TargetObserver<TTarget> {
-  observe(target: TTarget, signal?: AbortSignal): Promise<Observation>;
+  observe(target: TTarget, signal?: AbortSignal, options?: ObserveOptions): Promise<Observation>;
   /** Forget cached discovery, e.g. after a NotFound. */
   invalidate?(target: TTarget): void;
 }

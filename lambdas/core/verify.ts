@@ -4,10 +4,16 @@ import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js'
 import { type AttemptProgress, type AttemptRecord, converge } from './converge.js';
 import type { CurrentRolloutReader } from './current-rollout.js';
 import { judge } from './judge/index.js';
-import type { Observation } from './observation.js';
+import type { Observation, ObserveOptions } from './observation.js';
 import type { Routers } from './routers/index.js';
 
 export const DEFAULT_DEADLINE_SECONDS = 30;
+
+/**
+ * Looks starting this close to the deadline read everything, so a Failed verdict's evidence is a
+ * full observation (the routes and the health of every target group), as it always was.
+ */
+export const LAST_LOOK_WINDOW_MS = 3_000;
 
 export interface VerifySettings {
   /** Used when the event carries no deadline of its own. */
@@ -16,6 +22,15 @@ export interface VerifySettings {
   deadlineCapSeconds?: number;
   initialDelayMs?: number;
   maxDelayMs?: number;
+  /** See ConvergeOptions.steadyLooks. */
+  steadyLooks?: number;
+  /**
+   * Read target health only once the routes carry the expected weights (the verify function; the
+   * CLI's one-off checks read everything, default false): while they do not, a look costs one
+   * DescribeRules instead of one plus one DescribeTargetHealth per target group. The looks in the
+   * last `LAST_LOOK_WINDOW_MS` before the deadline always read everything.
+   */
+  routesFirst?: boolean;
   random?: () => number;
   onAttempt?: (progress: AttemptProgress) => void;
   /** Reads the Rollout next to each observation (with cluster access), to recognise a rollout that moved on. */
@@ -47,20 +62,29 @@ export async function verifyRollout(
   const { router } = found;
   const { currentRollout } = settings;
 
+  const routesFirst = settings.routesFirst ?? false;
+
   const result = await converge(
-    async (signal) => {
-      const [routes, current] = await Promise.all([
-        router.observe(event, signal),
-        // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
-        currentRollout?.(event, signal).catch(() => undefined),
-      ]);
-      const observation: Observation = current ? { ...routes, current } : routes;
+    async (signal, { lastLook }) => {
+      // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
+      const currentRead = currentRollout?.(event, signal).catch(() => undefined);
+      const options: ObserveOptions | undefined =
+        routesFirst && !lastLook
+          ? {
+              needsTargetHealth: async (routesOnly) =>
+                weightsMayPass(event, withCurrent(routesOnly, await currentRead)),
+            }
+          : undefined;
+      const [routes, current] = await Promise.all([router.observe(event, signal, options), currentRead]);
+      const observation = withCurrent(routes, current);
       return { observation, judgement: judge(event.expected, observation) };
     },
     {
       deadlineMs: deadlineSeconds * 1000,
       initialDelayMs: settings.initialDelayMs,
       maxDelayMs: settings.maxDelayMs,
+      steadyLooks: settings.steadyLooks,
+      lastLookWindowMs: LAST_LOOK_WINDOW_MS,
       random: settings.random,
       onAttempt: settings.onAttempt,
     },
@@ -95,6 +119,20 @@ export async function verifyRollout(
         }
       : {}),
   };
+}
+
+function withCurrent(observation: Observation, current: Observation['current'] | undefined): Observation {
+  return current ? { ...observation, current } : observation;
+}
+
+/**
+ * Whether target health could still change this look's judgement: unless the routes alone, judged
+ * as a router that sees no targets would be, already show a definite mismatch, it could.
+ */
+function weightsMayPass(event: RolloutEventDetail, routesOnly: Observation): boolean {
+  const { routesOnly: _unread, ...weightsOnly } = routesOnly;
+  const judgement = judge(event.expected, weightsOnly);
+  return !(judgement.verdict === 'Failed' && judgement.complete);
 }
 
 /** The split part of the expectation, absent members left out (the verdict is stored by idempotency). */

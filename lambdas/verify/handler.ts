@@ -67,6 +67,9 @@ export const lambdaHandler = async (
     deadlineCapSeconds: secondsLeftToVerify(context),
     initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
     maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+    steadyLooks: settings.VERIFY_STEADY_LOOKS,
+    // The shared ELBv2 budget: target health only once the weights match (and near the deadline).
+    routesFirst: true,
     ...(currentRollout ? { currentRollout } : {}),
   });
   await putEventsReliably(eventBridge, [

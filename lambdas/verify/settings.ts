@@ -7,6 +7,7 @@ import {
   VERIFY_INITIAL_DELAY_MS,
   VERIFY_MAX_DELAY_MS,
   VERIFY_PUBLISH_RESERVE_MS,
+  VERIFY_STEADY_LOOKS,
 } from '../../contract/environment.js';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
 import { ClusterSettings } from '../shared/clusters.js';
@@ -19,6 +20,12 @@ export const VerifyEnvironment = ClusterSettings.extend({
   [VERIFY_DEADLINE_SECONDS]: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
   [VERIFY_INITIAL_DELAY_MS]: positiveInt(1_000),
   [VERIFY_MAX_DELAY_MS]: positiveInt(5_000),
+  /**
+   * Looks that saw the weights still wrong (reading only DescribeRules) after which the next comes
+   * within VERIFY_INITIAL_DELAY_MS: the load balancer controller usually applies a step within a
+   * few seconds. Full looks, throttled or failed ones back off.
+   */
+  [VERIFY_STEADY_LOOKS]: z.coerce.number().int().min(0).max(100).default(10),
   /**
    * The table that makes the function idempotent on the rollout event's eventId, so a duplicate
    * delivery (Argo retries, overlapping subscriptions, EventBridge at-least-once) is verified once.

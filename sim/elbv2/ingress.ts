@@ -54,7 +54,7 @@ export interface IngressAlbListener {
   protocol: 'HTTP' | 'HTTPS';
   port: number;
   listenerArn: string;
-  /** The weighted forward rule (priority 1). */
+  /** The weighted forward rule (priority 1; in an IngressGroup, the next free one). */
   ruleArn: string;
   defaultRuleArn: string;
 }
@@ -120,11 +120,14 @@ export function addIngressAlb(account: ElbAccount, spec: IngressAlbSpec): Ingres
     scheme,
   );
   const stackTags = { 'elbv2.k8s.aws/cluster': spec.cluster, 'ingress.k8s.aws/stack': stackTag };
-  const lb = account.addLoadBalancer({
-    name,
-    scheme,
-    tags: { ...stackTags, 'ingress.k8s.aws/resource': 'LoadBalancer' },
-  });
+  // An IngressGroup shares one load balancer and its listeners: each member adds its own rules.
+  const lb =
+    (spec.group ? account.loadBalancerByName(name) : undefined) ??
+    account.addLoadBalancer({
+      name,
+      scheme,
+      tags: { ...stackTags, 'ingress.k8s.aws/resource': 'LoadBalancer' },
+    });
 
   const targetType = spec.targetType ?? 'ip';
   const targetPort = spec.targetPort ?? (targetType === 'ip' ? 8080 : 30_080);
@@ -158,13 +161,19 @@ export function addIngressAlb(account: ElbAccount, spec: IngressAlbSpec): Ingres
   const listeners: IngressAlbListener[] = [];
   for (const text of spec.listeners ?? ['HTTP:80']) {
     const { protocol, port } = parseListener(text);
-    const listener = account.addListener(lb.arn, {
-      protocol,
-      port,
-      tags: { ...stackTags, 'ingress.k8s.aws/resource': String(port) },
-    });
+    const listener =
+      lb.listenerArns
+        .map((arn) => account.listeners.get(arn))
+        .find((existing) => existing?.port === port && existing.protocol === protocol) ??
+      account.addListener(lb.arn, {
+        protocol,
+        port,
+        tags: { ...stackTags, 'ingress.k8s.aws/resource': String(port) },
+      });
+    // the next free priority: the group's members in the order they were added
+    const priority = listener.ruleArns.length;
     const rule = account.addRule(listener.arn, {
-      priority: 1,
+      priority,
       conditions,
       actions: [
         {
@@ -176,7 +185,7 @@ export function addIngressAlb(account: ElbAccount, spec: IngressAlbSpec): Ingres
           stickiness: spec.stickiness ?? { enabled: false },
         },
       ],
-      tags: { ...stackTags, 'ingress.k8s.aws/resource': `${port}:1` },
+      tags: { ...stackTags, 'ingress.k8s.aws/resource': `${port}:${priority}` },
     });
     listeners.push({
       protocol,

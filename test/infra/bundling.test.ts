@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { EventBridgeEnvelope } from '@aws-lambda-powertools/parser/envelopes/eventbridge';
@@ -241,6 +242,83 @@ describe('bundle-time stand-ins (lib/bundle-shims) behave as the packages they r
         }
       };
       expect(parse(standIn)).toEqual(parse(EventBridgeEnvelope));
+    }
+  });
+});
+
+describe('bundle-time stand-ins for code our functions never run', () => {
+  /** The JMESPath package Powertools idempotency resolves (nested in its node_modules). */
+  async function packagedJmespath() {
+    const fromIdempotency = createRequire(
+      fileURLToPath(import.meta.resolve('@aws-lambda-powertools/idempotency')),
+    );
+    const functionsPath = fromIdempotency.resolve('@aws-lambda-powertools/jmespath/functions');
+    return {
+      jmespath: fromIdempotency('@aws-lambda-powertools/jmespath') as {
+        search: (expression: string, data: unknown, options?: unknown) => unknown;
+      },
+      functions: (await import(pathToFileURL(functionsPath).href)) as Record<string, unknown>,
+    };
+  }
+  const standIn = async (specifier: string) =>
+    (await import(pathToFileURL(BUNDLE_SUBSTITUTES[specifier] ?? '').href)) as Record<string, unknown>;
+
+  test('JMESPath: the same answers as the package for the dotted paths our idempotency keys use', async () => {
+    const { jmespath } = await packagedJmespath();
+    const { search } = (await standIn('@aws-lambda-powertools/jmespath')) as {
+      search: (expression: string, data: unknown) => unknown;
+    };
+    const events: unknown[] = [
+      { detail: { eventId: 'evt-1', verdictId: 'v-1' } },
+      { detail: { eventId: 7 } },
+      { detail: { eventId: null } },
+      { detail: { eventId: { nested: true } } },
+      { detail: 'not an object' },
+      { detail: [{ eventId: 'in a list' }] },
+      { other: 1 },
+      null,
+      'text',
+    ];
+    for (const expression of ['detail.eventId', 'detail.verdictId', 'detail', 'missing.field']) {
+      for (const event of events) {
+        expect(search(expression, event), `${expression} of ${JSON.stringify(event)}`).toEqual(
+          jmespath.search(expression, event),
+        );
+      }
+    }
+    // Anything else is refused, never evaluated differently.
+    expect(() => search('powertools_json(body).id', {})).toThrow(/dotted field paths only/);
+    expect(() => search('detail.items[0]', {})).toThrow(/dotted field paths only/);
+  });
+
+  test('JMESPath: the functions export idempotency builds exists in both', async () => {
+    const { functions } = await packagedJmespath();
+    const ours = await standIn('@aws-lambda-powertools/jmespath/functions');
+    expect(Object.keys(ours)).toEqual(['PowertoolsFunctions']);
+    expect(typeof functions.PowertoolsFunctions).toBe('function');
+  });
+
+  test('event streams: the SDK imports the names the stand-in has, and none of our clients streams events', async () => {
+    const ours = await standIn('@smithy/core/event-streams');
+    const packaged = (await import('@smithy/core/event-streams')) as Record<string, unknown>;
+    expect(Object.keys(ours).sort()).toEqual(['EventStreamSerde', 'eventStreamSerdeProvider']);
+    for (const name of Object.keys(ours)) expect(typeof packaged[name], name).toBe('function');
+    const httpProtocol = readFileSync(
+      join(PROJECT_ROOT, 'node_modules/@smithy/core/dist-es/submodules/protocols/HttpProtocol.js'),
+      'utf8',
+    );
+    expect(httpProtocol).toContain(
+      'const { EventStreamSerde, eventStreamSerdeProvider } = await import("@smithy/core/event-streams");',
+    );
+    // A client with an event-stream operation configures a serde provider for it.
+    const clients = readdirSync(join(PROJECT_ROOT, 'node_modules/@aws-sdk')).filter((name) =>
+      name.startsWith('client-'),
+    );
+    expect(clients).toEqual(expect.arrayContaining(['client-elastic-load-balancing-v2', 'client-dynamodb']));
+    for (const client of clients) {
+      const runtimeConfig = join(PROJECT_ROOT, 'node_modules/@aws-sdk', client, 'dist-es/runtimeConfig.js');
+      expect(existsSync(runtimeConfig), runtimeConfig).toBe(true);
+      expect(readFileSync(runtimeConfig, 'utf8'), client).not.toMatch(/eventStream/i);
     }
   });
 });

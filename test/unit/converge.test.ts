@@ -79,6 +79,107 @@ describe('converge', () => {
     expect(gaps.slice(0, 4)).toEqual([500, 1_000, 2_000, 2_500]);
   });
 
+  /** A cheap look that saw the routes, completely, still carrying the wrong weights. */
+  const glance: Step = {
+    judgement: failed,
+    observation: { router: 'alb', routes: [], backends: [], problems: [], routesOnly: true },
+  };
+  function scriptedSteps(...steps: Step[]) {
+    const calledAt: number[] = [];
+    const start = Date.now();
+    const attempt = vi.fn(async (): Promise<Step> => {
+      calledAt.push(Date.now() - start);
+      return steps[Math.min(calledAt.length - 1, steps.length - 1)]!;
+    });
+    return { attempt, calledAt };
+  }
+  const gapsOf = (calledAt: number[]) => calledAt.slice(1).map((at, i) => at - calledAt[i]!);
+
+  it('looks again soon after the steady routes-only looks, then doubles', async () => {
+    const { attempt, calledAt } = scriptedSteps(glance);
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 500,
+        maxDelayMs: 4_000,
+        steadyLooks: 3,
+        random: () => 1,
+      }),
+    );
+    expect(gapsOf(calledAt).slice(0, 7)).toEqual([500, 500, 500, 500, 1_000, 2_000, 4_000]);
+  });
+
+  it('backs off after full looks that still fail (target health changes slowly), whatever the steady looks', async () => {
+    const { attempt, calledAt } = scriptedSteps({ judgement: failed });
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 500,
+        maxDelayMs: 4_000,
+        steadyLooks: 10,
+        random: () => 1,
+      }),
+    );
+    expect(gapsOf(calledAt).slice(0, 5)).toEqual([500, 1_000, 2_000, 4_000, 4_000]);
+  });
+
+  it('draws steady waits from the upper half of the initial ceiling, later ones below it (full jitter)', async () => {
+    const { attempt, calledAt } = scriptedSteps(glance);
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 1_000,
+        maxDelayMs: 4_000,
+        steadyLooks: 2,
+        random: () => 0.25,
+      }),
+    );
+    expect(gapsOf(calledAt).slice(0, 4)).toEqual([625, 625, 250, 500]);
+  });
+
+  it('backs off after looks that could not see, then looks soon again once the routes are seen', async () => {
+    const { attempt, calledAt } = scriptedSteps(
+      glance,
+      { judgement: throttled },
+      { judgement: throttled },
+      { judgement: throttled },
+      glance,
+    );
+    await run(
+      converge(attempt, {
+        deadlineMs: 30_000,
+        initialDelayMs: 500,
+        maxDelayMs: 4_000,
+        steadyLooks: 10,
+        random: () => 1,
+      }),
+    );
+    expect(gapsOf(calledAt).slice(0, 6)).toEqual([500, 500, 1_000, 2_000, 500, 500]);
+  });
+
+  it('tells the looks near the deadline that they are the last', async () => {
+    const seen: Array<[number, boolean]> = [];
+    const start = Date.now();
+    const attempt = vi.fn(
+      async (_signal: AbortSignal, { lastLook }: { lastLook: boolean }): Promise<Step> => {
+        seen.push([Date.now() - start, lastLook]);
+        return { judgement: failed };
+      },
+    );
+    await run(
+      converge(attempt, {
+        deadlineMs: 10_000,
+        initialDelayMs: 1_000,
+        maxDelayMs: 1_000,
+        lastLookWindowMs: 3_000,
+        random: () => 1,
+      }),
+    );
+    expect(seen.filter(([at]) => at < 7_000).every(([, last]) => !last)).toBe(true);
+    expect(seen.filter(([at]) => at >= 7_000).every(([, last]) => last)).toBe(true);
+    expect(seen.at(-1)).toEqual([9_750, true]);
+  });
+
   it('returns the last judgement once the deadline passes, never observing past it', async () => {
     const { attempt, calledAt } = scripted(failed);
     const result = await run(converge(attempt, { deadlineMs: 10_000, random: () => 1 }));

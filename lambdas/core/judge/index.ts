@@ -161,7 +161,12 @@ export function isUnobservable(finding: Finding): boolean {
  * but the verifier never acts on what it could not see.
  */
 function conclude(findings: Finding[], observation: Observation): Judgement {
-  const all = findings.length === 0 ? unobservedParts(observation) : findings;
+  const seen = findings.length === 0 ? unobservedParts(observation) : findings;
+  // Routes alone prove a mismatch, never that the step can be served.
+  const all =
+    observation.routesOnly && !seen.some((finding) => !isUnobservable(finding))
+      ? [...seen, targetHealthUnread(observation)]
+      : seen;
   if (all.length === 0) return { verdict: 'Succeeded', findings: all, final: true, complete: true };
   const gaps = all.filter(isObservationGap);
   const definite = all.some((finding) => !isUnobservable(finding));
@@ -185,6 +190,17 @@ const DECISIONS: ReadonlySet<FindingCode> = new Set<FindingCode>(['RolloutMovedO
 /** Something the observation could not see: it is incomplete, whatever it did see. */
 export function isObservationGap(finding: Finding): boolean {
   return isUnobservable(finding) && !DECISIONS.has(finding.code);
+}
+
+function targetHealthUnread(observation: Observation): Finding {
+  return {
+    code: 'ObservationError',
+    resource: `${observation.router} target groups`,
+    expected: 'their target health',
+    observed: 'not read',
+    message:
+      'this look read the routes only: target health was not read, so it cannot show the step is served',
+  };
 }
 
 /**

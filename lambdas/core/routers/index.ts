@@ -70,11 +70,12 @@ export function albRouter(elb: ElbApi, kubeFor?: KubeApiForCluster): Router {
   const observer = kubeFor ? withServiceEndpoints(alb, kubeFor) : alb;
   return {
     kind: 'alb',
-    observe(event, signal) {
+    observe(event, signal, options) {
       if (event.traffic.router !== 'alb') throw new Error(`not an ALB-routed event: ${event.traffic.router}`);
       return observer.observe(
         { namespace: event.rollout.namespace, cluster: event.cluster, traffic: event.traffic },
         signal,
+        options,
       );
     },
   };

@@ -298,6 +298,40 @@ describe('ALB router: an experiment step weighting its own target group', () => 
   });
 });
 
+describe('ALB router: routes first, target health when asked', () => {
+  it('reads only DescribeRules when the caller needs no target health, and marks the observation routes-only', async () => {
+    seedAccount();
+    await router.observe(target);
+    elb.resetHistory();
+    const asked: number[] = [];
+    const observation = await router.observe(target, undefined, {
+      needsTargetHealth: (routesOnly) => {
+        asked.push(routesOnly.routes.length);
+        return false;
+      },
+    });
+    expect(asked).toEqual([2]);
+    expect(elb.calls().map((call) => call.args[0].constructor.name)).toEqual(['DescribeRulesCommand']);
+    expect(observation.routesOnly).toBe(true);
+    expect(observation.backends).toEqual([]);
+    expect(observation.routes[0]?.destinations.map((destination) => destination.weight)).toEqual([20, 80]);
+  });
+
+  it('reads target health after the rules when the caller asks for it: the same 3 calls as a full look', async () => {
+    seedAccount();
+    await router.observe(target);
+    elb.resetHistory();
+    const observation = await router.observe(target, undefined, { needsTargetHealth: async () => true });
+    expect(elb.calls().map((call) => call.args[0].constructor.name)).toEqual([
+      'DescribeRulesCommand',
+      'DescribeTargetHealthCommand',
+      'DescribeTargetHealthCommand',
+    ]);
+    expect(observation.routesOnly).toBeUndefined();
+    expect(observation.backends.map((backend) => backend.resource)).toEqual([STABLE_TG, CANARY_TG]);
+  });
+});
+
 describe('ALB router: discovery without a cluster name', () => {
   it('pages target groups, filters by name and tags at most 20 ARNs per DescribeTags call', async () => {
     seedAccount();

@@ -491,6 +491,20 @@ describe('judge', () => {
     expect(judgement.findings).toMatchObject([{ code: 'ObservationError', resource: CANARY }]);
   });
 
+  it('a routes-only look with the right weights is a gap, never a success', () => {
+    const routesOnly: Observation = { ...observation(), backends: [], routesOnly: true };
+    const judgement = judge(expected(), routesOnly);
+    expect(judgement).toMatchObject({ verdict: 'Inconclusive', complete: false, final: false });
+    expect(judgement.findings).toMatchObject([{ code: 'ObservationError', observed: 'not read' }]);
+  });
+
+  it('a routes-only look with the wrong weights shows the mismatch', () => {
+    const routesOnly: Observation = { ...observation({ rules: [[0, 100]] }), backends: [], routesOnly: true };
+    const judgement = judge(expected(), routesOnly);
+    expect(judgement).toMatchObject({ verdict: 'Failed', complete: true });
+    expect(judgement.findings.map((finding) => finding.code)).toEqual(['WeightMismatch']);
+  });
+
   it('says whether the observation was complete', () => {
     expect(judge(expected(), observation()).complete).toBe(true);
     expect(judge(expected(), observation({ rules: [[0, 100]] })).complete).toBe(true);

@@ -8,6 +8,7 @@ import type {
   ObservedBackend,
   ObservedRoute,
   ObservedTarget,
+  ObserveOptions,
   TargetObserver,
   TargetState,
 } from '../../observation.js';
@@ -25,7 +26,9 @@ export interface AlbObservationTarget {
 /**
  * Observes an ALB-routed rollout. After discovery (cached per warm container) one observation
  * costs one DescribeRules for every rule of every ingress plus one DescribeTargetHealth per
- * target group: 3 requests for a single ingress, whatever the size of the account.
+ * target group: 3 requests for a single ingress, whatever the size of the account. With
+ * `needsTargetHealth`, the rules are read first and target health only when the caller asks for
+ * it (the same 3 requests one after the other, or 1 while the weights are still wrong).
  */
 export class AlbRouter implements TargetObserver<AlbObservationTarget> {
   readonly name = 'alb';
@@ -35,16 +38,20 @@ export class AlbRouter implements TargetObserver<AlbObservationTarget> {
     private readonly cache = new TopologyCache(),
   ) {}
 
-  async observe(target: AlbObservationTarget, signal?: AbortSignal): Promise<Observation> {
+  async observe(
+    target: AlbObservationTarget,
+    signal?: AbortSignal,
+    options?: ObserveOptions,
+  ): Promise<Observation> {
     const region = await this.api.region();
     try {
-      return await this.observeOnce(target, region, signal);
+      return await this.observeOnce(target, region, signal, options);
     } catch (error) {
       if (isNotFound(error)) {
         // A rule or target group was replaced since discovery: forget it and look again, once.
         this.invalidate(target);
         try {
-          return await this.observeOnce(target, region, signal);
+          return await this.observeOnce(target, region, signal, options);
         } catch (retryError) {
           return this.unobservable(target, region, retryError);
         }
@@ -72,6 +79,7 @@ export class AlbRouter implements TargetObserver<AlbObservationTarget> {
     target: AlbObservationTarget,
     region: string,
     signal?: AbortSignal,
+    options?: ObserveOptions,
   ): Promise<Observation> {
     const problems: Finding[] = [];
     const topologies: AlbTopology[] = [];
@@ -105,13 +113,27 @@ export class AlbRouter implements TargetObserver<AlbObservationTarget> {
     if (withRules.length === 0) return { router: this.name, region, routes: [], backends: [], problems };
 
     const targetGroups = uniqueTargetGroups(withRules);
-    const [rules, ...healths] = await Promise.all([
-      this.api.rulesByArn(
-        withRules.flatMap((topology) => topology.rules.map((rule) => rule.ruleArn)),
-        signal,
-      ),
-      ...targetGroups.map((group) => this.api.targetHealth(group.arn, signal)),
-    ]);
+    const ruleArns = withRules.flatMap((topology) => topology.rules.map((rule) => rule.ruleArn));
+    const readHealth = () =>
+      Promise.all(targetGroups.map((group) => this.api.targetHealth(group.arn, signal)));
+    const needsTargetHealth = options?.needsTargetHealth;
+    let rules: Rule[];
+    let healths: TargetHealthDescription[][];
+    if (needsTargetHealth) {
+      rules = await this.api.rulesByArn(ruleArns, signal);
+      const routesOnly: Observation = {
+        router: this.name,
+        region,
+        routes: toRoutes(withRules, rules),
+        backends: [],
+        problems,
+        routesOnly: true,
+      };
+      if (!(await needsTargetHealth(routesOnly))) return routesOnly;
+      healths = await readHealth();
+    } else {
+      [rules, healths] = await Promise.all([this.api.rulesByArn(ruleArns, signal), readHealth()]);
+    }
     const routes = toRoutes(withRules, rules);
     // Target groups weighted beside the two sides (an experiment step's Services) serve the weight
     // they carry: their health is read too, once the rules show them, so a Succeeded verdict has

@@ -16,9 +16,9 @@ export function withServiceEndpoints(
 ): TargetObserver<AlbObservationTarget> {
   return {
     invalidate: router.invalidate?.bind(router),
-    async observe(target, signal): Promise<Observation> {
+    async observe(target, signal, options): Promise<Observation> {
       const [observation, endpoints] = await Promise.all([
-        router.observe(target, signal),
+        router.observe(target, signal, options),
         observeEndpoints(kubeFor, target, signal),
       ]);
       return {
