@@ -12,6 +12,10 @@
 export const EVENT_BUS_NAME = 'EVENT_BUS_NAME';
 /** The state table: Powertools idempotency records of verify and callback (contract/state-table.ts). */
 export const STATE_TABLE_NAME = 'STATE_TABLE_NAME';
+/** The verdict history table (contract/history-table.ts): every verdict, kept for HISTORY_RETENTION_DAYS. */
+export const HISTORY_TABLE_NAME = 'HISTORY_TABLE_NAME';
+/** How long a verdict is kept in the history (DynamoDB TTL), in days; 0 keeps it forever. */
+export const HISTORY_RETENTION_DAYS = 'HISTORY_RETENTION_DAYS';
 /** The EKS clusters a function may call, comma-separated. */
 export const CLUSTER_NAMES = 'CLUSTER_NAMES';
 /** Clusters that are not EKS: JSON `{"<cluster>": "<connection secret ARN>"}`. */
@@ -45,6 +49,8 @@ export const WEBHOOK_TOKEN_CACHE_SECONDS = 'WEBHOOK_TOKEN_CACHE_SECONDS';
 export const WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES = 'WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES';
 /** Binds WEBHOOK_TOKEN_SECRET_ARN's token to one cluster, for a function configured by hand. */
 export const CLUSTER_NAME = 'CLUSTER_NAME';
+/** Time the analysis gate keeps back from its timeout to answer (and record) an on-demand verdict. */
+export const GATE_RESPONSE_RESERVE_MS = 'GATE_RESPONSE_RESERVE_MS';
 
 /** Set by the Lambda runtime. */
 export const AWS_LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
@@ -89,6 +95,33 @@ export const FUNCTION_VARIABLES = {
   ingest: {
     set: [EVENT_BUS_NAME, WEBHOOK_TOKEN_SECRET_ARNS, WEBHOOK_TOKEN_SECRET_ARN, ALLOWED_SOURCE_CIDRS],
     optional: [CLUSTER_NAME, WEBHOOK_TOKEN_CACHE_SECONDS, WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES],
+    runtime: [],
+  },
+  history: {
+    set: [HISTORY_TABLE_NAME, HISTORY_RETENTION_DAYS],
+    optional: [],
+    runtime: [],
+  },
+  gate: {
+    set: [
+      HISTORY_TABLE_NAME,
+      HISTORY_RETENTION_DAYS,
+      CLUSTER_NAMES,
+      CLUSTER_SECRET_ARNS,
+      VERIFY_DEADLINE_SECONDS,
+      WEBHOOK_TOKEN_SECRET_ARNS,
+      WEBHOOK_TOKEN_SECRET_ARN,
+    ],
+    optional: [
+      VERIFY_INITIAL_DELAY_MS,
+      VERIFY_MAX_DELAY_MS,
+      KUBE_REQUEST_TIMEOUT_MS,
+      KUBE_MAX_ATTEMPTS,
+      CLUSTER_NAME,
+      WEBHOOK_TOKEN_CACHE_SECONDS,
+      WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES,
+      GATE_RESPONSE_RESERVE_MS,
+    ],
     runtime: [],
   },
 } as const satisfies Record<string, FunctionVariables>;

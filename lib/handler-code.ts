@@ -27,6 +27,8 @@ export const DEFAULT_ENTRIES = {
   verify: 'lambdas/verify/handler.ts',
   ingest: 'lambdas/ingest/handler.ts',
   callback: 'lambdas/callback/handler.ts',
+  history: 'lambdas/history/handler.ts',
+  gate: 'lambdas/gate/handler.ts',
 } as const;
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;
 

@@ -22,6 +22,8 @@ import { ClusterAccess } from './cluster-access.js';
 import { OperationsDashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { toEventPattern, VerifierEvents } from './events.js';
+import { AnalysisGate } from './gate.js';
+import { VerdictHistory } from './history.js';
 import { Ingest } from './ingest.js';
 import { allowCloudWatchLogs } from './log-groups.js';
 import { TIME_TO_VERDICT_METRIC, VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
@@ -69,6 +71,10 @@ export class RolloutVerifier extends Construct {
   readonly verify: Verify;
   readonly ingest?: Ingest;
   readonly callback?: Callback;
+  /** The verdict history (table and recorder), unless `history.enabled` is false. */
+  readonly history?: VerdictHistory;
+  /** The analysis gate for Argo `web` metrics (docs/analysis-gate.md), unless `gate.enabled` is false. */
+  readonly gate?: AnalysisGate;
   readonly alarms: Alarms;
   readonly alarmTopic: ITopic;
   readonly dashboard: OperationsDashboard;
@@ -101,6 +107,22 @@ export class RolloutVerifier extends Construct {
       this.callback = new Callback(this, 'Callback', { settings, events, table: state, network });
     }
 
+    if (settings.history.enabled) {
+      this.history = new VerdictHistory(this, 'History', {
+        settings,
+        events,
+        encryptionKey: props.tableEncryptionKey,
+      });
+    }
+    if (settings.gate.enabled && this.history && this.ingest) {
+      this.gate = new AnalysisGate(this, 'Gate', {
+        settings,
+        history: this.history,
+        ingest: this.ingest,
+        network,
+      });
+    }
+
     if (settings.clusterNames.length > 0) {
       // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
       new ClusterAccess(this, 'VerifyClusterAccess', {
@@ -115,6 +137,14 @@ export class RolloutVerifier extends Construct {
           clusterNames: settings.clusterNames,
           role: this.callback.fn.role,
           kubernetesGroup: settings.kubernetesGroups.callback,
+        });
+      }
+      if (this.gate) {
+        // The gate reads what verify reads (Rollouts, routes, EndpointSlices): the observer group.
+        new ClusterAccess(this, 'GateClusterAccess', {
+          clusterNames: settings.clusterNames,
+          role: this.gate.fn.role,
+          kubernetesGroup: settings.kubernetesGroups.verify,
         });
       }
     }

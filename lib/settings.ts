@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -43,6 +43,8 @@ export const DEFAULTS = {
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
   kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
+  historyRetention: Duration.days(90),
+  gateTimeout: Duration.seconds(60),
 } as const;
 
 /** Seconds the verify function keeps back from its timeout to publish the verdict (VERIFY_PUBLISH_RESERVE_MS). */
@@ -67,6 +69,23 @@ export interface OptionalFunctionOptions {
    * @default the prebuilt bundle (package) or `lambdas/<function>/handler.ts` (sources)
    */
   readonly entry?: string;
+}
+
+export interface HistoryOptions extends OptionalFunctionOptions {
+  /**
+   * How long each verdict is kept in the history table (DynamoDB TTL; whole days, at most 3650).
+   * @default 90 days
+   */
+  readonly retention?: Duration;
+}
+
+export interface GateOptions extends OptionalFunctionOptions {
+  /**
+   * The analysis gate function's timeout: an on-demand verification answers within it, so set the
+   * web metric's `timeoutSeconds` a little above (docs/analysis-gate.md). At most 15 minutes.
+   * @default 60 seconds
+   */
+  readonly timeout?: Duration;
 }
 
 export interface IngestOptions extends OptionalFunctionOptions {
@@ -283,6 +302,19 @@ export interface RolloutVerifierProps {
    * @default enabled when its handler exists
    */
   readonly callback?: OptionalFunctionOptions;
+  /**
+   * The verdict history: a table keeping every verdict with its evidence, and the function that
+   * records them (docs/analysis-gate.md, "History"). Needs the history for the analysis gate.
+   * @default enabled when its handler exists, verdicts kept 90 days
+   */
+  readonly history?: HistoryOptions;
+  /**
+   * The analysis gate: an HTTP endpoint an Argo `web` metric calls, answering the verdict of the
+   * rollout's current step (docs/analysis-gate.md). Authenticated with the clusters' webhook tokens,
+   * so it needs the ingest function's token secrets.
+   * @default enabled when its handler exists and the history and ingest are enabled, timeout 60 s
+   */
+  readonly gate?: GateOptions;
 }
 
 export interface ResolvedOptionalFunction {
@@ -311,6 +343,8 @@ export interface ResolvedSettings {
   readonly verifyCode: HandlerCode;
   readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
+  readonly history: ResolvedOptionalFunction & { readonly retentionDays: number };
+  readonly gate: ResolvedOptionalFunction & { readonly timeoutSeconds: number };
 }
 
 export class RolloutVerifierConfigError extends Error {
@@ -470,6 +504,8 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
   );
   const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
   const callback = optionalFunction('callback', props.callback, problems);
+  const history = resolveHistory(props.history, problems);
+  const gate = resolveGate(props.gate, history.enabled, ingest.enabled, problems);
 
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems, scope.node.path);
@@ -496,7 +532,48 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     verifyCode: verify as HandlerCode,
     ingest,
     callback,
+    history,
+    gate,
   };
+}
+
+function resolveHistory(
+  options: HistoryOptions | undefined,
+  problems: string[],
+): ResolvedSettings['history'] {
+  const fn = optionalFunction('history', options, problems);
+  const retention = options?.retention ?? DEFAULTS.historyRetention;
+  const retentionDays = retention.isUnresolved() ? Number.NaN : retention.toSeconds() / 86_400;
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    problems.push(
+      `history.retention must be a whole number of days from 1 to 3650, got ${retention.toHumanString()}`,
+    );
+  }
+  return { ...fn, retentionDays };
+}
+
+function resolveGate(
+  options: GateOptions | undefined,
+  historyEnabled: boolean,
+  ingestEnabled: boolean,
+  problems: string[],
+): ResolvedSettings['gate'] {
+  const code = functionCode('gate', options?.entry, 'gate.entry', problems);
+  const enabled = options?.enabled ?? (code !== undefined && historyEnabled && ingestEnabled);
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(`gate is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES.gate} exists`);
+  }
+  if (enabled && (!historyEnabled || !ingestEnabled)) {
+    problems.push(
+      'gate needs the history (stored verdicts) and the ingest (the clusters’ token secrets) enabled',
+    );
+  }
+  const timeout = options?.timeout ?? DEFAULTS.gateTimeout;
+  const timeoutSeconds = timeout.isUnresolved() ? Number.NaN : timeout.toSeconds();
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 10 || timeoutSeconds > 900) {
+    problems.push(`gate.timeout must be whole seconds from 10 to 900, got ${timeout.toHumanString()}`);
+  }
+  return { enabled, code: enabled ? code : undefined, timeoutSeconds };
 }
 
 function resolveIngest(

@@ -2,6 +2,8 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, test } from 'vitest';
 import { COMMON_VARIABLES, FUNCTION_VARIABLES } from '../../contract/environment.js';
 import { CallbackEnvironment } from '../../lambdas/callback/settings.js';
+import { GateEnvironment } from '../../lambdas/gate/settings.js';
+import { HistoryEnvironment } from '../../lambdas/history/settings.js';
 import { IngestEnvironment } from '../../lambdas/ingest/settings.js';
 import { VerifyEnvironment } from '../../lambdas/verify/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
@@ -20,6 +22,8 @@ const readers = {
   verify: VerifyEnvironment,
   callback: CallbackEnvironment,
   ingest: IngestEnvironment,
+  history: HistoryEnvironment,
+  gate: GateEnvironment,
 } as const;
 type FunctionName = keyof typeof readers;
 
@@ -47,6 +51,8 @@ const functionsOf = (synthesized: Synthesized): Record<FunctionName, VerifierFun
   verify: synthesized.stack.verifier.verify.fn,
   callback: synthesized.stack.verifier.callback?.fn,
   ingest: synthesized.stack.verifier.ingest?.fn,
+  history: synthesized.stack.verifier.history?.fn,
+  gate: synthesized.stack.verifier.gate?.fn,
 });
 
 describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) => {

@@ -105,7 +105,7 @@ describe('cdk-nag AwsSolutionsChecks', () => {
       .map((ack) => ack.path)
       .sort();
     expect(acknowledged).toEqual(
-      ['Callback/Callback', 'Ingest/Ingest', 'Verify/Verify'].map(
+      ['Callback/Callback', 'Gate/Gate', 'History/Recorder', 'Ingest/Ingest', 'Verify/Verify'].map(
         (fn) => `Nag/Verifier/${fn}/UnscopedActions`,
       ),
     );

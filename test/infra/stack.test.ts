@@ -18,13 +18,23 @@ import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, t
 afterAll(cleanup);
 
 /** The configuration before the ingest and callback handlers exist. */
-const VERIFY_ONLY = { ingest: { enabled: false }, callback: { enabled: false } } as const;
-/** Everything: cluster, email, and the future functions (placeholder entries). */
+const VERIFY_ONLY = {
+  ingest: { enabled: false },
+  callback: { enabled: false },
+  history: { enabled: false },
+  gate: { enabled: false },
+} as const;
+/**
+ * Cluster, email, ingest and callback (placeholder entries). The history and the analysis gate have
+ * their own describe block (test/infra/history-gate.test.ts).
+ */
 const FULL = {
   clusterName: 'prod',
   alarmEmail: 'ops@example.com',
   ingest: { entry: PLACEHOLDER_ENTRY },
   callback: { entry: PLACEHOLDER_ENTRY },
+  history: { enabled: false },
+  gate: { enabled: false },
 } as const;
 
 const logicalId = (construct: IConstruct) =>
