@@ -51,6 +51,8 @@ export const WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES = 'WEBHOOK_TOKEN_ROTATION_WIN
 export const CLUSTER_NAME = 'CLUSTER_NAME';
 /** Time the analysis gate keeps back from its timeout to answer (and record) an on-demand verdict. */
 export const GATE_RESPONSE_RESERVE_MS = 'GATE_RESPONSE_RESERVE_MS';
+/** How long the analysis gate waits for the verify function's verdict before observing itself. */
+export const GATE_STORED_VERDICT_WAIT_MS = 'GATE_STORED_VERDICT_WAIT_MS';
 
 /** Set by the Lambda runtime. */
 export const AWS_LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
@@ -121,6 +123,7 @@ export const FUNCTION_VARIABLES = {
       WEBHOOK_TOKEN_CACHE_SECONDS,
       WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES,
       GATE_RESPONSE_RESERVE_MS,
+      GATE_STORED_VERDICT_WAIT_MS,
     ],
     runtime: [],
   },

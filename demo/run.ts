@@ -1,10 +1,21 @@
+import { runCli } from '../cli/program.js';
 import { formatTable } from '../cli/table.js';
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
+import type { HistoryEntry } from '../lambdas/core/history/verdict-history.js';
 import { shortUser } from '../sim/argo-cluster.js';
 import type { RolloutObject } from '../sim/kube/index.js';
 import { serviceTotals } from './emf.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { type CallbackRecord, IDENTITIES, startWorld, type TimelineEntry, type World } from './world.js';
+import {
+  type CallbackRecord,
+  DEMO_CLUSTER,
+  DEMO_REGION,
+  HISTORY_TABLE,
+  IDENTITIES,
+  startWorld,
+  type TimelineEntry,
+  type World,
+} from './world.js';
 
 export interface ScenarioResult {
   name: string;
@@ -21,6 +32,8 @@ export interface ScenarioResult {
   metrics: Record<string, number>;
   /** Alarms of the stack that these metrics set off. */
   alarms: string[];
+  /** The phases of the AnalysisRuns of the rollout's analysis steps. */
+  analysisRuns: string[];
   ok: boolean;
   problem?: string;
 }
@@ -41,6 +54,11 @@ export interface DemoResult {
   network: { connections: number; outsideLoopback: string[] };
   /** Each Rollout as the cluster holds it at the end. */
   rollouts: RolloutState[];
+  /**
+   * `rollout-verifier history <rollout> --table <the demo's history table> --json`, run against the
+   * DynamoDB simulator at the end, for the rollouts with analysis steps: their timelines.
+   */
+  history: Record<string, { exitCode: number; text: string; entries: HistoryEntry[] }>;
 }
 
 export interface RolloutState {
@@ -76,6 +94,7 @@ export async function runDemo({
   let calls: DemoResult['calls'];
   let network: DemoResult['network'];
   let rollouts: RolloutState[];
+  let history: DemoResult['history'] = {};
   try {
     for (const scenario of scenarios) {
       const metricsBefore = world.metrics.length;
@@ -106,10 +125,12 @@ export async function runDemo({
           `CloudWatch (EMF): ${alarm}=${metrics[alarm]} {service=rollout-verifier} → alarm ${alarm} fires`,
         );
       }
+      const analysisRuns = world.analysisRunsFor(scenario.rollout).map((run) => run.phase);
       const ok =
         !problem &&
         got.join() === scenario.expected.join() &&
         actions.join() === scenario.expectedActions.join() &&
+        (scenario.expectedAnalysisRuns ?? []).join() === analysisRuns.join() &&
         (scenario.expectedFindings ?? []).every((code) => findings.includes(code));
       results.push({
         name: scenario.name,
@@ -126,10 +147,15 @@ export async function runDemo({
         })),
         metrics,
         alarms,
+        analysisRuns,
         ok,
         problem,
       });
     }
+    history = await historyOf(
+      world,
+      scenarios.filter((scenario) => scenario.expectedAnalysisRuns).map((scenario) => scenario.rollout),
+    );
     calls = callsOf(world);
     network = { connections: world.network.connections.length, outsideLoopback: world.network.outside() };
     rollouts = rolloutStates(world);
@@ -144,7 +170,43 @@ export async function runDemo({
     calls,
     network,
     rollouts,
+    history,
   };
+}
+
+/** The operator's `history` command against the demo's table, as text and as JSON. */
+async function historyOf(world: World, rollouts: string[]): Promise<DemoResult['history']> {
+  const history: DemoResult['history'] = {};
+  const flags = [
+    '--table',
+    HISTORY_TABLE,
+    '--endpoint-url',
+    world.dynamodb.endpoint,
+    '--region',
+    DEMO_REGION,
+  ];
+  for (const rollout of rollouts) {
+    const capture = () => {
+      const out: string[] = [];
+      return {
+        io: {
+          stdout: { write: (text: string) => out.push(text) },
+          stderr: { write: (text: string) => out.push(text) },
+        },
+        out,
+      };
+    };
+    // With a reader's credentials: the history function's role (it may only put, the simulator does not tell).
+    process.env.AWS_ACCESS_KEY_ID = IDENTITIES.history.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = IDENTITIES.history.secretAccessKey;
+    const text = capture();
+    const exitCode = await runCli(['history', rollout, ...flags, '--cluster', DEMO_CLUSTER], text.io);
+    const json = capture();
+    await runCli(['history', rollout, ...flags, '--cluster', DEMO_CLUSTER, '--json'], json.io);
+    const parsed = JSON.parse(json.out.join('') || '{"entries":[]}') as { entries: HistoryEntry[] };
+    history[rollout] = { exitCode, text: text.out.join('').trimEnd(), entries: parsed.entries };
+  }
+  return history;
 }
 
 function rolloutStates(world: World): RolloutState[] {
@@ -228,6 +290,13 @@ export function renderDemo(result: DemoResult): string {
         : `OUTSIDE LOOPBACK: ${result.network.outsideLoopback.join(', ')}`
     }`,
   );
+  for (const [rollout, { text }] of Object.entries(result.history)) {
+    lines.push(
+      '',
+      `$ rollout-verifier history ${rollout} --table ${HISTORY_TABLE}`,
+      ...text.split('\n').map((line) => `  ${line}`),
+    );
+  }
   lines.push('', 'Rollouts at the end (kube-sim)');
   lines.push(
     formatTable(

@@ -1,5 +1,6 @@
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
+import type { AnalysisRunPhase, AnalysisStep } from '../sim/argo-analysis.js';
 import { PROMOTE_ANNOTATION } from '../sim/argo-cluster.js';
 import { CanaryRolloutDriver, type CanaryStep } from '../sim/argo-driver.js';
 import { MESH_SCENARIOS } from './mesh-scenarios.js';
@@ -14,6 +15,8 @@ export interface Scenario {
   expectedActions: CallbackAction[];
   /** What the finding codes of the first non-Succeeded verdict (else the last) must include. */
   expectedFindings?: string[];
+  /** The phases of the AnalysisRuns Argo ran for the rollout's analysis steps, in order. */
+  expectedAnalysisRuns?: AnalysisRunPhase[];
   run(world: World): Promise<void>;
 }
 
@@ -26,6 +29,66 @@ const STEPS: CanaryStep[] = [
   { setWeight: 100 },
 ];
 const PROMOTE_ON_SUCCESS = { [PROMOTE_ANNOTATION]: 'true' };
+
+/**
+ * An inline analysis step of the ClusterAnalysisTemplate deploy/cluster/analysis installs, with the
+ * args docs/analysis-gate.md shows: the Rollout's namespace and name, and the canary's hash.
+ */
+const GATE_STEP: { analysis: AnalysisStep } = {
+  analysis: {
+    templates: [{ templateName: 'rollout-verifier', clusterScope: true }],
+    args: [
+      { name: 'namespace', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'rollout', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
+    ],
+  },
+};
+const GATED_STEPS: CanaryStep[] = [{ setWeight: 20 }, GATE_STEP, { setWeight: 50 }, GATE_STEP];
+/** Gate mode: Argo acts on the AnalysisRun; the callback only writes Events (no abort, no promote). */
+const GATE_MODE = { 'rollout-verifier.io/abort-on-failure': 'false' };
+
+export const GATE_SCENARIOS: Scenario[] = [
+  {
+    name: 'analysis gate: each step held by its AnalysisRun until the ALB converges',
+    rollout: 'shop/wishlist',
+    // setWeight 20 and 50 (verified by the verify function beside the gate), then completed
+    expected: ['Succeeded', 'Succeeded', 'Succeeded'],
+    expectedActions: ['none', 'none', 'none'],
+    expectedAnalysisRuns: ['Successful', 'Successful'],
+    async run(world) {
+      world.canaryRollout({
+        name: 'wishlist',
+        replicas: REPLICAS,
+        steps: GATED_STEPS,
+        annotations: GATE_MODE,
+        controller: { appliesWeightsAfterMs: 1200 },
+      });
+      await world.settle();
+    },
+  },
+  {
+    name: 'analysis gate: the AnalysisRun fails and Argo aborts by itself (no callback write)',
+    rollout: 'shop/reviews',
+    // Failed at setWeight 20 (UnhealthyTargets); then the aborted rollout at 100 % stable
+    expected: ['Failed', 'Succeeded'],
+    expectedActions: ['none', 'none'],
+    expectedFindings: ['UnhealthyTargets'],
+    expectedAnalysisRuns: ['Failed'],
+    async run(world) {
+      world.canaryRollout({
+        name: 'reviews',
+        replicas: REPLICAS,
+        steps: GATED_STEPS,
+        // Unhealthy targets do not heal by waiting: a 1 s deadline, for the verify function and the
+        // gate alike (both observe side by side and share the account's ELBv2 Describe budget).
+        annotations: { ...GATE_MODE, 'rollout-verifier.io/deadline-seconds': '1' },
+        canaryPodsFailingHealthChecks: 1,
+      });
+      await world.settle();
+    },
+  },
+];
 
 export const SCENARIOS: Scenario[] = [
   {
@@ -170,4 +233,6 @@ export const SCENARIOS: Scenario[] = [
   },
   // Istio VirtualService and Ambassador Mapping routers (demo/mesh-scenarios.ts)
   ...MESH_SCENARIOS,
+  // Argo's own analysis, with the verifier as its web metric provider (docs/analysis-gate.md)
+  ...GATE_SCENARIOS,
 ];

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import { HISTORY_PARTITION_KEY, HISTORY_SORT_KEY } from '../contract/history-table.js';
 import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import { type AnalysisRunResult, analysisTemplatesIn, runAnalysisStep } from '../sim/argo-analysis.js';
 import {
   type BlueGreenRollout,
   type BlueGreenRolloutOptions,
@@ -17,6 +20,7 @@ import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '..
 import { type Elbv2Sim, startElbv2Sim } from '../sim/elbv2/index.js';
 import { type DeliveredEvent, type EventBridgeSim, startEventBridgeSim } from '../sim/eventbridge/index.js';
 import { functionUrlEvent } from '../sim/function-url-event.js';
+import { type FunctionUrlResult, startFunctionUrlServer } from '../sim/function-url-server.js';
 import {
   generateClusterCertificates,
   type KubeObject,
@@ -36,6 +40,14 @@ const WEBHOOK_TOKEN = 'demo-webhook-token-0123456789abcdef';
 const BUS = 'rollout-verifier';
 /** The stack's one state table: verify's and callback's idempotency records. */
 export const STATE_TABLE = 'rollout-verifier-state';
+/** The verdict history (lib/history.ts): every verdict, written by the recorder and the gate. */
+export const HISTORY_TABLE = 'rollout-verifier-history';
+/** The ClusterAnalysisTemplates deploy/cluster/analysis installs: the demo's Argo runs these. */
+const ANALYSIS_TEMPLATES = analysisTemplatesIn(
+  readFileSync(new URL('../deploy/cluster/analysis/clusteranalysistemplates.yaml', import.meta.url), 'utf8'),
+);
+/** The Secret every namespace with gated Rollouts holds (deploy/cluster/analysis/gate-secret.yaml). */
+const GATE_SECRET = 'rollout-verifier-gate';
 
 /**
  * Each function's role, as static demo credentials: every AWS request is SigV4-signed with them,
@@ -59,6 +71,9 @@ export const IDENTITIES = {
   ingest: identity('AKIADEMOINGEST000001', 'rollout-verifier-ingest', []),
   verify: identity('AKIADEMOVERIFY000001', 'rollout-verifier-verify', ['rollout-verifier-observer']),
   callback: identity('AKIADEMOCALLBACK0001', 'rollout-verifier-callback', ['rollout-verifier']),
+  history: identity('AKIADEMOHISTORY00001', 'rollout-verifier-history', []),
+  // The gate reads what verify reads: its access entry maps it to the observer group too.
+  gate: identity('AKIADEMOGATE00000001', 'rollout-verifier-gate', ['rollout-verifier-observer']),
 } satisfies Record<string, IamIdentity>;
 type FunctionName = keyof typeof IDENTITIES;
 
@@ -124,6 +139,10 @@ export interface World {
   /** Waits until every delivery on the bus has been handled and Argo has reacted, repeatedly, until all is quiet. */
   settle(): Promise<void>;
   verdictsFor(rollout: string): VerdictEventDetail[];
+  /** The AnalysisRuns Argo ran for this rollout's analysis steps, in order. */
+  analysisRunsFor(rollout: string): AnalysisRunResult[];
+  /** The analysis gate's loopback Function URL. */
+  gateUrl: string;
   /** Callback invocations that returned, for one rollout, in order. */
   callbacksFor(rollout: string): CallbackRecord[];
   /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
@@ -156,7 +175,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const authenticator = eksAuthenticator({
     clusterName: DEMO_CLUSTER,
     region: DEMO_REGION,
-    identities: [IDENTITIES.verify, IDENTITIES.callback],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate],
   });
   const [elb, bus, secrets, kube, dynamodb] = await Promise.all([
     startElbv2Sim({ region: DEMO_REGION }),
@@ -166,7 +185,10 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       startKubeSim({ certificates, authenticate: authenticator.authenticate, authorize: CLUSTER_RBAC }),
     ),
     startDynamoDbSim({
-      tables: { [STATE_TABLE]: 'id' },
+      tables: {
+        [STATE_TABLE]: 'id',
+        [HISTORY_TABLE]: { partitionKey: HISTORY_PARTITION_KEY, sortKey: HISTORY_SORT_KEY },
+      },
       credentials: Object.fromEntries(
         Object.values(IDENTITIES).map((who) => [who.accessKeyId, who.secretAccessKey]),
       ),
@@ -175,7 +197,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const eks = await startEksSim({
     region: DEMO_REGION,
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
-    identities: [IDENTITIES.verify, IDENTITIES.callback],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate],
   });
   const environment: Record<string, string> = {
     AWS_REGION: DEMO_REGION,
@@ -197,6 +219,8 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     CLUSTER_NAMES: DEMO_CLUSTER,
     KUBE_REQUEST_TIMEOUT_MS: '2000',
     STATE_TABLE_NAME: STATE_TABLE,
+    HISTORY_TABLE_NAME: HISTORY_TABLE,
+    HISTORY_RETENTION_DAYS: '90',
     ON_FAILURE: 'abort',
     ON_SUCCESS: 'none',
     ON_INCONCLUSIVE: 'none',
@@ -223,9 +247,14 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const { handler: callback } = await import('../lambdas/callback/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-ingest';
   const { handler: ingest } = await import('../lambdas/ingest/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-history';
+  const { handler: recordHistory } = await import('../lambdas/history/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-gate';
+  const { handler: gate } = await import('../lambdas/gate/handler.js');
 
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
+  const analysisRuns: Array<{ rollout: string; run: AnalysisRunResult }> = [];
   const callbacks: CallbackRecord[] = [];
   const twice = new Set<string>();
   const reportedEvents = new Set<string>();
@@ -413,6 +442,28 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       note(rollout, `  Event ${created.type} ${created.reason}: ${clip(created.message, 120)}`);
   };
 
+  // The history recorder: every verdict into the history table (a redelivery finds its item there).
+  bus.addRule({
+    name: 'history-verdicts',
+    pattern: VERDICT_EVENT_PATTERN,
+    target: async (event) => {
+      const detail = event.detail as { verdictId?: string };
+      await invokeAsync(
+        'history',
+        String(detail.verdictId),
+        describe(event.detail),
+        (context) => recordHistory(event as never, context),
+        10,
+      );
+    },
+  });
+
+  // The analysis gate behind its Function URL, on loopback: Argo's web metric calls it over HTTP.
+  const gateServer = await startFunctionUrlServer(async (event) => {
+    asFunction('gate');
+    return (await gate(event as never, lambdaContext('rollout-verifier-gate', 60))) as FunctionUrlResult;
+  });
+
   bus.addRule({
     name: 'callback-verdicts',
     pattern: VERDICT_EVENT_PATTERN,
@@ -450,7 +501,44 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     return answer;
   }
 
-  const cluster = new SimulatedCluster({ kube, elb, cluster: DEMO_CLUSTER, notify, note });
+  /** The Secret an AnalysisRun reads its gate args from, in a namespace with gated Rollouts. */
+  const gateSecrets = new Set<string>();
+  const gateSecret = (namespace: string) => {
+    if (gateSecrets.has(namespace)) return;
+    gateSecrets.add(namespace);
+    const data = { url: gateServer.url, cluster: DEMO_CLUSTER, token: WEBHOOK_TOKEN };
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: GATE_SECRET, namespace },
+      type: 'Opaque',
+      data: Object.fromEntries(
+        Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
+    });
+  };
+  const cluster = new SimulatedCluster({
+    kube,
+    elb,
+    cluster: DEMO_CLUSTER,
+    notify,
+    note,
+    // Argo's analysis controller: the AnalysisRun's web metric calls the gate over HTTP.
+    analysis: async (rollout, step, stepIndex) => {
+      const run = await runAnalysisStep(rollout, step, stepIndex, {
+        templates: ANALYSIS_TEMPLATES,
+        secretValue: (namespace, name, key) => {
+          const secret = kube.object('v1', 'secrets', namespace, name) as
+            | { data?: Record<string, string> }
+            | undefined;
+          const value = secret?.data?.[key];
+          return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+        },
+      });
+      analysisRuns.push({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, run });
+      return run;
+    },
+  });
 
   const world: World = {
     elb,
@@ -477,7 +565,13 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     deliverVerdictsTwice: (rollout) => {
       twice.add(rollout);
     },
-    canaryRollout: (options) => cluster.canary(options),
+    canaryRollout: (options) => {
+      if (options.steps.some((step) => 'analysis' in step)) gateSecret(options.namespace ?? 'shop');
+      return cluster.canary(options);
+    },
+    analysisRunsFor: (rollout) =>
+      analysisRuns.filter((entry) => entry.rollout === rollout).map(({ run }) => run),
+    gateUrl: gateServer.url,
     blueGreenRollout: (options) => cluster.blueGreen(options),
     async close() {
       emf.stop();
@@ -489,6 +583,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
         kube.close(),
         eks.close(),
         dynamodb.close(),
+        gateServer.close(),
       ]);
       for (const [key, value] of Object.entries(previousEnvironment)) {
         if (value === undefined) delete process.env[key];

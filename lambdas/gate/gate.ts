@@ -56,6 +56,15 @@ export interface GateDependencies {
   kubeFor: KubeApiForCluster | undefined;
   routers: Routers;
   verify: { deadlineSeconds: number; initialDelayMs?: number; maxDelayMs?: number };
+  /**
+   * How long to wait for the verify function's verdict of this step before observing on demand
+   * (at most half the time left): the verify function is usually verifying the same step right now,
+   * and two observers would spend the account's ELBv2 Describe budget twice. 0: observe at once.
+   */
+  waitForStoredMs: number;
+  /** Between two reads of the history while waiting. */
+  pollIntervalMs?: number;
+  sleep?: (ms: number) => Promise<void>;
   /** Milliseconds this invocation may still spend verifying (its remaining time minus the answer's reserve). */
   timeLeftMs: () => number;
   now?: () => Date;
@@ -147,11 +156,7 @@ export function createGate(deps: GateDependencies): (event: unknown) => Promise<
 
     const key = { cluster, namespace, name };
     if (fresh !== 'true') {
-      const stored = await storedVerdict(key, event, steps).catch((error: unknown) => {
-        // The history is a shortcut: without it, the gate observes.
-        logger.warn('stored verdicts could not be read', { error });
-        return undefined;
-      });
+      const stored = await waitForStored(key, event, steps);
       if (stored) return json(200, answerOf(stored.verdict, 'stored'));
     }
 
@@ -177,6 +182,25 @@ export function createGate(deps: GateDependencies): (event: unknown) => Promise<
       findings: verdict.findings.map((finding) => finding.code),
     });
     return json(200, answerOf(verdict, 'observed'));
+  }
+
+  /** A stored verdict now, or one the verify function stores while we wait; undefined after the wait. */
+  async function waitForStored(
+    key: { cluster: string | undefined; namespace: string; name: string },
+    event: RolloutEventDetail,
+    steps: ReadonlyArray<{ setWeight?: number | null | undefined }>,
+  ): Promise<HistoryEntry | undefined> {
+    const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+    const waitUntil = Date.now() + Math.min(deps.waitForStoredMs, deps.timeLeftMs() / 2);
+    for (;;) {
+      const stored = await storedVerdict(key, event, steps).catch((error: unknown) => {
+        // The history is a shortcut: without it, the gate observes.
+        logger.warn('stored verdicts could not be read', { error });
+        return undefined;
+      });
+      if (stored || Date.now() >= waitUntil) return stored;
+      await sleep(Math.min(deps.pollIntervalMs ?? 500, Math.max(0, waitUntil - Date.now())));
+    }
   }
 
   /**

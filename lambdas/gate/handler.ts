@@ -60,6 +60,7 @@ const gate = createGate({
     maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
   },
   timeLeftMs: () => deadline - Date.now(),
+  waitForStoredMs: settings.GATE_STORED_VERDICT_WAIT_MS ?? settings.VERIFY_DEADLINE_SECONDS * 1000,
 });
 
 export const handler = middy(async (event: unknown, context: Context) => {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   GATE_RESPONSE_RESERVE_MS,
+  GATE_STORED_VERDICT_WAIT_MS,
   HISTORY_RETENTION_DAYS,
   HISTORY_TABLE_NAME,
   VERIFY_DEADLINE_SECONDS,
@@ -27,6 +28,11 @@ export const GateEnvironment = ClusterSettings.extend({
   [VERIFY_MAX_DELAY_MS]: positiveInt(5_000),
   /** Time kept back from the function's timeout to answer and record an on-demand verdict. */
   [GATE_RESPONSE_RESERVE_MS]: positiveInt(3_000),
+  /**
+   * How long the gate waits for the verify function's verdict of the step before observing itself
+   * (at most half its time left). Unset: the verification deadline. 0: observe at once.
+   */
+  [GATE_STORED_VERDICT_WAIT_MS]: z.coerce.number().int().nonnegative().max(900_000).optional(),
 });
 export type GateSettings = z.infer<typeof GateEnvironment>;
 

@@ -249,7 +249,14 @@ function albRouter(weight: () => number): Router & { observations: number } {
   return router;
 }
 
-function gateWith(options: { weight?: () => number; kube?: KubeDouble; deadlineSeconds?: number } = {}) {
+function gateWith(
+  options: {
+    weight?: () => number;
+    kube?: KubeDouble;
+    deadlineSeconds?: number;
+    waitForStoredMs?: number;
+  } = {},
+) {
   const kube = options.kube ?? new KubeDouble();
   const router = albRouter(options.weight ?? (() => 20));
   const gate = createGate({
@@ -266,6 +273,8 @@ function gateWith(options: { weight?: () => number; kube?: KubeDouble; deadlineS
     routers: routersFrom([router]),
     verify: { deadlineSeconds: options.deadlineSeconds ?? 2, initialDelayMs: 50, maxDelayMs: 100 },
     timeLeftMs: () => 10_000,
+    waitForStoredMs: options.waitForStoredMs ?? 0,
+    pollIntervalMs: 20,
   });
   return { gate, kube, router };
 }
@@ -325,6 +334,30 @@ describe('the analysis gate', () => {
     const fresh = await gate(request('/analysis', { ...analysis, name: 'stored', fresh: 'true' }));
     expect(JSON.parse(fresh.body)).toMatchObject({ verdict: 'Succeeded', source: 'observed' });
     expect(router.observations).toBeGreaterThan(0);
+  });
+
+  test('a verdict the verify function stores while the gate waits is answered, nothing observed twice', async () => {
+    const { gate, kube, router } = gateWith({ waitForStoredMs: 5_000 });
+    const object = liveRollout(1);
+    kube.put('argoproj.io', 'rollouts', 'shop', 'waiting', {
+      ...object,
+      metadata: { ...object.metadata, name: 'waiting' },
+    });
+    const answer = gate(request('/analysis', { ...analysis, name: 'waiting' }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await history.record(
+      verdictDetail({
+        verdictId: 'verify-while-waiting',
+        rollout: { namespace: 'shop', name: 'waiting', uid: UID, revision: 7, podTemplateHash: 'hash7' },
+        step: { index: 0 },
+      }),
+      'verify',
+    );
+    expect(JSON.parse((await answer).body)).toMatchObject({
+      source: 'stored',
+      verdictId: 'verify-while-waiting',
+    });
+    expect(router.observations).toBe(0);
   });
 
   test('weights that never arrive: Failed once the deadline passes, with the finding', async () => {
