@@ -69,7 +69,7 @@ export const GATE_SCENARIOS: Scenario[] = [
   },
   {
     name: 'analysis gate: the AnalysisRun fails and Argo aborts by itself (no callback write)',
-    rollout: 'shop/reviews',
+    rollout: 'shop/favorites',
     // Failed at setWeight 20 (UnhealthyTargets); then the aborted rollout at 100 % stable
     expected: ['Failed', 'Succeeded'],
     expectedActions: ['none', 'none'],
@@ -77,7 +77,7 @@ export const GATE_SCENARIOS: Scenario[] = [
     expectedAnalysisRuns: ['Failed'],
     async run(world) {
       world.canaryRollout({
-        name: 'reviews',
+        name: 'favorites',
         replicas: REPLICAS,
         steps: GATED_STEPS,
         // Unhealthy targets do not heal by waiting: a 1 s deadline, for the verify function and the

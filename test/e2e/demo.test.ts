@@ -126,11 +126,91 @@ describe('npm run demo', () => {
         ok: true,
         problem: undefined,
       },
+      {
+        name: 'analysis gate: each step held by its AnalysisRun until the ALB converges',
+        got: ['Succeeded', 'Succeeded', 'Succeeded'],
+        actions: ['none', 'none', 'none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'analysis gate: the AnalysisRun fails and Argo aborts by itself (no callback write)',
+        got: ['Failed', 'Succeeded'],
+        actions: ['none', 'none'],
+        ok: true,
+        problem: undefined,
+      },
     ]);
     expect(result.ok).toBe(true);
     expect(renderDemo(result)).toContain(
-      '15 of 15 scenarios reached the expected verdicts and cluster actions',
+      '17 of 17 scenarios reached the expected verdicts and cluster actions',
     );
+  });
+
+  describe('the analysis gate (issue 15)', () => {
+    const lines = (rollout: string) =>
+      result.timeline.filter((entry) => entry.rollout === rollout).map((entry) => entry.what);
+
+    it('holds each step until the verifier answers: the AnalysisRun is Successful only once the ALB converged', () => {
+      expect(scenario('shop/wishlist').analysisRuns).toEqual(['Successful', 'Successful']);
+      const timeline = lines('shop/wishlist');
+      const applied = timeline.indexOf(
+        'load balancer controller: 2 listener rule(s) set to canary 20 / stable 80',
+      );
+      const measured = timeline.findIndex((what) =>
+        /AnalysisRun wishlist-.*-1: web GET <gate>\/analysis\?cluster=demo&namespace=shop&name=wishlist&podTemplateHash=\w+ → 200 .*"verdict":"Succeeded"/.test(
+          what,
+        ),
+      );
+      const onward = timeline.findIndex((what) =>
+        /^Argo: AnalysisRun wishlist-.*-1 Successful: on to step 2$/.test(what),
+      );
+      const nextStep = timeline.findIndex((what) => what.startsWith('Argo: step 2 setWeight 50'));
+      expect(applied).toBeGreaterThan(-1);
+      expect(measured).toBeGreaterThan(applied);
+      expect(onward).toBeGreaterThan(measured);
+      expect(nextStep).toBeGreaterThan(onward);
+      expect(result.rollouts.find((state) => state.rollout === 'shop/wishlist')).toMatchObject({
+        phase: 'Healthy',
+        abort: false,
+      });
+    });
+
+    it('a failed AnalysisRun makes Argo abort by itself: the callback writes nothing but Events', () => {
+      const favorites = scenario('shop/favorites');
+      expect(favorites.analysisRuns).toEqual(['Failed']);
+      expect(favorites.findings).toEqual(['InsufficientHealthyTargets', 'UnhealthyTargets']);
+      expect(favorites.callbacks.flatMap((record) => record.patches)).toEqual([]);
+      expect(favorites.callbacks.map((record) => record.reason)).toContain('abort on failure is off');
+      expect(lines('shop/favorites')).toContainEqual(
+        expect.stringMatching(
+          /^Argo: status\.abort set by argo-rollouts \(AnalysisRun favorites-\w+-1 Failed\)/,
+        ),
+      );
+      expect(result.rollouts.find((state) => state.rollout === 'shop/favorites')).toMatchObject({
+        phase: 'Degraded',
+        abort: true,
+      });
+    });
+
+    it('`rollout-verifier history` prints each gated rollout’s timeline from the demo’s history table', () => {
+      const wishlist = result.history['shop/wishlist'];
+      expect(wishlist?.exitCode).toBe(0);
+      expect(
+        wishlist?.entries.map(({ verdict }) => [verdict.step.index, verdict.verdict, verdict.trigger]),
+      ).toEqual([
+        [0, 'Succeeded', 'on-rollout-step-completed'],
+        [2, 'Succeeded', 'on-rollout-step-completed'],
+        [4, 'Succeeded', 'on-rollout-completed'],
+      ]);
+      expect(wishlist?.text.split('\n')[0]).toBe('shop/wishlist: 3 verdict(s), oldest first');
+      const favorites = result.history['shop/favorites'];
+      expect(favorites?.entries.map(({ verdict, source }) => [source, verdict.verdict])).toEqual([
+        ['verify', 'Failed'],
+        ['verify', 'Succeeded'],
+      ]);
+      expect(favorites?.entries[0]?.verdict.evidence?.backends.length).toBeGreaterThan(0);
+    });
   });
 
   it('names the finding that caught each failed rollout', () => {
@@ -296,7 +376,13 @@ describe('npm run demo', () => {
 
   it('reaches the cluster as EKS does: DescribeCluster, then each function with its own token and rights', () => {
     const { kubernetes, eks } = result.calls;
-    expect(Object.keys(kubernetes).sort()).toEqual(['rollout-verifier-callback', 'rollout-verifier-verify']);
+    expect(Object.keys(kubernetes).sort()).toEqual([
+      'rollout-verifier-callback',
+      'rollout-verifier-gate',
+      'rollout-verifier-verify',
+    ]);
+    // the gate reads the Rollout (its current step and revision), as the observer group may
+    expect(Object.keys(kubernetes['rollout-verifier-gate'] ?? {})).toEqual(['get rollouts']);
     // the observer only reads the Rollout (where it is now), Services (their target ports), EndpointSlices, VirtualServices and
     // Mappings (a deleted canary Mapping answers 404); the callback only reads and patches Rollouts
     // and creates Events
@@ -317,6 +403,7 @@ describe('npm run demo', () => {
     expect(eks).toEqual({
       'DescribeCluster by rollout-verifier-verify': 1,
       'DescribeCluster by rollout-verifier-callback': 1,
+      'DescribeCluster by rollout-verifier-gate': 1,
     });
   });
 
