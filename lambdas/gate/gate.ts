@@ -76,7 +76,8 @@ const PodTemplateHash = z
 const Revision = z.coerce.number().int().nonnegative();
 const Flag = z.enum(['true', 'false']);
 
-const AnalysisQuery = z.object({
+/** The query of `GET /analysis` (the ClusterAnalysisTemplates in deploy/cluster/analysis build it). */
+export const AnalysisQuery = z.object({
   namespace: KubernetesNamespace,
   name: KubernetesName,
   podTemplateHash: PodTemplateHash.optional(),
