@@ -49,3 +49,9 @@ export function historySortKeyOf(
 ): string {
   return `${historyStepPrefix(revision, stepIndex)}${decidedAt}#${verdictId}`;
 }
+
+/**
+ * The watch list, in the same table: one item per rollout under this partition (sort key: the
+ * rollout's partition key), updated with every verdict, read by the drift sentinel with one Query.
+ */
+export const WATCH_PARTITION = '#watch';

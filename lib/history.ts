@@ -5,7 +5,12 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { HISTORY_RETENTION_DAYS, HISTORY_TABLE_NAME } from '../contract/environment.js';
 import { VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
-import { HISTORY_PARTITION_KEY, HISTORY_SORT_KEY, HISTORY_TTL_ATTRIBUTE } from '../contract/history-table.js';
+import {
+  HISTORY_PARTITION_KEY,
+  HISTORY_SORT_KEY,
+  HISTORY_TTL_ATTRIBUTE,
+  WATCH_PARTITION,
+} from '../contract/history-table.js';
 import type { VerifierEvents } from './events.js';
 import type { HandlerCode } from './handler-code.js';
 import type { ResolvedSettings } from './settings.js';
@@ -14,6 +19,8 @@ import { VerifierFunction } from './verifier-function.js';
 
 /** Writing one verdict: a conditional put, nothing else (no update, no delete: history is append-only). */
 export const HISTORY_WRITE_ACTIONS = ['dynamodb:PutItem'];
+/** Keeping the watch list current: updates, of the watch-list partition's items only. */
+export const WATCH_LIST_ACTIONS = ['dynamodb:UpdateItem'];
 /** Reading a rollout's timeline: Query on the table's own key, no Scan, no index. */
 export const HISTORY_READ_ACTIONS = ['dynamodb:Query'];
 
@@ -81,9 +88,20 @@ export class VerdictHistory extends Construct {
     };
   }
 
-  /** Lets `grantee` add verdicts (PutItem only), and use the table's key when customer-managed. */
+  /**
+   * Lets `grantee` add verdicts (PutItem) and update the watch list (UpdateItem on the watch-list
+   * partition only, `dynamodb:LeadingKeys`), and use the table's key when customer-managed.
+   */
   grantRecord(grantee: IGrantable): void {
     this.grant(grantee, 'RecordVerdicts', HISTORY_WRITE_ACTIONS);
+    grantee.grantPrincipal.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'UpdateWatchList',
+        actions: WATCH_LIST_ACTIONS,
+        resources: [this.table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [WATCH_PARTITION] } },
+      }),
+    );
   }
 
   /** Lets `grantee` read timelines (Query only), and use the table's key when customer-managed. */

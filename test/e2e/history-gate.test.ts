@@ -6,6 +6,7 @@ import {
   HISTORY_SORT_KEY,
   HISTORY_TTL_ATTRIBUTE,
   historyPartitionOf,
+  WATCH_PARTITION,
 } from '../../contract/history-table.js';
 import { VerdictHistory } from '../../lambdas/core/history/verdict-history.js';
 import type { Observation, Router } from '../../lambdas/core/observation.js';
@@ -73,7 +74,48 @@ describe('VerdictHistory on the DynamoDB simulator', () => {
     expect(await history.record(verdictAt(3, 0, 'Succeeded', '2026-12-07T02:00:00.000Z'), 'verify')).toBe(
       false,
     );
-    expect(sim.items(TABLE)).toHaveLength(3);
+    const verdictItems = sim
+      .items(TABLE)
+      .filter((item) => item[HISTORY_PARTITION_KEY]?.S !== WATCH_PARTITION);
+    expect(verdictItems).toHaveLength(3);
+  });
+
+  test('the watch list follows the newest verdict of each rollout; a late older one changes nothing', async () => {
+    expect(await history.watched()).toEqual([
+      {
+        cluster: 'prod',
+        namespace: 'shop',
+        name: 'checkout',
+        uid: UID,
+        revision: 4,
+        state: 'progressing',
+        lastVerdict: 'Succeeded',
+        lastVerifiedAt: '2026-12-07T02:20:00.000Z',
+      },
+    ]);
+    const watchedAt = (name: string) =>
+      history.watched().then((all) => all.find((entry) => entry.name === name));
+    const late = (
+      decidedAt: string,
+      trigger: 'on-rollout-step-completed' | 'on-rollout-completed',
+      id: string,
+    ) =>
+      verdictDetail({
+        verdictId: id,
+        trigger,
+        rollout: { namespace: 'shop', name: 'watched', uid: UID, revision: 1 },
+        decidedAt,
+      });
+    await history.record(late('2026-12-07T02:30:00.000Z', 'on-rollout-completed', 'w-completed'), 'verify');
+    expect(await watchedAt('watched')).toMatchObject({
+      state: 'settled',
+      settledAt: '2026-12-07T02:30:00.000Z',
+    });
+    await history.record(late('2026-12-07T02:10:00.000Z', 'on-rollout-step-completed', 'w-older'), 'verify');
+    expect(await watchedAt('watched')).toMatchObject({
+      state: 'settled',
+      lastVerifiedAt: '2026-12-07T02:30:00.000Z',
+    });
   });
 
   test('items carry the rollout key, the sort key and the TTL (recorded at + retention)', () => {

@@ -7,8 +7,9 @@ import {
   HISTORY_PARTITION_KEY,
   HISTORY_SORT_KEY,
   HISTORY_TTL_ATTRIBUTE,
+  WATCH_PARTITION,
 } from '../../contract/history-table.js';
-import { HISTORY_READ_ACTIONS, HISTORY_WRITE_ACTIONS } from '../../lib/history.js';
+import { HISTORY_READ_ACTIONS, HISTORY_WRITE_ACTIONS, WATCH_LIST_ACTIONS } from '../../lib/history.js';
 import { resolveSettings } from '../../lib/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
@@ -91,8 +92,12 @@ describe('the default stack with a cluster: history and analysis gate', () => {
       ['WriteOwnLogs', ['logs:CreateLogStream', 'logs:PutLogEvents']],
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
       ['RecordVerdicts', HISTORY_WRITE_ACTIONS],
+      ['UpdateWatchList', WATCH_LIST_ACTIONS],
     ]);
     expect(statements[2]?.Resource).toEqual(getAtt(history.table));
+    expect(statements[3]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [WATCH_PARTITION] },
+    });
     s.template.hasResourceProperties('AWS::Lambda::Function', {
       Role: getAtt(history.fn.role),
       Environment: { Variables: Match.objectLike({ HISTORY_RETENTION_DAYS: '90' }) },
@@ -117,13 +122,14 @@ describe('the default stack with a cluster: history and analysis gate', () => {
       [undefined, ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']],
       ['ReadVerdictHistory', HISTORY_READ_ACTIONS],
       ['RecordVerdicts', HISTORY_WRITE_ACTIONS],
+      ['UpdateWatchList', WATCH_LIST_ACTIONS],
       ['ReadWebhookTokens', ['secretsmanager:GetSecretValue']],
       ['DescribeNamedClusters', ['eks:DescribeCluster']],
     ]);
     expect(statements[2]?.Resource).toEqual(getAtt(history.table));
     expect(statements[3]?.Resource).toEqual(getAtt(history.table));
     // The same token secrets as the webhook: a cluster's token opens the gate for that cluster only.
-    expect(statements[4]?.Resource).toEqual({ Ref: logicalId(required(ingest.tokens[0], 'token').secret) });
+    expect(statements[5]?.Resource).toEqual({ Ref: logicalId(required(ingest.tokens[0], 'token').secret) });
     expect(unscoped(s.template, gate.fn).map((st) => [st.Sid, st.Action])).toEqual([
       ['WriteTraces', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']],
       ['ReadLoadBalancers', [...ELB_DESCRIBE_ACTIONS].sort()],

@@ -4,6 +4,7 @@ import {
   PutItemCommand,
   paginateQuery,
   type QueryCommandInput,
+  UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
@@ -16,6 +17,8 @@ import {
   historyRevisionPrefix,
   historySortKeyOf,
   historyStepPrefix,
+  NO_CLUSTER,
+  WATCH_PARTITION,
 } from '../../../contract/history-table.js';
 import { VerdictEventDetail } from '../contracts/verdict-event.js';
 
@@ -30,6 +33,25 @@ export const HistoryEntry = z.object({
   verdict: VerdictEventDetail,
 });
 export type HistoryEntry = z.infer<typeof HistoryEntry>;
+
+/**
+ * A rollout on the watch list: where it is, its last verdict, and whether Argo still moves it
+ * (`progressing`) or it completed or aborted (`settled`, since `settledAt`). `gone`: the Rollout
+ * was not found any more.
+ */
+export const WatchedRollout = z.object({
+  cluster: z.string().optional(),
+  namespace: z.string(),
+  name: z.string(),
+  uid: z.string(),
+  revision: z.number(),
+  /** Absent on an item only live verdicts (gate, sentinel) wrote: progressing until told otherwise. */
+  state: z.enum(['progressing', 'settled', 'gone']).default('progressing'),
+  settledAt: z.string().optional(),
+  lastVerdict: z.enum(['Succeeded', 'Failed', 'Inconclusive']),
+  lastVerifiedAt: z.string(),
+});
+export type WatchedRollout = z.infer<typeof WatchedRollout>;
 
 /** The most verdicts one timeline request returns (the newest are kept when there are more). */
 export const MAX_TIMELINE_ENTRIES = 1000;
@@ -91,11 +113,111 @@ export class VerdictHistory {
           ExpressionAttributeNames: { '#entry': HISTORY_SORT_KEY },
         }),
       );
-      return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+    await this.watch(verdict, recordedAt);
+    return true;
+  }
+
+  /**
+   * The rollout's watch-list item follows its newest verdict (an older one, delivered late, changes
+   * nothing): a completed or aborted rollout is settled from then on; a verdict on a notification of
+   * a step makes it progressing again; a live verdict (gate, sentinel) leaves the state as it is.
+   */
+  private async watch(verdict: VerdictEventDetail, recordedAt: Date): Promise<void> {
+    const settles = verdict.trigger === 'on-rollout-completed' || verdict.trigger === 'on-rollout-aborted';
+    const moves = verdict.trigger !== undefined && verdict.trigger !== 'live' && !settles;
+    const sets = [
+      '#cluster = :cluster',
+      '#namespace = :namespace',
+      '#name = :name',
+      '#uid = :uid',
+      '#revision = :revision',
+      '#lastVerdict = :lastVerdict',
+      '#lastVerifiedAt = :lastVerifiedAt',
+      ...(settles ? ['#state = :settled', '#settledAt = :lastVerifiedAt'] : []),
+      ...(moves ? ['#state = :progressing'] : []),
+      ...(this.options.retentionSeconds > 0 ? ['#expiresAt = :expiresAt'] : []),
+    ];
+    const names: Record<string, string> = {
+      '#cluster': 'cluster',
+      '#namespace': 'namespace',
+      '#name': 'name',
+      '#uid': 'uid',
+      '#revision': 'revision',
+      '#lastVerdict': 'lastVerdict',
+      '#lastVerifiedAt': 'lastVerifiedAt',
+      ...(settles || moves ? { '#state': 'state' } : {}),
+      ...(settles ? { '#settledAt': 'settledAt' } : {}),
+      ...(this.options.retentionSeconds > 0 ? { '#expiresAt': HISTORY_TTL_ATTRIBUTE } : {}),
+    };
+    const values = {
+      ':cluster': verdict.cluster ?? NO_CLUSTER,
+      ':namespace': verdict.rollout.namespace,
+      ':name': verdict.rollout.name,
+      ':uid': verdict.rollout.uid,
+      ':revision': verdict.rollout.revision,
+      ':lastVerdict': verdict.verdict,
+      ':lastVerifiedAt': verdict.decidedAt,
+      ...(settles ? { ':settled': 'settled' } : {}),
+      ...(moves ? { ':progressing': 'progressing' } : {}),
+      ...(this.options.retentionSeconds > 0
+        ? { ':expiresAt': Math.floor(recordedAt.getTime() / 1000) + this.options.retentionSeconds }
+        : {}),
+    };
+    try {
+      await this.options.client.send(
+        new UpdateItemCommand({
+          TableName: this.options.tableName,
+          Key: marshall({
+            [HISTORY_PARTITION_KEY]: WATCH_PARTITION,
+            [HISTORY_SORT_KEY]: historyPartitionOf({ ...verdict.rollout, cluster: verdict.cluster }),
+          }),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(#lastVerifiedAt) OR #lastVerifiedAt <= :lastVerifiedAt',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  /** Marks a watched rollout gone (not found in its cluster): the sentinel stops looking at it. */
+  async forget(rollout: WatchedRollout): Promise<void> {
+    await this.options.client.send(
+      new UpdateItemCommand({
+        TableName: this.options.tableName,
+        Key: marshall({
+          [HISTORY_PARTITION_KEY]: WATCH_PARTITION,
+          [HISTORY_SORT_KEY]: historyPartitionOf({ ...rollout, cluster: rollout.cluster === NO_CLUSTER ? undefined : rollout.cluster }),
+        }),
+        UpdateExpression: 'SET #state = :gone',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: marshall({ ':gone': 'gone' }),
+      }),
+    );
+  }
+
+  /** Every rollout on the watch list (one partition, paged). */
+  async watched(): Promise<WatchedRollout[]> {
+    const rollouts: WatchedRollout[] = [];
+    const input: QueryCommandInput = {
+      TableName: this.options.tableName,
+      KeyConditionExpression: '#rollout = :watch',
+      ExpressionAttributeNames: { '#rollout': HISTORY_PARTITION_KEY },
+      ExpressionAttributeValues: marshall({ ':watch': WATCH_PARTITION }),
+    };
+    for await (const page of paginateQuery({ client: this.options.client, pageSize: 100 }, input)) {
+      for (const item of page.Items ?? []) {
+        const parsed = WatchedRollout.safeParse(unmarshall(item));
+        if (parsed.success) rollouts.push(parsed.data);
+      }
+    }
+    return rollouts;
   }
 
   /** A rollout's verdicts, oldest first: all of them, or one revision's (the newest `limit` when there are more). */
