@@ -76,7 +76,9 @@ describe('VerdictHistory on the DynamoDB simulator', () => {
     );
     const verdictItems = sim
       .items(TABLE)
-      .filter((item) => item[HISTORY_PARTITION_KEY]?.S !== WATCH_PARTITION);
+      .filter(
+        (item) => JSON.stringify(item[HISTORY_PARTITION_KEY]) !== JSON.stringify({ S: WATCH_PARTITION }),
+      );
     expect(verdictItems).toHaveLength(3);
   });
 
