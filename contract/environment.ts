@@ -16,6 +16,12 @@ export const STATE_TABLE_NAME = 'STATE_TABLE_NAME';
 export const HISTORY_TABLE_NAME = 'HISTORY_TABLE_NAME';
 /** How long a verdict is kept in the history (DynamoDB TTL), in days; 0 keeps it forever. */
 export const HISTORY_RETENTION_DAYS = 'HISTORY_RETENTION_DAYS';
+/** The drift sentinel skips a rollout verified (by anyone) less than this many seconds ago: its schedule's interval. */
+export const DRIFT_INTERVAL_SECONDS = 'DRIFT_INTERVAL_SECONDS';
+/** How long after a rollout completed or aborted the drift sentinel keeps re-verifying it. */
+export const DRIFT_WATCH_AFTER_SETTLED_SECONDS = 'DRIFT_WATCH_AFTER_SETTLED_SECONDS';
+/** The share (0–1) of the account's ELBv2 Describe budget the drift sentinel may spend. */
+export const DRIFT_DESCRIBE_SHARE = 'DRIFT_DESCRIBE_SHARE';
 /** The EKS clusters a function may call, comma-separated. */
 export const CLUSTER_NAMES = 'CLUSTER_NAMES';
 /** Clusters that are not EKS: JSON `{"<cluster>": "<connection secret ARN>"}`. */
@@ -53,6 +59,10 @@ export const CLUSTER_NAME = 'CLUSTER_NAME';
 export const GATE_RESPONSE_RESERVE_MS = 'GATE_RESPONSE_RESERVE_MS';
 /** How long the analysis gate waits for the verify function's verdict before observing itself. */
 export const GATE_STORED_VERDICT_WAIT_MS = 'GATE_STORED_VERDICT_WAIT_MS';
+
+/** The account's ELBv2 Describe budget the sentinel takes its share of: refill per second, and burst. */
+export const ELB_DESCRIBE_RATE_PER_SECOND = 'ELB_DESCRIBE_RATE_PER_SECOND';
+export const ELB_DESCRIBE_BURST = 'ELB_DESCRIBE_BURST';
 
 /** Set by the Lambda runtime. */
 export const AWS_LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
@@ -102,6 +112,28 @@ export const FUNCTION_VARIABLES = {
   history: {
     set: [HISTORY_TABLE_NAME, HISTORY_RETENTION_DAYS],
     optional: [],
+    runtime: [],
+  },
+  sentinel: {
+    set: [
+      HISTORY_TABLE_NAME,
+      HISTORY_RETENTION_DAYS,
+      EVENT_BUS_NAME,
+      CLUSTER_NAMES,
+      CLUSTER_SECRET_ARNS,
+      VERIFY_DEADLINE_SECONDS,
+      DRIFT_INTERVAL_SECONDS,
+      DRIFT_WATCH_AFTER_SETTLED_SECONDS,
+      DRIFT_DESCRIBE_SHARE,
+    ],
+    optional: [
+      VERIFY_INITIAL_DELAY_MS,
+      VERIFY_MAX_DELAY_MS,
+      KUBE_REQUEST_TIMEOUT_MS,
+      KUBE_MAX_ATTEMPTS,
+      ELB_DESCRIBE_RATE_PER_SECOND,
+      ELB_DESCRIBE_BURST,
+    ],
     runtime: [],
   },
   gate: {

@@ -29,6 +29,7 @@ export const DEFAULT_ENTRIES = {
   callback: 'lambdas/callback/handler.ts',
   history: 'lambdas/history/handler.ts',
   gate: 'lambdas/gate/handler.ts',
+  sentinel: 'lambdas/sentinel/handler.ts',
 } as const;
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;
 

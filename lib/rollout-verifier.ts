@@ -27,6 +27,7 @@ import { VerdictHistory } from './history.js';
 import { Ingest } from './ingest.js';
 import { allowCloudWatchLogs } from './log-groups.js';
 import { TIME_TO_VERDICT_METRIC, VERDICT_METRIC_NAMES, verifierMetric } from './metrics.js';
+import { DriftSentinel } from './sentinel.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
 import { VerifierFunction } from './verifier-function.js';
@@ -75,6 +76,8 @@ export class RolloutVerifier extends Construct {
   readonly history?: VerdictHistory;
   /** The analysis gate for Argo `web` metrics (docs/analysis-gate.md), unless `gate.enabled` is false. */
   readonly gate?: AnalysisGate;
+  /** The drift sentinel and its schedule, unless `sentinel.enabled` is false (default: with clusters). */
+  readonly sentinel?: DriftSentinel;
   readonly alarms: Alarms;
   readonly alarmTopic: ITopic;
   readonly dashboard: OperationsDashboard;
@@ -122,6 +125,14 @@ export class RolloutVerifier extends Construct {
         network,
       });
     }
+    if (settings.sentinel.enabled && this.history) {
+      this.sentinel = new DriftSentinel(this, 'Sentinel', {
+        settings,
+        events,
+        history: this.history,
+        network,
+      });
+    }
 
     if (settings.clusterNames.length > 0) {
       // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
@@ -139,11 +150,15 @@ export class RolloutVerifier extends Construct {
           kubernetesGroup: settings.kubernetesGroups.callback,
         });
       }
-      if (this.gate) {
-        // The gate reads what verify reads (Rollouts, routes, EndpointSlices): the observer group.
-        new ClusterAccess(this, 'GateClusterAccess', {
+      // The gate and the sentinel read what verify reads (Rollouts, routes, EndpointSlices): the observer group.
+      for (const [id, reader] of [
+        ['GateClusterAccess', this.gate],
+        ['SentinelClusterAccess', this.sentinel],
+      ] as const) {
+        if (!reader) continue;
+        new ClusterAccess(this, id, {
           clusterNames: settings.clusterNames,
-          role: this.gate.fn.role,
+          role: reader.fn.role,
           kubernetesGroup: settings.kubernetesGroups.verify,
         });
       }
@@ -160,6 +175,7 @@ export class RolloutVerifier extends Construct {
       ingestEnabled: this.ingest !== undefined,
       authenticationFailureAlarmThreshold: settings.ingest.authenticationFailureAlarmThreshold,
       callbackEnabled: this.callback !== undefined,
+      sentinelEnabled: this.sentinel !== undefined,
     });
     this.alarmTopic = this.alarms.topic;
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {
@@ -196,6 +212,11 @@ export class RolloutVerifier extends Construct {
   /** Verifications cut short because the rollout moved on: normal progress. @default sum over 5 minutes */
   metricVerificationsSuperseded(props?: MetricOptions): Metric {
     return this.metric(VERDICT_METRIC_NAMES.superseded, props);
+  }
+
+  /** Drift the sentinel caught: a verified rollout whose traffic no longer matches. @default sum over 5 minutes */
+  metricVerificationDrift(props?: MetricOptions): Metric {
+    return this.metric('VerificationDrift', props);
   }
 
   /** Time from the rollout event to the verdict, in milliseconds. @default average over 5 minutes */

@@ -45,6 +45,9 @@ export const DEFAULTS = {
   kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
   historyRetention: Duration.days(90),
   gateTimeout: Duration.seconds(60),
+  sentinelInterval: Duration.minutes(5),
+  sentinelWatchAfterSettled: Duration.hours(1),
+  sentinelDescribeShare: 0.25,
 } as const;
 
 /** Seconds the verify function keeps back from its timeout to publish the verdict (VERIFY_PUBLISH_RESERVE_MS). */
@@ -86,6 +89,27 @@ export interface GateOptions extends OptionalFunctionOptions {
    * @default 60 seconds
    */
   readonly timeout?: Duration;
+}
+
+export interface SentinelOptions extends OptionalFunctionOptions {
+  /**
+   * How often the schedule runs the drift sentinel; a rollout verified (by anyone) within the last
+   * interval is skipped. 1 minute to 1 day, whole minutes.
+   * @default 5 minutes
+   */
+  readonly interval?: Duration;
+  /**
+   * How long after a rollout completed or aborted it is still re-verified (0: not at all).
+   * @default 1 hour
+   */
+  readonly watchAfterSettled?: Duration;
+  /**
+   * The share (above 0, at most 1) of the account's ELBv2 Describe budget (about 40 burst, 10 per
+   * second, shared with the load balancer controller, Argo and the verify function) the sentinel
+   * may spend: its calls are paced to that share of the rate and burst.
+   * @default 0.25
+   */
+  readonly describeShare?: number;
 }
 
 export interface IngestOptions extends OptionalFunctionOptions {
@@ -315,6 +339,13 @@ export interface RolloutVerifierProps {
    * @default enabled when its handler exists and the history and ingest are enabled, timeout 60 s
    */
   readonly gate?: GateOptions;
+  /**
+   * The drift sentinel: an EventBridge Scheduler schedule re-verifying watched rollouts and
+   * publishing "Rollout Verification Drift" (docs/analysis-gate.md, "Drift sentinel"). Needs the
+   * history (its watch list) and cluster access (it reads the live Rollouts).
+   * @default enabled when its handler exists, the history is enabled and the stack names clusters
+   */
+  readonly sentinel?: SentinelOptions;
 }
 
 export interface ResolvedOptionalFunction {
@@ -345,6 +376,11 @@ export interface ResolvedSettings {
   readonly callback: ResolvedOptionalFunction;
   readonly history: ResolvedOptionalFunction & { readonly retentionDays: number };
   readonly gate: ResolvedOptionalFunction & { readonly timeoutSeconds: number };
+  readonly sentinel: ResolvedOptionalFunction & {
+    readonly intervalMinutes: number;
+    readonly watchAfterSettledSeconds: number;
+    readonly describeShare: number;
+  };
 }
 
 export class RolloutVerifierConfigError extends Error {
@@ -506,6 +542,12 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
   const callback = optionalFunction('callback', props.callback, problems);
   const history = resolveHistory(props.history, problems);
   const gate = resolveGate(props.gate, history.enabled, ingest.enabled, problems);
+  const sentinel = resolveSentinel(
+    props.sentinel,
+    history.enabled,
+    clusterNames.length + Object.keys(clusterSecrets).length > 0,
+    problems,
+  );
 
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems, scope.node.path);
@@ -534,6 +576,50 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     callback,
     history,
     gate,
+    sentinel,
+  };
+}
+
+function resolveSentinel(
+  options: SentinelOptions | undefined,
+  historyEnabled: boolean,
+  hasClusters: boolean,
+  problems: string[],
+): ResolvedSettings['sentinel'] {
+  const code = functionCode('sentinel', options?.entry, 'sentinel.entry', problems);
+  const enabled = options?.enabled ?? (code !== undefined && historyEnabled && hasClusters);
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(
+      `sentinel is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES.sentinel} exists`,
+    );
+  }
+  if (enabled && (!historyEnabled || !hasClusters)) {
+    problems.push('sentinel needs the history (its watch list) and a cluster (it reads the live Rollouts)');
+  }
+  const interval = options?.interval ?? DEFAULTS.sentinelInterval;
+  const intervalMinutes = interval.isUnresolved() ? Number.NaN : interval.toSeconds() / 60;
+  if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1 || intervalMinutes > 1440) {
+    problems.push(`sentinel.interval must be whole minutes from 1 to 1440, got ${interval.toHumanString()}`);
+  }
+  const watchAfterSettled = options?.watchAfterSettled ?? DEFAULTS.sentinelWatchAfterSettled;
+  const watchAfterSettledSeconds = watchAfterSettled.isUnresolved()
+    ? Number.NaN
+    : watchAfterSettled.toSeconds();
+  if (!Number.isInteger(watchAfterSettledSeconds) || watchAfterSettledSeconds < 0) {
+    problems.push(
+      `sentinel.watchAfterSettled must be whole seconds, got ${watchAfterSettled.toHumanString()}`,
+    );
+  }
+  const describeShare = options?.describeShare ?? DEFAULTS.sentinelDescribeShare;
+  if (!(describeShare > 0 && describeShare <= 1)) {
+    problems.push(`sentinel.describeShare must be above 0 and at most 1, got ${describeShare}`);
+  }
+  return {
+    enabled,
+    code: enabled ? code : undefined,
+    intervalMinutes,
+    watchAfterSettledSeconds,
+    describeShare,
   };
 }
 

@@ -5,6 +5,7 @@ import { CallbackEnvironment } from '../../lambdas/callback/settings.js';
 import { GateEnvironment } from '../../lambdas/gate/settings.js';
 import { HistoryEnvironment } from '../../lambdas/history/settings.js';
 import { IngestEnvironment } from '../../lambdas/ingest/settings.js';
+import { SentinelEnvironment } from '../../lambdas/sentinel/settings.js';
 import { VerifyEnvironment } from '../../lambdas/verify/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { cleanup, resourcesOfType, type Synthesized, synth } from './helpers.js';
@@ -24,6 +25,7 @@ const readers = {
   ingest: IngestEnvironment,
   history: HistoryEnvironment,
   gate: GateEnvironment,
+  sentinel: SentinelEnvironment,
 } as const;
 type FunctionName = keyof typeof readers;
 
@@ -53,6 +55,7 @@ const functionsOf = (synthesized: Synthesized): Record<FunctionName, VerifierFun
   ingest: synthesized.stack.verifier.ingest?.fn,
   history: synthesized.stack.verifier.history?.fn,
   gate: synthesized.stack.verifier.gate?.fn,
+  sentinel: synthesized.stack.verifier.sentinel?.fn,
 });
 
 describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) => {
@@ -65,7 +68,10 @@ describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) 
 
   test('the construct sets exactly the contract’s `set` names and the Powertools ones', () => {
     const set = new Set(
-      configurations.flatMap((synthesized) => variablesOf(synthesized, functionsOf(synthesized)[name])),
+      configurations
+        // The sentinel reads live Rollouts: a stack without clusters has none.
+        .filter((synthesized) => name !== 'sentinel' || functionsOf(synthesized).sentinel !== undefined)
+        .flatMap((synthesized) => variablesOf(synthesized, functionsOf(synthesized)[name])),
     );
     expect([...set].sort()).toEqual([...contract.set, ...COMMON_VARIABLES].sort());
   });

@@ -150,6 +150,89 @@ describe('the default stack with a cluster: history and analysis gate', () => {
   });
 });
 
+describe('the drift sentinel', () => {
+  let s: Synthesized;
+  beforeAll(() => {
+    s = synth({ clusterName: 'prod', sentinel: { interval: Duration.minutes(10), describeShare: 0.2 } });
+  });
+
+  test('an EventBridge Scheduler schedule invokes it at the interval, with a role of its own', () => {
+    const sentinel = required(s.stack.verifier.sentinel, 'sentinel');
+    s.template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      ScheduleExpression: 'rate(10 minutes)',
+      State: 'ENABLED',
+      Target: Match.objectLike({
+        Arn: getAtt(sentinel.fn.function),
+        RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 },
+      }),
+    });
+    s.template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          Match.objectLike({
+            Action: 'sts:AssumeRole',
+            Principal: { Service: 'scheduler.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          }),
+        ],
+      },
+    });
+  });
+
+  test('one run at a time, its Describe share and interval in its environment, a drift alarm', () => {
+    const sentinel = required(s.stack.verifier.sentinel, 'sentinel');
+    s.template.hasResourceProperties('AWS::Lambda::Function', {
+      Role: getAtt(sentinel.fn.role),
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          DRIFT_DESCRIBE_SHARE: '0.2',
+          DRIFT_INTERVAL_SECONDS: '600',
+          DRIFT_WATCH_AFTER_SETTLED_SECONDS: '3600',
+          CLUSTER_NAMES: 'prod',
+        }),
+      },
+    });
+    s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'VerificationDrift',
+      Threshold: 1,
+    });
+  });
+
+  test('its role: the history (read, record, watch list), the bus, the observer group, ELBv2 Describe', () => {
+    const sentinel = required(s.stack.verifier.sentinel, 'sentinel');
+    expect(scoped(s.template, sentinel.fn).map((st) => st.Sid)).toEqual([
+      'WriteOwnLogs',
+      undefined,
+      'ReadVerdictHistory',
+      'RecordVerdicts',
+      'UpdateWatchList',
+      'PublishOnVerifierBus',
+      'DescribeNamedClusters',
+    ]);
+    expect(unscoped(s.template, sentinel.fn).map((st) => st.Sid)).toEqual([
+      'WriteTraces',
+      'ReadLoadBalancers',
+    ]);
+    const entries = Object.values(resourcesOfType(s.template, 'AWS::EKS::AccessEntry')).map(
+      (e) => e.Properties,
+    );
+    expect(entries).toContainEqual({
+      ClusterName: 'prod',
+      PrincipalArn: getAtt(sentinel.fn.role),
+      Type: 'STANDARD',
+      KubernetesGroups: ['rollout-verifier-observer'],
+    });
+  });
+
+  test('without a cluster (nothing to read live) or without the history there is no sentinel', () => {
+    expect(synth({}).stack.verifier.sentinel).toBeUndefined();
+    expect(
+      synth({ clusterName: 'prod', history: { enabled: false } }).stack.verifier.sentinel,
+    ).toBeUndefined();
+  });
+});
+
 describe('settings', () => {
   const scope = () => new Stack(testApp(), 'S');
 
@@ -177,7 +260,14 @@ describe('settings', () => {
       { history: { enabled: false }, gate: { enabled: true } },
       /gate needs the history/,
     ],
-  ])('refused: %s', (_name, props, message) => {
+    [
+      'a sentinel interval of seconds',
+      { clusterName: 'prod', sentinel: { interval: Duration.seconds(90) } },
+      /sentinel.interval/,
+    ],
+    ['a Describe share above 1', { clusterName: 'prod', sentinel: { describeShare: 1.5 } }, /describeShare/],
+    ['a sentinel without clusters', { sentinel: { enabled: true } }, /sentinel needs/],
+  ] as const)('refused: %s', (_name, props, message) => {
     expect(() => resolveSettings(scope(), props)).toThrow(message);
   });
 

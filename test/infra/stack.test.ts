@@ -23,10 +23,11 @@ const VERIFY_ONLY = {
   callback: { enabled: false },
   history: { enabled: false },
   gate: { enabled: false },
+  sentinel: { enabled: false },
 } as const;
 /**
- * Cluster, email, ingest and callback (placeholder entries). The history and the analysis gate have
- * their own describe block (test/infra/history-gate.test.ts).
+ * Cluster, email, ingest and callback (placeholder entries). The history, the analysis gate and the
+ * drift sentinel have their own tests (test/infra/history-gate.test.ts).
  */
 const FULL = {
   clusterName: 'prod',
@@ -35,6 +36,7 @@ const FULL = {
   callback: { entry: PLACEHOLDER_ENTRY },
   history: { enabled: false },
   gate: { enabled: false },
+  sentinel: { enabled: false },
 } as const;
 
 const logicalId = (construct: IConstruct) =>

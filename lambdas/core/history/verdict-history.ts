@@ -193,7 +193,10 @@ export class VerdictHistory {
         TableName: this.options.tableName,
         Key: marshall({
           [HISTORY_PARTITION_KEY]: WATCH_PARTITION,
-          [HISTORY_SORT_KEY]: historyPartitionOf({ ...rollout, cluster: rollout.cluster === NO_CLUSTER ? undefined : rollout.cluster }),
+          [HISTORY_SORT_KEY]: historyPartitionOf({
+            ...rollout,
+            cluster: rollout.cluster === NO_CLUSTER ? undefined : rollout.cluster,
+          }),
         }),
         UpdateExpression: 'SET #state = :gone',
         ExpressionAttributeNames: { '#state': 'state' },
