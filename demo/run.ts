@@ -34,6 +34,8 @@ export interface ScenarioResult {
   alarms: string[];
   /** The phases of the AnalysisRuns of the rollout's analysis steps. */
   analysisRuns: string[];
+  /** The finding codes of the drift events the sentinel published about the rollout. */
+  drift: string[];
   ok: boolean;
   problem?: string;
 }
@@ -126,11 +128,17 @@ export async function runDemo({
         );
       }
       const analysisRuns = world.analysisRunsFor(scenario.rollout).map((run) => run.phase);
+      const drift: string[] = [
+        ...new Set(world.driftsFor(scenario.rollout).flatMap((event) => event.findings.map((f) => f.code))),
+      ];
       const ok =
         !problem &&
         got.join() === scenario.expected.join() &&
         actions.join() === scenario.expectedActions.join() &&
         (scenario.expectedAnalysisRuns ?? []).join() === analysisRuns.join() &&
+        (scenario.expectedDrift === undefined
+          ? drift.length === 0
+          : scenario.expectedDrift.every((code) => drift.includes(code))) &&
         (scenario.expectedFindings ?? []).every((code) => findings.includes(code));
       results.push({
         name: scenario.name,
@@ -148,13 +156,16 @@ export async function runDemo({
         metrics,
         alarms,
         analysisRuns,
+        drift,
         ok,
         problem,
       });
     }
     history = await historyOf(
       world,
-      scenarios.filter((scenario) => scenario.expectedAnalysisRuns).map((scenario) => scenario.rollout),
+      scenarios
+        .filter((scenario) => scenario.expectedAnalysisRuns || scenario.expectedDrift)
+        .map((scenario) => scenario.rollout),
     );
     calls = callsOf(world);
     network = { connections: world.network.connections.length, outsideLoopback: world.network.outside() };

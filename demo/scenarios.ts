@@ -17,6 +17,8 @@ export interface Scenario {
   expectedFindings?: string[];
   /** The phases of the AnalysisRuns Argo ran for the rollout's analysis steps, in order. */
   expectedAnalysisRuns?: AnalysisRunPhase[];
+  /** The finding codes the drift sentinel's drift events must carry (one event at least). */
+  expectedDrift?: string[];
   run(world: World): Promise<void>;
 }
 
@@ -90,7 +92,40 @@ export const GATE_SCENARIOS: Scenario[] = [
   },
 ];
 
+/**
+ * First in the demo on purpose: the sentinel re-verifies every watched rollout that is due, and
+ * here that is only this one (the demo's schedule interval is 1 s).
+ */
+export const DRIFT_SCENARIO: Scenario = {
+  name: 'drift: a listener rule edited by hand after the step was Succeeded → VerificationDrift',
+  rollout: 'shop/catalog',
+  // setWeight 20 (Succeeded), then the rollout waits at its pause {}: nobody promotes it
+  expected: ['Succeeded'],
+  expectedActions: ['none'],
+  expectedDrift: ['WeightMismatch'],
+  async run(world) {
+    const rollout = world.canaryRollout({ name: 'catalog', replicas: REPLICAS, steps: STEPS });
+    await world.settle();
+    world.note(rollout.key, 'someone edits both listener rules by hand: canary 10 / stable 90');
+    for (const rule of rollout.alb.ruleArns) {
+      world.elb.setRuleWeights(rule, {
+        [rollout.alb.stableTargetGroupArn]: 90,
+        [rollout.alb.canaryTargetGroupArn]: 10,
+      });
+    }
+    // The next run of the sentinel's schedule, once the step's verdict is older than the interval.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const report = await world.runSentinel();
+    world.note(
+      rollout.key,
+      `drift sentinel (EventBridge Scheduler): ${report.watched} watched, ${report.due} due, ${report.verified} re-verified, drift in ${report.drifted.join(', ') || 'none'}`,
+    );
+    await world.settle();
+  },
+};
+
 export const SCENARIOS: Scenario[] = [
+  DRIFT_SCENARIO,
   {
     name: 'healthy canary 20 → 50 → 100, promoted by the verifier at each pause',
     rollout: 'shop/checkout',

@@ -1,10 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
-import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
+import {
+  DRIFT_EVENT_PATTERN,
+  ROLLOUT_EVENT_PATTERN,
+  VERDICT_EVENT_PATTERN,
+} from '../contract/event-catalog.js';
 import { HISTORY_PARTITION_KEY, HISTORY_SORT_KEY } from '../contract/history-table.js';
 import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
+import { DriftEventDetail } from '../lambdas/core/contracts/drift-event.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import type { SentinelReport } from '../lambdas/sentinel/sentinel.js';
 import { type AnalysisRunResult, analysisTemplatesIn, runAnalysisStep } from '../sim/argo-analysis.js';
 import {
   type BlueGreenRollout,
@@ -74,6 +80,7 @@ export const IDENTITIES = {
   history: identity('AKIADEMOHISTORY00001', 'rollout-verifier-history', []),
   // The gate reads what verify reads: its access entry maps it to the observer group too.
   gate: identity('AKIADEMOGATE00000001', 'rollout-verifier-gate', ['rollout-verifier-observer']),
+  sentinel: identity('AKIADEMOSENTINEL0001', 'rollout-verifier-sentinel', ['rollout-verifier-observer']),
 } satisfies Record<string, IamIdentity>;
 type FunctionName = keyof typeof IDENTITIES;
 
@@ -143,6 +150,10 @@ export interface World {
   analysisRunsFor(rollout: string): AnalysisRunResult[];
   /** The analysis gate's loopback Function URL. */
   gateUrl: string;
+  /** The drift events the sentinel published about this rollout. */
+  driftsFor(rollout: string): DriftEventDetail[];
+  /** One run of the drift sentinel, as its EventBridge Scheduler schedule invokes it. */
+  runSentinel(): Promise<SentinelReport>;
   /** Callback invocations that returned, for one rollout, in order. */
   callbacksFor(rollout: string): CallbackRecord[];
   /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
@@ -175,7 +186,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const authenticator = eksAuthenticator({
     clusterName: DEMO_CLUSTER,
     region: DEMO_REGION,
-    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate, IDENTITIES.sentinel],
   });
   const [elb, bus, secrets, kube, dynamodb] = await Promise.all([
     startElbv2Sim({ region: DEMO_REGION }),
@@ -197,7 +208,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const eks = await startEksSim({
     region: DEMO_REGION,
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
-    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate, IDENTITIES.sentinel],
   });
   const environment: Record<string, string> = {
     AWS_REGION: DEMO_REGION,
@@ -221,6 +232,11 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     STATE_TABLE_NAME: STATE_TABLE,
     HISTORY_TABLE_NAME: HISTORY_TABLE,
     HISTORY_RETENTION_DAYS: '90',
+    // The sentinel's schedule interval, shortened: a rollout verified more than 1 s ago is due.
+    DRIFT_INTERVAL_SECONDS: '1',
+    // Half the account's ELBv2 Describe budget (20 burst, 5/s): the demo's 3 s deadline leaves no
+    // time to wait for tokens (the stack's default is a quarter, with a 30 s deadline).
+    DRIFT_DESCRIBE_SHARE: '0.5',
     ON_FAILURE: 'abort',
     ON_SUCCESS: 'none',
     ON_INCONCLUSIVE: 'none',
@@ -251,10 +267,13 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const { handler: recordHistory } = await import('../lambdas/history/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-gate';
   const { handler: gate } = await import('../lambdas/gate/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-sentinel';
+  const { handler: sentinel } = await import('../lambdas/sentinel/handler.js');
 
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
   const analysisRuns: Array<{ rollout: string; run: AnalysisRunResult }> = [];
+  const drifts: DriftEventDetail[] = [];
   const callbacks: CallbackRecord[] = [];
   const twice = new Set<string>();
   const reportedEvents = new Set<string>();
@@ -458,6 +477,21 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     },
   });
 
+  // Drift events: alarms and the operators' own rules consume them (the callback does not).
+  bus.addRule({
+    name: 'collect-drift',
+    pattern: DRIFT_EVENT_PATTERN,
+    target: async (event) => {
+      const drift = DriftEventDetail.parse(event.detail);
+      drifts.push(drift);
+      const codes = [...new Set(drift.findings.map((finding) => finding.code))];
+      note(
+        `${drift.rollout.namespace}/${drift.rollout.name}`,
+        `${event['detail-type']} (${codes.join(', ')}) at step ${drift.step.index}: last verified ${drift.drift.previousVerdict} at ${drift.drift.previousVerifiedAt}, now ${drift.findings[0]?.observed ?? '?'} where ${drift.findings[0]?.expected ?? '?'} is expected`,
+      );
+    },
+  });
+
   // The analysis gate behind its Function URL, on loopback: Argo's web metric calls it over HTTP.
   const gateServer = await startFunctionUrlServer(async (event) => {
     asFunction('gate');
@@ -568,6 +602,14 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     canaryRollout: (options) => {
       if (options.steps.some((step) => 'analysis' in step)) gateSecret(options.namespace ?? 'shop');
       return cluster.canary(options);
+    },
+    driftsFor: (rollout) =>
+      drifts.filter((drift) => `${drift.rollout.namespace}/${drift.rollout.name}` === rollout),
+    async runSentinel() {
+      asFunction('sentinel');
+      const report = (await sentinel({}, lambdaContext('rollout-verifier-sentinel', 300))) as SentinelReport;
+      await bus.drain();
+      return report;
     },
     analysisRunsFor: (rollout) =>
       analysisRuns.filter((entry) => entry.rollout === rollout).map(({ run }) => run),

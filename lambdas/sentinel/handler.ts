@@ -39,6 +39,15 @@ const history = new VerdictHistory({
 });
 const eventBridge = new EventBridgeClient({});
 
+/**
+ * Describe calls of one observation once discovery is cached: DescribeRules per listener and
+ * DescribeTargetHealth per target group, about four for a two-listener ALB. Observations are
+ * spaced so that the budget has refilled that much: an observation that waits for tokens past the
+ * deadline would leave the verdict Inconclusive, never Failed.
+ */
+const CALLS_PER_OBSERVATION = 4;
+const observationSpacingMs = Math.ceil((CALLS_PER_OBSERVATION / budget.ratePerSecond) * 1000);
+
 export const handler = middy(async (_event: unknown, context: Context): Promise<SentinelReport> => {
   const report = await runSentinel({
     history,
@@ -48,8 +57,8 @@ export const handler = middy(async (_event: unknown, context: Context): Promise<
     busName: settings.EVENT_BUS_NAME,
     verify: {
       deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
-      initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
-      maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+      initialDelayMs: Math.max(settings.VERIFY_INITIAL_DELAY_MS, observationSpacingMs),
+      maxDelayMs: Math.max(settings.VERIFY_MAX_DELAY_MS, observationSpacingMs),
     },
     intervalMs: settings.DRIFT_INTERVAL_SECONDS * 1000,
     watchAfterSettledMs: settings.DRIFT_WATCH_AFTER_SETTLED_SECONDS * 1000,

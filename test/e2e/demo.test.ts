@@ -28,6 +28,13 @@ describe('npm run demo', () => {
       result.scenarios.map(({ name, got, actions, ok, problem }) => ({ name, got, actions, ok, problem })),
     ).toEqual([
       {
+        name: 'drift: a listener rule edited by hand after the step was Succeeded → VerificationDrift',
+        got: ['Succeeded'],
+        actions: ['none'],
+        ok: true,
+        problem: undefined,
+      },
+      {
         name: 'healthy canary 20 → 50 → 100, promoted by the verifier at each pause',
         got: ['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded'],
         actions: ['promoted', 'promoted', 'none', 'none'],
@@ -143,8 +150,35 @@ describe('npm run demo', () => {
     ]);
     expect(result.ok).toBe(true);
     expect(renderDemo(result)).toContain(
-      '17 of 17 scenarios reached the expected verdicts and cluster actions',
+      '18 of 18 scenarios reached the expected verdicts and cluster actions',
     );
+  });
+
+  it('catches drift after a Succeeded step: the sentinel re-verifies and publishes VerificationDrift', () => {
+    const catalog = scenario('shop/catalog');
+    expect(catalog.drift).toEqual(['WeightMismatch']);
+    const timeline = result.timeline
+      .filter((entry) => entry.rollout === 'shop/catalog')
+      .map((entry) => entry.what);
+    const edited = timeline.indexOf('someone edits both listener rules by hand: canary 10 / stable 90');
+    const drift = timeline.findIndex((what) =>
+      /^Rollout Verification Drift \(WeightMismatch\) at step 1: last verified Succeeded at .*, now canary 10 \/ stable 90 where canary 20 \/ stable 80 is expected$/.test(
+        what,
+      ),
+    );
+    expect(edited).toBeGreaterThan(-1);
+    expect(drift).toBeGreaterThan(edited);
+    expect(timeline).toContain(
+      'drift sentinel (EventBridge Scheduler): 1 watched, 1 due, 1 re-verified, drift in shop/catalog',
+    );
+    // No action on drift: the callback saw only the step's verdict.
+    expect(catalog.actions).toEqual(['none']);
+    expect(
+      result.history['shop/catalog']?.entries.map(({ source, verdict }) => [source, verdict.verdict]),
+    ).toEqual([
+      ['verify', 'Succeeded'],
+      ['sentinel', 'Failed'],
+    ]);
   });
 
   describe('the analysis gate (issue 15)', () => {
@@ -379,10 +413,17 @@ describe('npm run demo', () => {
     expect(Object.keys(kubernetes).sort()).toEqual([
       'rollout-verifier-callback',
       'rollout-verifier-gate',
+      'rollout-verifier-sentinel',
       'rollout-verifier-verify',
     ]);
     // the gate reads the Rollout (its current step and revision), as the observer group may
     expect(Object.keys(kubernetes['rollout-verifier-gate'] ?? {})).toEqual(['get rollouts']);
+    // the sentinel reads the Rollout and, for the ALB, the Services and their EndpointSlices
+    expect(Object.keys(kubernetes['rollout-verifier-sentinel'] ?? {}).sort()).toEqual([
+      'get rollouts',
+      'get services',
+      'list endpointslices',
+    ]);
     // the observer only reads the Rollout (where it is now), Services (their target ports), EndpointSlices, VirtualServices and
     // Mappings (a deleted canary Mapping answers 404); the callback only reads and patches Rollouts
     // and creates Events
@@ -404,6 +445,7 @@ describe('npm run demo', () => {
       'DescribeCluster by rollout-verifier-verify': 1,
       'DescribeCluster by rollout-verifier-callback': 1,
       'DescribeCluster by rollout-verifier-gate': 1,
+      'DescribeCluster by rollout-verifier-sentinel': 1,
     });
   });
 
