@@ -15,6 +15,7 @@ import {
   NotificationValidationError,
   normalizeLiveRollout,
 } from '../core/normalize/index.js';
+import type { CanaryStep } from '../core/normalize/notification-body.js';
 import type { Routers } from '../core/routers/index.js';
 import { unverifiableReason, verifyRollout } from '../core/verify.js';
 import type { ClusterTokenSource } from '../ingest/cluster-tokens.js';
@@ -189,7 +190,7 @@ export function createGate(deps: GateDependencies): (event: unknown) => Promise<
   async function waitForStored(
     key: { cluster: string | undefined; namespace: string; name: string },
     event: RolloutEventDetail,
-    steps: ReadonlyArray<{ setWeight?: number | null | undefined }>,
+    steps: readonly CanaryStep[],
   ): Promise<HistoryEntry | undefined> {
     const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const waitUntil = Date.now() + Math.min(deps.waitForStoredMs, deps.timeLeftMs() / 2);
@@ -212,9 +213,9 @@ export function createGate(deps: GateDependencies): (event: unknown) => Promise<
   async function storedVerdict(
     key: { cluster: string | undefined; namespace: string; name: string },
     event: RolloutEventDetail,
-    steps: ReadonlyArray<{ setWeight?: number | null | undefined }>,
+    steps: readonly CanaryStep[],
   ): Promise<HistoryEntry | undefined> {
-    const from = lastSetWeightAtOrBefore(steps as never, event.step.index)?.at ?? 0;
+    const from = lastSetWeightAtOrBefore(steps, event.step.index)?.at ?? 0;
     const recent = await deps.history.recent(key, { revision: event.rollout.revision });
     return recent.find(
       ({ verdict }) =>
@@ -239,7 +240,7 @@ export function createGate(deps: GateDependencies): (event: unknown) => Promise<
 }
 
 type LiveRead =
-  | { event: RolloutEventDetail; steps: ReadonlyArray<{ setWeight?: number | null | undefined }> }
+  | { event: RolloutEventDetail; steps: readonly CanaryStep[] }
   | { problem: string; code: FindingCode };
 
 /** The Rollout as the API server holds it now, as a live rollout event; a read that fails says why. */
