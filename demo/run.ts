@@ -327,7 +327,9 @@ export function renderDemo(result: DemoResult): string {
     scenario.name,
     scenario.got.join(', ') || '(no verdict)',
     scenario.actions.join(', ') || '-',
-    scenario.findings.join(', ') || '-',
+    [scenario.findings.join(', '), scenario.drift.length > 0 ? `drift: ${scenario.drift.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ') || '-',
     scenario.ok ? 'ok' : mismatch(scenario),
   ]);
   lines.push(formatTable(['SCENARIO', 'VERDICTS', 'CLUSTER ACTIONS', 'FINDINGS', 'RESULT'], rows));
