@@ -26,6 +26,7 @@ export { PROJECT_ROOT };
 export const FUNCTION_ENV = {
   AWS_REGION: 'eu-west-1',
   EVENT_BUS_NAME: 'rollout-verifier',
+  HISTORY_TABLE_NAME: 'rollout-verifier-history',
   WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({
     bench: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
   }),

@@ -11,6 +11,7 @@ import { createRouters, type Routers } from '../lambdas/core/routers/index.js';
 import { unverifiableReason, verifyRollout } from '../lambdas/core/verify.js';
 import { parseDurationSeconds } from './duration.js';
 import { eventFromFlags, readEventFile, type VerifyFlags } from './event-input.js';
+import { type HistoryOptions, historyCommand } from './history-command.js';
 import { endpointFromKubeconfig } from './kubeconfig.js';
 import { LiveRolloutUnreadable, readLiveRollout } from './live-rollout.js';
 import { type NormalizeOptions, normalizeCommand } from './normalize-command.js';
@@ -136,6 +137,31 @@ export async function runCli(argv: string[], io: CliIo = process): Promise<numbe
     )
     .action(async (options: NormalizeOptions) => {
       exitCode = await normalizeCommand(options, io);
+    });
+
+  program
+    .command('history')
+    .description("print a rollout's kept verdicts, oldest first, from the history table or the analysis gate")
+    .argument('<namespace/name>', 'the rollout')
+    .option('--revision <n>', 'only this revision (rollout.argoproj.io/revision)')
+    .option('--cluster <name>', 'the cluster the rollout runs in (as the webhook names it: ?cluster=)')
+    .option(
+      '--table <name>',
+      'the verdict history table (stack output HistoryTableName), read with your AWS credentials',
+    )
+    .option('--url <url>', 'the analysis gate URL (stack output AnalysisGateUrl), instead of --table')
+    .option(
+      '--token-file <file>',
+      "with --url: the cluster's webhook token (default: $ROLLOUT_VERIFIER_TOKEN)",
+    )
+    .option(
+      '--region <region>',
+      'AWS region of the table (default: the AWS SDK credential chain / AWS_REGION)',
+    )
+    .option('--endpoint-url <url>', 'DynamoDB endpoint (AWS_ENDPOINT_URL_DYNAMODB also works)')
+    .addOption(new Option('--json', 'print {"rollout", "entries": [{source, recordedAt, verdict}]} as JSON'))
+    .action(async (rollout: string, options: HistoryOptions) => {
+      exitCode = await historyCommand(rollout, options, io);
     });
 
   try {

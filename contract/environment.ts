@@ -12,6 +12,16 @@
 export const EVENT_BUS_NAME = 'EVENT_BUS_NAME';
 /** The state table: Powertools idempotency records of verify and callback (contract/state-table.ts). */
 export const STATE_TABLE_NAME = 'STATE_TABLE_NAME';
+/** The verdict history table (contract/history-table.ts): every verdict, kept for HISTORY_RETENTION_DAYS. */
+export const HISTORY_TABLE_NAME = 'HISTORY_TABLE_NAME';
+/** How long a verdict is kept in the history (DynamoDB TTL), in days; 0 keeps it forever. */
+export const HISTORY_RETENTION_DAYS = 'HISTORY_RETENTION_DAYS';
+/** The drift sentinel skips a rollout verified (by anyone) less than this many seconds ago: its schedule's interval. */
+export const DRIFT_INTERVAL_SECONDS = 'DRIFT_INTERVAL_SECONDS';
+/** How long after a rollout completed or aborted the drift sentinel keeps re-verifying it. */
+export const DRIFT_WATCH_AFTER_SETTLED_SECONDS = 'DRIFT_WATCH_AFTER_SETTLED_SECONDS';
+/** The share (0–1) of the account's ELBv2 Describe budget the drift sentinel may spend. */
+export const DRIFT_DESCRIBE_SHARE = 'DRIFT_DESCRIBE_SHARE';
 /** The EKS clusters a function may call, comma-separated. */
 export const CLUSTER_NAMES = 'CLUSTER_NAMES';
 /** Clusters that are not EKS: JSON `{"<cluster>": "<connection secret ARN>"}`. */
@@ -52,6 +62,14 @@ export const WEBHOOK_TOKEN_CACHE_SECONDS = 'WEBHOOK_TOKEN_CACHE_SECONDS';
 export const WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES = 'WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES';
 /** Binds WEBHOOK_TOKEN_SECRET_ARN's token to one cluster, for a function configured by hand. */
 export const CLUSTER_NAME = 'CLUSTER_NAME';
+/** Time the analysis gate keeps back from its timeout to answer (and record) an on-demand verdict. */
+export const GATE_RESPONSE_RESERVE_MS = 'GATE_RESPONSE_RESERVE_MS';
+/** How long the analysis gate waits for the verify function's verdict before observing itself. */
+export const GATE_STORED_VERDICT_WAIT_MS = 'GATE_STORED_VERDICT_WAIT_MS';
+
+/** The account's ELBv2 Describe budget the sentinel takes its share of: refill per second, and burst. */
+export const ELB_DESCRIBE_RATE_PER_SECOND = 'ELB_DESCRIBE_RATE_PER_SECOND';
+export const ELB_DESCRIBE_BURST = 'ELB_DESCRIBE_BURST';
 
 /** Set by the Lambda runtime. */
 export const AWS_LAMBDA_FUNCTION_NAME = 'AWS_LAMBDA_FUNCTION_NAME';
@@ -108,6 +126,56 @@ export const FUNCTION_VARIABLES = {
   ingest: {
     set: [EVENT_BUS_NAME, WEBHOOK_TOKEN_SECRET_ARNS, WEBHOOK_TOKEN_SECRET_ARN, ALLOWED_SOURCE_CIDRS],
     optional: [CLUSTER_NAME, WEBHOOK_TOKEN_CACHE_SECONDS, WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES],
+    runtime: [],
+  },
+  history: {
+    set: [HISTORY_TABLE_NAME, HISTORY_RETENTION_DAYS],
+    optional: [],
+    runtime: [],
+  },
+  sentinel: {
+    set: [
+      HISTORY_TABLE_NAME,
+      HISTORY_RETENTION_DAYS,
+      EVENT_BUS_NAME,
+      CLUSTER_NAMES,
+      CLUSTER_SECRET_ARNS,
+      VERIFY_DEADLINE_SECONDS,
+      DRIFT_INTERVAL_SECONDS,
+      DRIFT_WATCH_AFTER_SETTLED_SECONDS,
+      DRIFT_DESCRIBE_SHARE,
+    ],
+    optional: [
+      VERIFY_INITIAL_DELAY_MS,
+      VERIFY_MAX_DELAY_MS,
+      KUBE_REQUEST_TIMEOUT_MS,
+      KUBE_MAX_ATTEMPTS,
+      ELB_DESCRIBE_RATE_PER_SECOND,
+      ELB_DESCRIBE_BURST,
+    ],
+    runtime: [],
+  },
+  gate: {
+    set: [
+      HISTORY_TABLE_NAME,
+      HISTORY_RETENTION_DAYS,
+      CLUSTER_NAMES,
+      CLUSTER_SECRET_ARNS,
+      VERIFY_DEADLINE_SECONDS,
+      WEBHOOK_TOKEN_SECRET_ARNS,
+      WEBHOOK_TOKEN_SECRET_ARN,
+    ],
+    optional: [
+      VERIFY_INITIAL_DELAY_MS,
+      VERIFY_MAX_DELAY_MS,
+      KUBE_REQUEST_TIMEOUT_MS,
+      KUBE_MAX_ATTEMPTS,
+      CLUSTER_NAME,
+      WEBHOOK_TOKEN_CACHE_SECONDS,
+      WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES,
+      GATE_RESPONSE_RESERVE_MS,
+      GATE_STORED_VERDICT_WAIT_MS,
+    ],
     runtime: [],
   },
 } as const satisfies Record<string, FunctionVariables>;

@@ -6,6 +6,9 @@
 
 export const ROLLOUT_EVENT_SOURCE = 'rollout-verifier.ingest';
 export const VERDICT_EVENT_SOURCE = 'rollout-verifier.verify';
+/** The drift sentinel: a step verified earlier whose load balancer or routes no longer match. */
+export const DRIFT_EVENT_SOURCE = 'rollout-verifier.sentinel';
+export const DRIFT_DETAIL_TYPE = 'Rollout Verification Drift';
 
 /** One detail-type per Argo Rollouts notification trigger the project subscribes to. */
 export const ROLLOUT_DETAIL_TYPES = {
@@ -76,4 +79,13 @@ export const TRAFFIC_LOOK_TRIGGER_PATTERN = {
   // pause); the setWeight's own step-completed verdict and the pause's step-completed would look
   // at the same split again, and a step without a pause has no window to look at.
   detail: { traffic: { router: ['alb'] }, trigger: ['on-rollout-paused'] },
+};
+
+/**
+ * Drift events (the sentinel's Failed re-verifications after a verdict that was not Failed). Not a
+ * verdict pattern: the callback does not act on drift, alarms and your own rules do.
+ */
+export const DRIFT_EVENT_PATTERN = {
+  source: [DRIFT_EVENT_SOURCE],
+  'detail-type': [DRIFT_DETAIL_TYPE],
 };

@@ -1,11 +1,22 @@
+import { runCli } from '../cli/program.js';
 import { formatTable } from '../cli/table.js';
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import type { HistoryEntry } from '../lambdas/core/history/verdict-history.js';
 import { shortUser } from '../sim/argo-cluster.js';
 import type { RolloutObject } from '../sim/kube/index.js';
 import { serviceTotals } from './emf.js';
 import { SCENARIOS, type Scenario } from './scenarios.js';
-import { type CallbackRecord, IDENTITIES, startWorld, type TimelineEntry, type World } from './world.js';
+import {
+  type CallbackRecord,
+  DEMO_CLUSTER,
+  DEMO_REGION,
+  HISTORY_TABLE,
+  IDENTITIES,
+  startWorld,
+  type TimelineEntry,
+  type World,
+} from './world.js';
 
 export interface ScenarioResult {
   name: string;
@@ -28,6 +39,10 @@ export interface ScenarioResult {
   metrics: Record<string, number>;
   /** Alarms of the stack that these metrics set off. */
   alarms: string[];
+  /** The phases of the AnalysisRuns of the rollout's analysis steps. */
+  analysisRuns: string[];
+  /** The finding codes of the drift events the sentinel published about the rollout. */
+  drift: string[];
   ok: boolean;
   problem?: string;
 }
@@ -49,6 +64,11 @@ export interface DemoResult {
   network: { connections: number; outsideLoopback: string[] };
   /** Each Rollout as the cluster holds it at the end. */
   rollouts: RolloutState[];
+  /**
+   * `rollout-verifier history <rollout> --table <the demo's history table> --json`, run against the
+   * DynamoDB simulator at the end, for the rollouts with analysis steps: their timelines.
+   */
+  history: Record<string, { exitCode: number; text: string; entries: HistoryEntry[] }>;
 }
 
 export interface RolloutState {
@@ -103,6 +123,7 @@ export async function runDemo({
   let calls: DemoResult['calls'];
   let network: DemoResult['network'];
   let rollouts: RolloutState[];
+  let history: DemoResult['history'] = {};
   try {
     for (const scenario of scenarios) {
       const metricsBefore = world.metrics.length;
@@ -141,13 +162,21 @@ export async function runDemo({
           `CloudWatch (EMF): ${alarm}=${metrics[alarm]} {service=rollout-verifier} → alarm ${alarm} fires`,
         );
       }
+      const analysisRuns = world.analysisRunsFor(scenario.rollout).map((run) => run.phase);
+      const drift: string[] = [
+        ...new Set(world.driftsFor(scenario.rollout).flatMap((event) => event.findings.map((f) => f.code))),
+      ];
       const ok =
         !problem &&
         matchesVerdicts(got, scenario.expected) &&
         actions.join() === scenario.expectedActions.join() &&
         (scenario.expectedFindings ?? []).every((code) => findings.includes(code)) &&
         (scenario.expectedTraffic === undefined || traffic.join() === scenario.expectedTraffic.join()) &&
-        (scenario.expectedTrafficFindings ?? []).every((code) => trafficFindings.includes(code));
+        (scenario.expectedTrafficFindings ?? []).every((code) => trafficFindings.includes(code)) &&
+        (scenario.expectedAnalysisRuns ?? []).join() === analysisRuns.join() &&
+        (scenario.expectedDrift === undefined
+          ? drift.length === 0
+          : scenario.expectedDrift.every((code) => drift.includes(code)));
       results.push({
         name: scenario.name,
         rollout: scenario.rollout,
@@ -167,10 +196,18 @@ export async function runDemo({
         })),
         metrics,
         alarms,
+        analysisRuns,
+        drift,
         ok,
         problem,
       });
     }
+    history = await historyOf(
+      world,
+      scenarios
+        .filter((scenario) => scenario.expectedAnalysisRuns || scenario.expectedDrift)
+        .map((scenario) => scenario.rollout),
+    );
     calls = callsOf(world);
     network = { connections: world.network.connections.length, outsideLoopback: world.network.outside() };
     rollouts = rolloutStates(world);
@@ -185,7 +222,43 @@ export async function runDemo({
     calls,
     network,
     rollouts,
+    history,
   };
+}
+
+/** The operator's `history` command against the demo's table, as text and as JSON. */
+async function historyOf(world: World, rollouts: string[]): Promise<DemoResult['history']> {
+  const history: DemoResult['history'] = {};
+  const flags = [
+    '--table',
+    HISTORY_TABLE,
+    '--endpoint-url',
+    world.dynamodb.endpoint,
+    '--region',
+    DEMO_REGION,
+  ];
+  for (const rollout of rollouts) {
+    const capture = () => {
+      const out: string[] = [];
+      return {
+        io: {
+          stdout: { write: (text: string) => out.push(text) },
+          stderr: { write: (text: string) => out.push(text) },
+        },
+        out,
+      };
+    };
+    // With a reader's credentials: the history function's role (it may only put, the simulator does not tell).
+    process.env.AWS_ACCESS_KEY_ID = IDENTITIES.history.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = IDENTITIES.history.secretAccessKey;
+    const text = capture();
+    const exitCode = await runCli(['history', rollout, ...flags, '--cluster', DEMO_CLUSTER], text.io);
+    const json = capture();
+    await runCli(['history', rollout, ...flags, '--cluster', DEMO_CLUSTER, '--json'], json.io);
+    const parsed = JSON.parse(json.out.join('') || '{"entries":[]}') as { entries: HistoryEntry[] };
+    history[rollout] = { exitCode, text: text.out.join('').trimEnd(), entries: parsed.entries };
+  }
+  return history;
 }
 
 function rolloutStates(world: World): RolloutState[] {
@@ -277,6 +350,13 @@ export function renderDemo(result: DemoResult): string {
         : `OUTSIDE LOOPBACK: ${result.network.outsideLoopback.join(', ')}`
     }`,
   );
+  for (const [rollout, { text }] of Object.entries(result.history)) {
+    lines.push(
+      '',
+      `$ rollout-verifier history ${rollout} --table ${HISTORY_TABLE}`,
+      ...text.split('\n').map((line) => `  ${line}`),
+    );
+  }
   lines.push('', 'Rollouts at the end (kube-sim)');
   lines.push(
     formatTable(
@@ -296,7 +376,9 @@ export function renderDemo(result: DemoResult): string {
     scenario.name,
     scenario.got.join(', ') || '(no verdict)',
     scenario.actions.join(', ') || '-',
-    scenario.findings.join(', ') || '-',
+    [scenario.findings.join(', '), scenario.drift.length > 0 ? `drift: ${scenario.drift.join(', ')}` : '']
+      .filter(Boolean)
+      .join('; ') || '-',
     trafficSummary(scenario),
     scenario.ok ? 'ok' : mismatch(scenario),
   ]);

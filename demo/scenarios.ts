@@ -1,5 +1,6 @@
 import type { CallbackAction } from '../lambdas/core/callback/respond.js';
 import type { Verdict } from '../lambdas/core/contracts/verdict-event.js';
+import type { AnalysisRunPhase, AnalysisStep } from '../sim/argo-analysis.js';
 import { PROMOTE_ANNOTATION } from '../sim/argo-cluster.js';
 import { CanaryRolloutDriver, type CanaryStep } from '../sim/argo-driver.js';
 import { FAILED_UNLESS_ABORTED } from './expected-verdicts.js';
@@ -25,6 +26,10 @@ export interface Scenario {
   expectedTraffic?: Verdict[];
   /** What the finding codes of the first non-Succeeded traffic look must include. */
   expectedTrafficFindings?: string[];
+  /** The phases of the AnalysisRuns Argo ran for the rollout's analysis steps, in order. */
+  expectedAnalysisRuns?: AnalysisRunPhase[];
+  /** The finding codes the drift sentinel's drift events must carry (one event at least). */
+  expectedDrift?: string[];
   run(world: World): Promise<void>;
 }
 
@@ -38,7 +43,103 @@ const STEPS: CanaryStep[] = [
 ];
 const PROMOTE_ON_SUCCESS = { [PROMOTE_ANNOTATION]: 'true' };
 
+/**
+ * An inline analysis step of the ClusterAnalysisTemplate deploy/cluster/analysis installs, with the
+ * args docs/analysis-gate.md shows: the Rollout's namespace and name, and the canary's hash.
+ */
+const GATE_STEP: { analysis: AnalysisStep } = {
+  analysis: {
+    templates: [{ templateName: 'rollout-verifier', clusterScope: true }],
+    args: [
+      { name: 'namespace', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+      { name: 'rollout', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+      { name: 'canary-hash', valueFrom: { podTemplateHashValue: 'Latest' } },
+    ],
+  },
+};
+const GATED_STEPS: CanaryStep[] = [{ setWeight: 20 }, GATE_STEP, { setWeight: 50 }, GATE_STEP];
+/** Gate mode: Argo acts on the AnalysisRun; the callback only writes Events (no abort, no promote). */
+const GATE_MODE = { 'rollout-verifier.io/abort-on-failure': 'false' };
+
+export const GATE_SCENARIOS: Scenario[] = [
+  {
+    name: 'analysis gate: each step held by its AnalysisRun until the ALB converges',
+    rollout: 'shop/wishlist',
+    // setWeight 20 and 50 (verified by the verify function beside the gate), then completed
+    // updated; setWeight 20 and its analysis step; setWeight 50 and its analysis step; completed
+    expected: ['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded'],
+    expectedActions: [],
+    expectedAnalysisRuns: ['Successful', 'Successful'],
+    async run(world) {
+      world.canaryRollout({
+        name: 'wishlist',
+        replicas: REPLICAS,
+        steps: GATED_STEPS,
+        annotations: GATE_MODE,
+        controller: { appliesWeightsAfterMs: 1200 },
+      });
+      await world.settle();
+    },
+  },
+  {
+    name: 'analysis gate: the AnalysisRun fails and Argo aborts by itself (no callback write)',
+    rollout: 'shop/favorites',
+    // Failed at setWeight 20 (UnhealthyTargets); then the aborted rollout at 100 % stable
+    // updated; setWeight 20 Failed (the AnalysisRun fails on it); the aborted rollout
+    expected: ['Succeeded', 'Failed', 'Succeeded'],
+    expectedActions: [],
+    expectedFindings: ['UnhealthyTargets'],
+    expectedAnalysisRuns: ['Failed'],
+    async run(world) {
+      world.canaryRollout({
+        name: 'favorites',
+        replicas: REPLICAS,
+        steps: GATED_STEPS,
+        // Unhealthy targets do not heal by waiting: a 1 s deadline, for the verify function and the
+        // gate alike (both observe side by side and share the account's ELBv2 Describe budget).
+        annotations: { ...GATE_MODE, 'rollout-verifier.io/deadline-seconds': '1' },
+        canaryPodsFailingHealthChecks: 1,
+      });
+      await world.settle();
+    },
+  },
+];
+
+/**
+ * First in the demo on purpose: the sentinel re-verifies every watched rollout that is due, and
+ * here that is only this one (the demo's schedule interval is 1 s).
+ */
+export const DRIFT_SCENARIO: Scenario = {
+  name: 'drift: a listener rule edited by hand after the step was Succeeded → VerificationDrift',
+  rollout: 'shop/catalog',
+  // setWeight 20 (Succeeded), then the rollout waits at its pause {}: nobody promotes it
+  // updated, setWeight 20, the pause; then the sentinel's drift
+  expected: ['Succeeded', 'Succeeded', 'Succeeded'],
+  expectedActions: [],
+  expectedDrift: ['WeightMismatch'],
+  async run(world) {
+    const rollout = world.canaryRollout({ name: 'catalog', replicas: REPLICAS, steps: STEPS });
+    await world.settle();
+    world.note(rollout.key, 'someone edits both listener rules by hand: canary 10 / stable 90');
+    for (const rule of rollout.alb.ruleArns) {
+      world.elb.setRuleWeights(rule, {
+        [rollout.alb.stableTargetGroupArn]: 90,
+        [rollout.alb.canaryTargetGroupArn]: 10,
+      });
+    }
+    // The next run of the sentinel's schedule, once the step's verdict is older than the interval.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    const report = await world.runSentinel();
+    world.note(
+      rollout.key,
+      `drift sentinel (EventBridge Scheduler): ${report.watched} watched, ${report.due} due, ${report.verified} re-verified, drift in ${report.drifted.join(', ') || 'none'}`,
+    );
+    await world.settle();
+  },
+};
+
 export const SCENARIOS: Scenario[] = [
+  DRIFT_SCENARIO,
   {
     name: 'healthy canary 20 → 50 → 100, promoted by the verifier at each pause',
     rollout: 'shop/checkout',
@@ -186,4 +287,6 @@ export const SCENARIOS: Scenario[] = [
   ...MESH_SCENARIOS,
   // What the ALB really served, from CloudWatch (demo/traffic-scenarios.ts)
   ...TRAFFIC_SCENARIOS,
+  // Argo's own analysis, with the verifier as its web metric provider (docs/analysis-gate.md)
+  ...GATE_SCENARIOS,
 ];

@@ -30,7 +30,7 @@ export const TRAFFIC_SCENARIOS: Scenario[] = [
   },
   {
     name: 'traffic look: sticky sessions keep 45 % on the canary at weight 20 → Failed, reported, not aborted',
-    rollout: 'shop/wishlist',
+    rollout: 'shop/wardrobe',
     // updated, setWeight 20, the pause; the traffic look follows the pause's verdict
     expected: ['Succeeded', 'Succeeded', 'Succeeded'],
     expectedActions: [],
@@ -38,11 +38,11 @@ export const TRAFFIC_SCENARIOS: Scenario[] = [
     expectedTrafficFindings: ['ObservedSplitMismatch'],
     async run(world) {
       world.note(
-        'shop/wishlist',
+        'shop/wardrobe',
         'the target groups have stickiness on: returning clients stay on the canary',
       );
-      world.serveTraffic('shop/wishlist', { requestsPerMinute: 600, servedCanaryShare: () => 0.45 });
-      world.canaryRollout({ name: 'wishlist', replicas: REPLICAS, steps: STEPS });
+      world.serveTraffic('shop/wardrobe', { requestsPerMinute: 600, servedCanaryShare: () => 0.45 });
+      world.canaryRollout({ name: 'wardrobe', replicas: REPLICAS, steps: STEPS });
       await world.settle();
     },
   },

@@ -1,15 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import {
+  DRIFT_EVENT_PATTERN,
   ROLLOUT_EVENT_PATTERN,
   TRAFFIC_LOOK_TRIGGER_PATTERN,
   TRAFFIC_OBSERVED_EVENT_PATTERN,
   VERDICT_EVENT_PATTERN,
 } from '../contract/event-catalog.js';
+import { HISTORY_PARTITION_KEY, HISTORY_SORT_KEY } from '../contract/history-table.js';
 import type { CallbackOutcome } from '../lambdas/core/callback/respond.js';
+import { DriftEventDetail } from '../lambdas/core/contracts/drift-event.js';
 import type { RolloutEventDetail } from '../lambdas/core/contracts/rollout-event.js';
 import { TrafficObservedEventDetail } from '../lambdas/core/contracts/traffic-observed-event.js';
 import { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
+import type { SentinelReport } from '../lambdas/sentinel/sentinel.js';
+import { type AnalysisRunResult, analysisTemplatesIn, runAnalysisStep } from '../sim/argo-analysis.js';
 import {
   type BlueGreenRollout,
   type BlueGreenRolloutOptions,
@@ -25,6 +31,7 @@ import { type EksSim, eksAuthenticator, type IamIdentity, startEksSim } from '..
 import { type Elbv2Sim, startElbv2Sim } from '../sim/elbv2/index.js';
 import { type DeliveredEvent, type EventBridgeSim, startEventBridgeSim } from '../sim/eventbridge/index.js';
 import { functionUrlEvent } from '../sim/function-url-event.js';
+import { type FunctionUrlResult, startFunctionUrlServer } from '../sim/function-url-server.js';
 import {
   generateClusterCertificates,
   type KubeObject,
@@ -50,6 +57,14 @@ const DEMO_SPEEDUP = 5;
 /** The traffic look's window and CloudWatch's publication delay: the stack's defaults. */
 const TRAFFIC_WINDOW_SECONDS = 300;
 const TRAFFIC_PUBLICATION_DELAY_SECONDS = 180;
+/** The verdict history (lib/history.ts): every verdict, written by the recorder and the gate. */
+export const HISTORY_TABLE = 'rollout-verifier-history';
+/** The ClusterAnalysisTemplates deploy/cluster/analysis installs: the demo's Argo runs these. */
+const ANALYSIS_TEMPLATES = analysisTemplatesIn(
+  readFileSync(new URL('../deploy/cluster/analysis/clusteranalysistemplates.yaml', import.meta.url), 'utf8'),
+);
+/** The Secret every namespace with gated Rollouts holds (deploy/cluster/analysis/gate-secret.yaml). */
+const GATE_SECRET = 'rollout-verifier-gate';
 
 /**
  * Each function's role, as static demo credentials: every AWS request is SigV4-signed with them,
@@ -74,6 +89,10 @@ export const IDENTITIES = {
   verify: identity('AKIADEMOVERIFY000001', 'rollout-verifier-verify', ['rollout-verifier-observer']),
   callback: identity('AKIADEMOCALLBACK0001', 'rollout-verifier-callback', ['rollout-verifier']),
   traffic: identity('AKIADEMOTRAFFIC00001', 'rollout-verifier-traffic', []),
+  history: identity('AKIADEMOHISTORY00001', 'rollout-verifier-history', []),
+  // The gate reads what verify reads: its access entry maps it to the observer group too.
+  gate: identity('AKIADEMOGATE00000001', 'rollout-verifier-gate', ['rollout-verifier-observer']),
+  sentinel: identity('AKIADEMOSENTINEL0001', 'rollout-verifier-sentinel', ['rollout-verifier-observer']),
 } satisfies Record<string, IamIdentity>;
 type FunctionName = keyof typeof IDENTITIES;
 
@@ -147,6 +166,14 @@ export interface World {
   trafficObservedFor(rollout: string): TrafficObservedEventDetail[];
   /** How the rollout's load balancer serves its steps (default: DEFAULT_PROFILE, the configured split). */
   serveTraffic(rollout: string, profile: TrafficProfile): void;
+  /** The AnalysisRuns Argo ran for this rollout's analysis steps, in order. */
+  analysisRunsFor(rollout: string): AnalysisRunResult[];
+  /** The analysis gate's loopback Function URL. */
+  gateUrl: string;
+  /** The drift events the sentinel published about this rollout. */
+  driftsFor(rollout: string): DriftEventDetail[];
+  /** One run of the drift sentinel, as its EventBridge Scheduler schedule invokes it. */
+  runSentinel(): Promise<SentinelReport>;
   /** Callback invocations that returned, for one rollout, in order. */
   callbacksFor(rollout: string): CallbackRecord[];
   /** EventBridge delivers each verdict of this rollout twice (at-least-once delivery). */
@@ -179,7 +206,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const authenticator = eksAuthenticator({
     clusterName: DEMO_CLUSTER,
     region: DEMO_REGION,
-    identities: [IDENTITIES.verify, IDENTITIES.callback],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate, IDENTITIES.sentinel],
   });
   const [elb, bus, secrets, kube, dynamodb] = await Promise.all([
     // The account's Describe budget (40 burst, 10 per second) on the demo's clock: verifications
@@ -191,7 +218,10 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       startKubeSim({ certificates, authenticate: authenticator.authenticate, authorize: CLUSTER_RBAC }),
     ),
     startDynamoDbSim({
-      tables: { [STATE_TABLE]: 'id' },
+      tables: {
+        [STATE_TABLE]: 'id',
+        [HISTORY_TABLE]: { partitionKey: HISTORY_PARTITION_KEY, sortKey: HISTORY_SORT_KEY },
+      },
       credentials: Object.fromEntries(
         Object.values(IDENTITIES).map((who) => [who.accessKeyId, who.secretAccessKey]),
       ),
@@ -208,7 +238,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const eks = await startEksSim({
     region: DEMO_REGION,
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
-    identities: [IDENTITIES.verify, IDENTITIES.callback],
+    identities: [IDENTITIES.verify, IDENTITIES.callback, IDENTITIES.gate, IDENTITIES.sentinel],
   });
   const environment: Record<string, string> = {
     AWS_REGION: DEMO_REGION,
@@ -236,6 +266,13 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     CLUSTER_NAMES: DEMO_CLUSTER,
     KUBE_REQUEST_TIMEOUT_MS: '2000',
     STATE_TABLE_NAME: STATE_TABLE,
+    HISTORY_TABLE_NAME: HISTORY_TABLE,
+    HISTORY_RETENTION_DAYS: '90',
+    // The sentinel's schedule interval, shortened: a rollout verified more than 1 s ago is due.
+    DRIFT_INTERVAL_SECONDS: '1',
+    // Half the account's ELBv2 Describe budget (20 burst, 5/s): the demo's 3 s deadline leaves no
+    // time to wait for tokens (the stack's default is a quarter, with a 30 s deadline).
+    DRIFT_DESCRIBE_SHARE: '0.5',
     ON_FAILURE: 'abort',
     ON_SUCCESS: 'none',
     ON_INCONCLUSIVE: 'none',
@@ -264,11 +301,19 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   const { handler: ingest } = await import('../lambdas/ingest/handler.js');
   process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-traffic';
   const { handler: traffic } = await import('../lambdas/traffic/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-history';
+  const { handler: recordHistory } = await import('../lambdas/history/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-gate';
+  const { handler: gate } = await import('../lambdas/gate/handler.js');
+  process.env.AWS_LAMBDA_FUNCTION_NAME = 'rollout-verifier-sentinel';
+  const { handler: sentinel } = await import('../lambdas/sentinel/handler.js');
 
   const timeline: TimelineEntry[] = [];
   const verdicts: VerdictEventDetail[] = [];
   const trafficObserved: TrafficObservedEventDetail[] = [];
   const profiles = new Map<string, TrafficProfile>();
+  const analysisRuns: Array<{ rollout: string; run: AnalysisRunResult }> = [];
+  const drifts: DriftEventDetail[] = [];
   const callbacks: CallbackRecord[] = [];
   const posted: Array<{ rollout: string; body: NotificationBody }> = [];
   const twice = new Set<string>();
@@ -291,6 +336,11 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       if (name && key === 'AWS_ACCESS_KEY_ID') return IDENTITIES[name].accessKeyId;
       if (name && key === 'AWS_SECRET_ACCESS_KEY') return IDENTITIES[name].secretAccessKey;
       return Reflect.get(target, key, receiver);
+    },
+    // Writes go to the real environment as they are (process.env takes plain assignments only).
+    set(target, key, value) {
+      if (typeof key === 'string') target[key] = String(value);
+      return true;
     },
   });
   const asFunction = <T>(name: FunctionName, invoke: () => Promise<T>): Promise<T> =>
@@ -467,6 +517,44 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
       note(rollout, `  Event ${created.type} ${created.reason}: ${clip(created.message, 120)}`);
   };
 
+  // The history recorder: every verdict into the history table (a redelivery finds its item there).
+  bus.addRule({
+    name: 'history-verdicts',
+    pattern: VERDICT_EVENT_PATTERN,
+    target: async (event) => {
+      const detail = event.detail as { verdictId?: string };
+      await invokeAsync(
+        'history',
+        String(detail.verdictId),
+        describe(event.detail),
+        (context) => recordHistory(event as never, context),
+        10,
+      );
+    },
+  });
+
+  // Drift events: alarms and the operators' own rules consume them (the callback does not).
+  bus.addRule({
+    name: 'collect-drift',
+    pattern: DRIFT_EVENT_PATTERN,
+    target: async (event) => {
+      const drift = DriftEventDetail.parse(event.detail);
+      drifts.push(drift);
+      const codes = [...new Set(drift.findings.map((finding) => finding.code))];
+      note(
+        `${drift.rollout.namespace}/${drift.rollout.name}`,
+        `${event['detail-type']} (${codes.join(', ')}) at step ${drift.step.index}: last verified ${drift.drift.previousVerdict} at ${drift.drift.previousVerifiedAt}, now ${drift.findings[0]?.observed ?? '?'} where ${drift.findings[0]?.expected ?? '?'} is expected`,
+      );
+    },
+  });
+
+  // The analysis gate behind its Function URL, on loopback: Argo's web metric calls it over HTTP.
+  const gateServer = await startFunctionUrlServer(async (event) => {
+    return (await asFunction('gate', () =>
+      gate(event as never, lambdaContext('rollout-verifier-gate', 60)),
+    )) as FunctionUrlResult;
+  });
+
   bus.addRule({
     name: 'callback-verdicts',
     pattern: VERDICT_EVENT_PATTERN,
@@ -585,7 +673,44 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     return answer;
   }
 
-  const cluster = new SimulatedCluster({ kube, elb, cluster: DEMO_CLUSTER, notify, note });
+  /** The Secret an AnalysisRun reads its gate args from, in a namespace with gated Rollouts. */
+  const gateSecrets = new Set<string>();
+  const gateSecret = (namespace: string) => {
+    if (gateSecrets.has(namespace)) return;
+    gateSecrets.add(namespace);
+    const data = { url: gateServer.url, cluster: DEMO_CLUSTER, token: WEBHOOK_TOKEN };
+    kube.put({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: GATE_SECRET, namespace },
+      type: 'Opaque',
+      data: Object.fromEntries(
+        Object.entries(data).map(([key, value]) => [key, Buffer.from(value).toString('base64')]),
+      ),
+    });
+  };
+  const cluster = new SimulatedCluster({
+    kube,
+    elb,
+    cluster: DEMO_CLUSTER,
+    notify,
+    note,
+    // Argo's analysis controller: the AnalysisRun's web metric calls the gate over HTTP.
+    analysis: async (rollout, step, stepIndex) => {
+      const run = await runAnalysisStep(rollout, step, stepIndex, {
+        templates: ANALYSIS_TEMPLATES,
+        secretValue: (namespace, name, key) => {
+          const secret = kube.object('v1', 'secrets', namespace, name) as
+            | { data?: Record<string, string> }
+            | undefined;
+          const value = secret?.data?.[key];
+          return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
+        },
+      });
+      analysisRuns.push({ rollout: `${rollout.metadata.namespace}/${rollout.metadata.name}`, run });
+      return run;
+    },
+  });
 
   const world: World = {
     elb,
@@ -620,7 +745,22 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     deliverVerdictsTwice: (rollout) => {
       twice.add(rollout);
     },
-    canaryRollout: (options) => cluster.canary(options),
+    canaryRollout: (options) => {
+      if (options.steps.some((step) => 'analysis' in step)) gateSecret(options.namespace ?? 'shop');
+      return cluster.canary(options);
+    },
+    driftsFor: (rollout) =>
+      drifts.filter((drift) => `${drift.rollout.namespace}/${drift.rollout.name}` === rollout),
+    async runSentinel() {
+      const report = (await asFunction('sentinel', () =>
+        sentinel({}, lambdaContext('rollout-verifier-sentinel', 300)),
+      )) as SentinelReport;
+      await bus.drain();
+      return report;
+    },
+    analysisRunsFor: (rollout) =>
+      analysisRuns.filter((entry) => entry.rollout === rollout).map(({ run }) => run),
+    gateUrl: gateServer.url,
     blueGreenRollout: (options) => cluster.blueGreen(options),
     async close() {
       emf.stop();
@@ -634,6 +774,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
         eks.close(),
         dynamodb.close(),
         cloudwatch.close(),
+        gateServer.close(),
       ]);
       for (const [key, value] of Object.entries(previousEnvironment)) {
         if (value === undefined) delete process.env[key];

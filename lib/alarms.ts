@@ -41,6 +41,12 @@ export interface AlarmsProps {
    * @default false
    */
   readonly trafficLookEnabled?: boolean;
+
+  /**
+   * The drift sentinel runs: alarm on drift.
+   * @default false
+   */
+  readonly sentinelEnabled?: boolean;
 }
 
 /**
@@ -72,6 +78,15 @@ export class Alarms extends Construct {
         'The verifier could not observe a rollout (AccessDenied, throttling past the deadline, resource not ' +
         'found). The verdict event names the cause, and the missing IAM action for AccessDenied.',
     });
+    if (props.sentinelEnabled) {
+      this.add('VerificationDrift', metric('VerificationDrift', fiveMinutes), {
+        threshold: 1,
+        description:
+          'The drift sentinel re-verified a rollout verified earlier and the load balancer or its routes no ' +
+          'longer match (an edited listener rule, a reverted VirtualService, a target group that lost its ' +
+          'targets). The "Rollout Verification Drift" event carries the findings and the evidence.',
+      });
+    }
     if (props.ingestEnabled) {
       // A rate, not one request: scanners find public URLs, and a single 401 is nobody's emergency.
       this.add('IngestAuthenticationFailures', metric('IngestAuthenticationFailures', fiveMinutes), {

@@ -28,6 +28,9 @@ export const DEFAULT_ENTRIES = {
   ingest: 'lambdas/ingest/handler.ts',
   callback: 'lambdas/callback/handler.ts',
   traffic: 'lambdas/traffic/handler.ts',
+  history: 'lambdas/history/handler.ts',
+  gate: 'lambdas/gate/handler.ts',
+  sentinel: 'lambdas/sentinel/handler.ts',
 } as const;
 export type FunctionName = keyof typeof DEFAULT_ENTRIES;
 

@@ -47,5 +47,12 @@ export class RolloutVerifierStack extends Stack {
         'Callback role (EKS access entry principal)',
       );
     }
+    if (this.verifier.history) {
+      output(
+        'HistoryTableName',
+        this.verifier.history.table.tableName,
+        'Verdict history (rollout-verifier history ns/name --table <this>)',
+      );
+    }
   }
 }

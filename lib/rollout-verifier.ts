@@ -22,6 +22,8 @@ import { ClusterAccess } from './cluster-access.js';
 import { OperationsDashboard } from './dashboard.js';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 import { toEventPattern, VerifierEvents } from './events.js';
+import { AnalysisGate } from './gate.js';
+import { VerdictHistory } from './history.js';
 import { Ingest } from './ingest.js';
 import { allowCloudWatchLogs } from './log-groups.js';
 import {
@@ -30,6 +32,7 @@ import {
   VERDICT_METRIC_NAMES,
   verifierMetric,
 } from './metrics.js';
+import { DriftSentinel } from './sentinel.js';
 import { type ResolvedSettings, type RolloutVerifierProps, resolveSettings } from './settings.js';
 import { StateTable } from './state-table.js';
 import { TrafficLook } from './traffic-look.js';
@@ -77,6 +80,12 @@ export class RolloutVerifier extends Construct {
   readonly callback?: Callback;
   /** The traffic look (docs/traffic-observed.md), unless disabled. */
   readonly trafficLook?: TrafficLook;
+  /** The verdict history (table and recorder), unless `history.enabled` is false. */
+  readonly history?: VerdictHistory;
+  /** The analysis gate for Argo `web` metrics (docs/analysis-gate.md), unless `gate.enabled` is false. */
+  readonly gate?: AnalysisGate;
+  /** The drift sentinel and its schedule, unless `sentinel.enabled` is false (default: with clusters). */
+  readonly sentinel?: DriftSentinel;
   readonly alarms: Alarms;
   readonly alarmTopic: ITopic;
   readonly dashboard: OperationsDashboard;
@@ -117,6 +126,29 @@ export class RolloutVerifier extends Construct {
         network,
       });
     }
+    if (settings.history.enabled) {
+      this.history = new VerdictHistory(this, 'History', {
+        settings,
+        events,
+        encryptionKey: props.tableEncryptionKey,
+      });
+    }
+    if (settings.gate.enabled && this.history && this.ingest) {
+      this.gate = new AnalysisGate(this, 'Gate', {
+        settings,
+        history: this.history,
+        ingest: this.ingest,
+        network,
+      });
+    }
+    if (settings.sentinel.enabled && this.history) {
+      this.sentinel = new DriftSentinel(this, 'Sentinel', {
+        settings,
+        events,
+        history: this.history,
+        network,
+      });
+    }
 
     if (settings.clusterNames.length > 0) {
       // Verify: the read-only group (deploy/cluster/clusterroles.yaml, rollout-verifier-observer).
@@ -134,6 +166,18 @@ export class RolloutVerifier extends Construct {
           kubernetesGroup: settings.kubernetesGroups.callback,
         });
       }
+      // The gate and the sentinel read what verify reads (Rollouts, routes, EndpointSlices): the observer group.
+      for (const [id, reader] of [
+        ['GateClusterAccess', this.gate],
+        ['SentinelClusterAccess', this.sentinel],
+      ] as const) {
+        if (!reader) continue;
+        new ClusterAccess(this, id, {
+          clusterNames: settings.clusterNames,
+          role: reader.fn.role,
+          kubernetesGroup: settings.kubernetesGroups.verify,
+        });
+      }
     }
 
     const functions = VerifierFunction.all(this);
@@ -148,6 +192,7 @@ export class RolloutVerifier extends Construct {
       authenticationFailureAlarmThreshold: settings.ingest.authenticationFailureAlarmThreshold,
       callbackEnabled: this.callback !== undefined,
       trafficLookEnabled: this.trafficLook !== undefined,
+      sentinelEnabled: this.sentinel !== undefined,
     });
     this.alarmTopic = this.alarms.topic;
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {
@@ -193,6 +238,11 @@ export class RolloutVerifier extends Construct {
    */
   metricTrafficObservedFailed(props?: MetricOptions): Metric {
     return this.metric(TRAFFIC_OBSERVED_METRIC_NAMES.failed, props);
+  }
+
+  /** Drift the sentinel caught: a verified rollout whose traffic no longer matches. @default sum over 5 minutes */
+  metricVerificationDrift(props?: MetricOptions): Metric {
+    return this.metric('VerificationDrift', props);
   }
 
   /** Time from the rollout event to the verdict, in milliseconds. @default average over 5 minutes */

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { ISecurityGroup, IVpc, SubnetSelection } from 'aws-cdk-lib/aws-ec2';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -43,6 +43,11 @@ export const DEFAULTS = {
   logRetention: RetentionDays.ONE_MONTH,
   logLevel: 'INFO' as LogLevel,
   kubernetesGroups: { verify: 'rollout-verifier-observer', callback: 'rollout-verifier' },
+  historyRetention: Duration.days(90),
+  gateTimeout: Duration.seconds(60),
+  sentinelInterval: Duration.minutes(5),
+  sentinelWatchAfterSettled: Duration.hours(1),
+  sentinelDescribeShare: 0.25,
 } as const;
 
 /** Seconds the verify function keeps back from its timeout to publish the verdict (VERIFY_PUBLISH_RESERVE_MS). */
@@ -67,6 +72,44 @@ export interface OptionalFunctionOptions {
    * @default the prebuilt bundle (package) or `lambdas/<function>/handler.ts` (sources)
    */
   readonly entry?: string;
+}
+
+export interface HistoryOptions extends OptionalFunctionOptions {
+  /**
+   * How long each verdict is kept in the history table (DynamoDB TTL; whole days, at most 3650).
+   * @default 90 days
+   */
+  readonly retention?: Duration;
+}
+
+export interface GateOptions extends OptionalFunctionOptions {
+  /**
+   * The analysis gate function's timeout: an on-demand verification answers within it, so set the
+   * web metric's `timeoutSeconds` a little above (docs/analysis-gate.md). At most 15 minutes.
+   * @default 60 seconds
+   */
+  readonly timeout?: Duration;
+}
+
+export interface SentinelOptions extends OptionalFunctionOptions {
+  /**
+   * How often the schedule runs the drift sentinel; a rollout verified (by anyone) within the last
+   * interval is skipped. 1 minute to 1 day, whole minutes.
+   * @default 5 minutes
+   */
+  readonly interval?: Duration;
+  /**
+   * How long after a rollout completed or aborted it is still re-verified (0: not at all).
+   * @default 1 hour
+   */
+  readonly watchAfterSettled?: Duration;
+  /**
+   * The share (above 0, at most 1) of the account's ELBv2 Describe budget (about 40 burst, 10 per
+   * second, shared with the load balancer controller, Argo and the verify function) the sentinel
+   * may spend: its calls are paced to that share of the rate and burst.
+   * @default 0.25
+   */
+  readonly describeShare?: number;
 }
 
 export interface IngestOptions extends OptionalFunctionOptions {
@@ -326,6 +369,26 @@ export interface RolloutVerifierProps {
    * @default enabled when its handler exists; window 300 s, publication delay 180 s, tolerance 0.05, 100 requests
    */
   readonly trafficLook?: TrafficLookOptions;
+  /**
+   * The verdict history: a table keeping every verdict with its evidence, and the function that
+   * records them (docs/analysis-gate.md, "History"). Needs the history for the analysis gate.
+   * @default enabled when its handler exists, verdicts kept 90 days
+   */
+  readonly history?: HistoryOptions;
+  /**
+   * The analysis gate: an HTTP endpoint an Argo `web` metric calls, answering the verdict of the
+   * rollout's current step (docs/analysis-gate.md). Authenticated with the clusters' webhook tokens,
+   * so it needs the ingest function's token secrets.
+   * @default enabled when its handler exists and the history and ingest are enabled, timeout 60 s
+   */
+  readonly gate?: GateOptions;
+  /**
+   * The drift sentinel: an EventBridge Scheduler schedule re-verifying watched rollouts and
+   * publishing "Rollout Verification Drift" (docs/analysis-gate.md, "Drift sentinel"). Needs the
+   * history (its watch list) and cluster access (it reads the live Rollouts).
+   * @default enabled when its handler exists, the history is enabled and the stack names clusters
+   */
+  readonly sentinel?: SentinelOptions;
 }
 
 export interface ResolvedOptionalFunction {
@@ -355,6 +418,13 @@ export interface ResolvedSettings {
   readonly ingest: ResolvedIngest;
   readonly callback: ResolvedOptionalFunction;
   readonly trafficLook: ResolvedTrafficLook;
+  readonly history: ResolvedOptionalFunction & { readonly retentionDays: number };
+  readonly gate: ResolvedOptionalFunction & { readonly timeoutSeconds: number };
+  readonly sentinel: ResolvedOptionalFunction & {
+    readonly intervalMinutes: number;
+    readonly watchAfterSettledSeconds: number;
+    readonly describeShare: number;
+  };
 }
 
 export class RolloutVerifierConfigError extends Error {
@@ -515,6 +585,14 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
   const ingest = resolveIngest(props, clusterNames, Object.keys(clusterSecrets), problems);
   const callback = optionalFunction('callback', props.callback, problems);
   const trafficLook = resolveTrafficLook(props.trafficLook, problems);
+  const history = resolveHistory(props.history, problems);
+  const gate = resolveGate(props.gate, history.enabled, ingest.enabled, problems);
+  const sentinel = resolveSentinel(
+    props.sentinel,
+    history.enabled,
+    clusterNames.length + Object.keys(clusterSecrets).length > 0,
+    problems,
+  );
 
   if (problems.length > 0) {
     throw new RolloutVerifierConfigError(problems, scope.node.path);
@@ -542,6 +620,9 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     ingest,
     callback,
     trafficLook,
+    history,
+    gate,
+    sentinel,
   };
 }
 
@@ -580,6 +661,88 @@ function resolveTrafficLook(
     problems.push(`trafficLook.minRequests must be a positive integer, got ${minRequests}`);
   }
   return { ...fn, windowSeconds, publicationDelaySeconds, tolerance, minRequests };
+}
+
+function resolveSentinel(
+  options: SentinelOptions | undefined,
+  historyEnabled: boolean,
+  hasClusters: boolean,
+  problems: string[],
+): ResolvedSettings['sentinel'] {
+  const code = functionCode('sentinel', options?.entry, 'sentinel.entry', problems);
+  const enabled = options?.enabled ?? (code !== undefined && historyEnabled && hasClusters);
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(
+      `sentinel is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES.sentinel} exists`,
+    );
+  }
+  if (enabled && (!historyEnabled || !hasClusters)) {
+    problems.push('sentinel needs the history (its watch list) and a cluster (it reads the live Rollouts)');
+  }
+  const interval = options?.interval ?? DEFAULTS.sentinelInterval;
+  const intervalMinutes = interval.isUnresolved() ? Number.NaN : interval.toSeconds() / 60;
+  if (!Number.isInteger(intervalMinutes) || intervalMinutes < 1 || intervalMinutes > 1440) {
+    problems.push(`sentinel.interval must be whole minutes from 1 to 1440, got ${interval.toHumanString()}`);
+  }
+  const watchAfterSettled = options?.watchAfterSettled ?? DEFAULTS.sentinelWatchAfterSettled;
+  const watchAfterSettledSeconds = watchAfterSettled.isUnresolved()
+    ? Number.NaN
+    : watchAfterSettled.toSeconds();
+  if (!Number.isInteger(watchAfterSettledSeconds) || watchAfterSettledSeconds < 0) {
+    problems.push(
+      `sentinel.watchAfterSettled must be whole seconds, got ${watchAfterSettled.toHumanString()}`,
+    );
+  }
+  const describeShare = options?.describeShare ?? DEFAULTS.sentinelDescribeShare;
+  if (!(describeShare > 0 && describeShare <= 1)) {
+    problems.push(`sentinel.describeShare must be above 0 and at most 1, got ${describeShare}`);
+  }
+  return {
+    enabled,
+    code: enabled ? code : undefined,
+    intervalMinutes,
+    watchAfterSettledSeconds,
+    describeShare,
+  };
+}
+
+function resolveHistory(
+  options: HistoryOptions | undefined,
+  problems: string[],
+): ResolvedSettings['history'] {
+  const fn = optionalFunction('history', options, problems);
+  const retention = options?.retention ?? DEFAULTS.historyRetention;
+  const retentionDays = retention.isUnresolved() ? Number.NaN : retention.toSeconds() / 86_400;
+  if (!Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+    problems.push(
+      `history.retention must be a whole number of days from 1 to 3650, got ${retention.toHumanString()}`,
+    );
+  }
+  return { ...fn, retentionDays };
+}
+
+function resolveGate(
+  options: GateOptions | undefined,
+  historyEnabled: boolean,
+  ingestEnabled: boolean,
+  problems: string[],
+): ResolvedSettings['gate'] {
+  const code = functionCode('gate', options?.entry, 'gate.entry', problems);
+  const enabled = options?.enabled ?? (code !== undefined && historyEnabled && ingestEnabled);
+  if (enabled && code === undefined && options?.entry === undefined) {
+    problems.push(`gate is enabled but has no code: neither its bundle nor ${DEFAULT_ENTRIES.gate} exists`);
+  }
+  if (enabled && (!historyEnabled || !ingestEnabled)) {
+    problems.push(
+      'gate needs the history (stored verdicts) and the ingest (the clusters’ token secrets) enabled',
+    );
+  }
+  const timeout = options?.timeout ?? DEFAULTS.gateTimeout;
+  const timeoutSeconds = timeout.isUnresolved() ? Number.NaN : timeout.toSeconds();
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 10 || timeoutSeconds > 900) {
+    problems.push(`gate.timeout must be whole seconds from 10 to 900, got ${timeout.toHumanString()}`);
+  }
+  return { enabled, code: enabled ? code : undefined, timeoutSeconds };
 }
 
 function resolveIngest(

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RolloutTrigger } from '../contract/event-catalog.js';
+import type { AnalysisRunResult, AnalysisStep } from './argo-analysis.js';
 import type { CanaryStep, NotificationBody } from './argo-driver.js';
 import { notificationOf } from './argo-driver.js';
 import type { Elbv2Sim, IngressAlb } from './elbv2/index.js';
@@ -42,11 +43,15 @@ export interface ClusterPorts {
   /** Argo's notifications controller posting a body to the webhook. */
   notify(body: NotificationBody): Promise<unknown>;
   note(rollout: string, what: string): void;
+  /** Argo's analysis controller running the AnalysisRun of an inline analysis step (sim/argo-analysis.ts). */
+  analysis?(rollout: RolloutObject, step: AnalysisStep, stepIndex: number): Promise<AnalysisRunResult>;
 }
 
 export interface LoadBalancerControllerFaults {
   /** ModifyRule keeps getting `Throttling: Rate exceeded`: the listener rules keep their weights. */
   throttled?: boolean;
+  /** The controller applies each step's weights only this long after Argo asked (a slow reconcile). */
+  appliesWeightsAfterMs?: number;
   /** The controller has not registered this many of the newest ready canary pods (it lags). */
   unregisteredCanaryPods?: number;
 }
@@ -128,6 +133,11 @@ export interface SimulatedRollout {
 const ROLLOUT_API = 'argoproj.io/v1alpha1';
 /** Per-Rollout opt-in for promote on Succeeded (lambdas/core/callback/policy.ts). */
 export const PROMOTE_ANNOTATION = 'rollout-verifier.io/promote-on-success';
+
+/** A measurement's value for the timeline: short. */
+function clipValue(value: string): string {
+  return value.length <= 140 ? value : `${value.slice(0, 139)}…`;
+}
 
 /** A pod-template-hash shaped string, deterministic per seed. */
 function podHash(seed: string): string {
@@ -336,6 +346,8 @@ abstract class RolloutBase implements SimulatedRollout {
 export class CanaryRollout extends RolloutBase {
   private aborted = false;
   private completed = false;
+  /** Weights the load balancer controller applies late (appliesWeightsAfterMs). */
+  private lateWeights: Promise<void> | undefined;
   /** Istio or Ambassador routing: Argo writes the weights itself, no ALB. */
   private mesh?: MeshRoutes;
 
@@ -444,7 +456,9 @@ export class CanaryRollout extends RolloutBase {
     this.updated = this.send('on-rollout-updated', structuredClone(stored), this.options.argoPostsTwice);
     this.write({ ...stored, status: this.status({ stepIndex: 0, canaryWeight: 0, phase: 'Progressing' }) });
     const steps = this.options.steps
-      .map((step) => ('setWeight' in step ? `setWeight ${step.setWeight}` : 'pause'))
+      .map((step) =>
+        'setWeight' in step ? `setWeight ${step.setWeight}` : 'pause' in step ? 'pause' : 'analysis',
+      )
       .join(' → ');
     this.note(
       `Argo: revision ${this.revision} (${this.canaryHash}) of a ${replicas}-replica canary, steps ${steps}; ${replicas} stable pods ${behind}`,
@@ -556,6 +570,12 @@ export class CanaryRollout extends RolloutBase {
       return true;
     }
     const step = steps[index];
+    if (step && 'analysis' in step) {
+      // Inconclusive: paused for a human (InconclusiveAnalysisRun), nothing more happens here.
+      if ((live.status?.pauseConditions ?? []).length > 0 || live.spec.paused) return false;
+      await this.analysisStep(index, step.analysis, live);
+      return true;
+    }
     if (step && 'pause' in step) {
       if ((live.status?.pauseConditions ?? []).length > 0 || live.spec.paused) return false;
       if (step.pause.duration !== undefined) {
@@ -645,6 +665,14 @@ export class CanaryRollout extends RolloutBase {
     if (this.mesh) {
       this.mesh.setWeight(weight);
       this.mesh.afterStep?.(index);
+    } else if (controller.appliesWeightsAfterMs !== undefined && !controller.throttled) {
+      this.note(
+        `load balancer controller: busy, applies canary ${weight} / stable ${100 - weight} in ${controller.appliesWeightsAfterMs} ms`,
+      );
+      const delay = controller.appliesWeightsAfterMs;
+      this.lateWeights = new Promise<void>((resolve) => setTimeout(resolve, delay)).then(() =>
+        this.applyWeights(weight),
+      );
     } else this.applyWeights(weight, { throttled: controller.throttled });
 
     // The step is done: the notification carries the Rollout as it is now, then Argo moves on.
@@ -671,12 +699,64 @@ export class CanaryRollout extends RolloutBase {
       this.note(`Argo: paused at step ${next} (pause {}, CanaryPauseStep) until someone promotes`);
       await this.send('on-rollout-paused', pausing, this.options.argoPostsTwice);
     }
+    // Argo reaches an analysis step at once and creates its AnalysisRun while the verifier is still
+    // verifying the setWeight: the two run side by side, as in a cluster.
+    if (nextStep !== undefined && 'analysis' in nextStep)
+      await this.analysisStep(next, nextStep.analysis, this.live());
+    await this.lateWeights;
+  }
+
+  /**
+   * An inline analysis step: the AnalysisRun's outcome decides, without anyone outside Argo writing
+   * to the Rollout. Successful: on to the next step. Failed or Error: Argo aborts the rollout itself.
+   * Inconclusive: Argo pauses it (InconclusiveAnalysisRun) until a human promotes or aborts.
+   */
+  private async analysisStep(index: number, step: AnalysisStep, live: RolloutObject): Promise<void> {
+    if (!this.ports.analysis) throw new Error(`${this.key}: an analysis step, and no analysis controller`);
+    this.note(
+      `Argo: step ${index} analysis: AnalysisRun of ${step.templates.map((t) => t.templateName).join(', ')} created`,
+    );
+    const run = await this.ports.analysis(live, step, index);
+    for (const measurement of run.measurements) {
+      this.note(
+        `  AnalysisRun ${run.name}: web GET ${measurement.url.replace(/^https?:\/\/[^/]+/, '<gate>')} → ${measurement.status ?? 'no answer'} ${clipValue(measurement.value)} after ${(measurement.durationMs / 1000).toFixed(1)}s: measurement ${measurement.phase}`,
+      );
+    }
+    const weight = this.weightAt(index);
+    const current = this.live();
+    if (run.phase === 'Successful') {
+      this.note(`Argo: AnalysisRun ${run.name} Successful: on to step ${index + 1}`);
+      // The analysis step is complete: like every step, it is notified with the Rollout as found.
+      const completed = structuredClone(current);
+      current.status = this.status({ stepIndex: index + 1, canaryWeight: weight, phase: 'Progressing' });
+      this.write(current);
+      await this.send('on-rollout-step-completed', completed, this.options.argoPostsTwice);
+      return;
+    }
+    if (run.phase === 'Inconclusive') {
+      this.note(
+        `Argo: AnalysisRun ${run.name} Inconclusive: the rollout pauses (InconclusiveAnalysisRun) for a human`,
+      );
+      const status = this.status({ stepIndex: index, canaryWeight: weight, phase: 'Paused', paused: true });
+      current.status = {
+        ...status,
+        message: 'InconclusiveAnalysisRun',
+        pauseConditions: [{ reason: 'InconclusiveAnalysisRun', startTime: now() }],
+      };
+      this.write(current);
+      return;
+    }
+    this.note(
+      `Argo: AnalysisRun ${run.name} ${run.phase} (${run.message}): the controller aborts the rollout itself`,
+    );
+    current.status = { ...current.status, abort: true };
+    await this.abort(this.write(current), `argo-rollouts (AnalysisRun ${run.name} ${run.phase})`);
   }
 
   /** The callback (or anyone) set status.abort: canary weight back to 0, then on-rollout-aborted. */
-  private async abort(live: RolloutObject): Promise<void> {
+  private async abort(live: RolloutObject, abortedBy?: string): Promise<void> {
     this.aborted = true;
-    const by = this.lastStatusWriter((status) => status.abort === true);
+    const by = abortedBy ?? this.lastStatusWriter((status) => status.abort === true);
     const index = live.status?.currentStepIndex ?? 0;
     // Argo validates the resources a Rollout references before it reconciles anything else.
     const invalid = this.mesh?.invalidReference();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RolloutTrigger } from '../contract/event-catalog.js';
+import type { AnalysisStep } from './argo-analysis.js';
 
 /**
  * Plays the Argo Rollouts controller: holds one Rollout and renders the notification bodies the
@@ -8,7 +9,11 @@ import type { RolloutTrigger } from '../contract/event-catalog.js';
  * step that just finished).
  */
 
-export type CanaryStep = { setWeight: number } | { pause: { duration?: string | number } };
+export type CanaryStep =
+  | { setWeight: number }
+  | { pause: { duration?: string | number } }
+  /** An inline analysis step: an AnalysisRun of these templates must succeed before the next step. */
+  | { analysis: AnalysisStep };
 
 export interface CanaryRolloutSpec {
   namespace: string;

@@ -8,7 +8,10 @@ import { verifyAuthorizationHeader } from './sigv4-verify.js';
  * DynamoDB on 127.0.0.1, for the real `@aws-sdk/client-dynamodb` (awsJson1_0,
  * `X-Amz-Target: DynamoDB_20120810.<Operation>`): PutItem, GetItem, UpdateItem and DeleteItem on
  * tables with a string partition key — what Powertools idempotency's DynamoDBPersistenceLayer
- * sends. Condition expressions are evaluated for the grammar it uses (attribute_exists,
+ * sends — and on tables with a string partition and sort key, plus Query on those (the verdict
+ * history: `pk = :v` and optionally `begins_with(sk, :p)`, `sk = | < | <= | > | >= :v` or
+ * `sk BETWEEN :a AND :b`; ScanIndexForward, Limit, ExclusiveStartKey/LastEvaluatedKey,
+ * ProjectionExpression of top-level names; items ordered by the sort key's UTF-8 bytes). Condition expressions are evaluated for the grammar it uses (attribute_exists,
  * attribute_not_exists, comparisons, AND, OR, NOT, parentheses, #names, :values), update
  * expressions for `SET path = operand, …` and `REMOVE path, …`. Like DynamoDB, it refuses
  * expression names or values that no expression uses, and answers a failed condition with
@@ -48,11 +51,22 @@ export interface DynamoDbSim {
 }
 
 export interface DynamoDbSimOptions {
-  /** Table name → partition key attribute (a string key). */
-  tables: Record<string, string>;
+  /** Table name → partition key attribute (a string key), or partition and sort key (both strings). */
+  tables: Record<string, string | TableKeySchema>;
   region?: string;
   /** Access key → secret: requests must be SigV4-signed by one of them. Absent: not checked. */
   credentials?: Record<string, string>;
+}
+
+export interface TableKeySchema {
+  partitionKey: string;
+  sortKey: string;
+}
+
+interface SimTable {
+  key: string;
+  sortKey?: string;
+  items: Map<string, Item>;
 }
 
 class DynamoError extends Error {
@@ -69,8 +83,13 @@ class DynamoError extends Error {
 const validation = (message: string) => new DynamoError('ValidationException', message);
 
 export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<DynamoDbSim> {
-  const tables = new Map(
-    Object.entries(options.tables).map(([name, key]) => [name, { key, items: new Map<string, Item>() }]),
+  const tables = new Map<string, SimTable>(
+    Object.entries(options.tables).map(([name, schema]) => [
+      name,
+      typeof schema === 'string'
+        ? { key: schema, items: new Map<string, Item>() }
+        : { key: schema.partitionKey, sortKey: schema.sortKey, items: new Map<string, Item>() },
+    ]),
   );
   const calls: DynamoDbCall[] = [];
 
@@ -79,15 +98,26 @@ export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<Dyn
     if (!table) throw new DynamoError('ResourceNotFoundException', 'Requested resource not found');
     return table;
   };
-  const keyOf = (table: { key: string }, key: unknown): string => {
+  const keyOf = (table: SimTable, key: unknown): string => {
     const attributes = (key ?? {}) as Item;
     const names = Object.keys(attributes);
     const value = attributes[table.key];
-    if (names.length !== 1 || !value || !('S' in value)) {
+    const sortValue = table.sortKey === undefined ? undefined : attributes[table.sortKey];
+    const expected = table.sortKey === undefined ? 1 : 2;
+    if (
+      names.length !== expected ||
+      !value ||
+      !('S' in value) ||
+      (table.sortKey !== undefined && !(sortValue && 'S' in sortValue))
+    ) {
       throw validation('The provided key element does not match the schema');
     }
-    return value.S;
+    return sortValue && 'S' in sortValue ? `${value.S}\u0000${sortValue.S}` : value.S;
   };
+  const keyAttributesOf = (table: SimTable, item: Item): Item => ({
+    [table.key]: item[table.key] as AttributeValue,
+    ...(table.sortKey === undefined ? {} : { [table.sortKey]: item[table.sortKey] as AttributeValue }),
+  });
 
   const operations: Record<string, (input: Record<string, unknown>) => Record<string, unknown>> = {
     GetItem(input) {
@@ -98,7 +128,7 @@ export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<Dyn
     PutItem(input) {
       const table = tableOf(input.TableName);
       const item = (input.Item ?? {}) as Item;
-      const id = keyOf(table, { [table.key]: item[table.key] });
+      const id = keyOf(table, keyAttributesOf(table, item));
       const existing = table.items.get(id);
       checkCondition(input, existing);
       table.items.set(id, structuredClone(item));
@@ -114,6 +144,48 @@ export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<Dyn
       applyUpdate(String(input.UpdateExpression ?? ''), next, context);
       table.items.set(id, next);
       return {};
+    },
+    Query(input) {
+      const table = tableOf(input.TableName);
+      if (table.sortKey === undefined) throw validation('Query needs a table with a sort key here');
+      if (input.FilterExpression !== undefined) throw validation('FilterExpression is not simulated');
+      const context = expressionContext(input, [input.KeyConditionExpression, input.ProjectionExpression]);
+      const condition = keyCondition(String(input.KeyConditionExpression ?? ''), table, context);
+      const forward = input.ScanIndexForward !== false;
+      const limit = typeof input.Limit === 'number' ? input.Limit : Number.POSITIVE_INFINITY;
+      const sortOf = (item: Item) => (item[table.sortKey as string] as { S: string }).S;
+      let matching = [...table.items.values()]
+        .filter(condition)
+        .sort((a, b) => Buffer.compare(Buffer.from(sortOf(a)), Buffer.from(sortOf(b))));
+      if (!forward) matching.reverse();
+      const start = input.ExclusiveStartKey as Item | undefined;
+      if (start) {
+        const after = sortOf(start);
+        matching = matching.filter((item) => {
+          const order = Buffer.compare(Buffer.from(sortOf(item)), Buffer.from(after));
+          return forward ? order > 0 : order < 0;
+        });
+      }
+      const page = matching.slice(0, limit);
+      const projection =
+        typeof input.ProjectionExpression === 'string'
+          ? input.ProjectionExpression.split(',').map((name) => {
+              const trimmed = name.trim();
+              return trimmed.startsWith('#') ? (context.names[trimmed] ?? trimmed) : trimmed;
+            })
+          : undefined;
+      const items = page.map((item) =>
+        projection
+          ? Object.fromEntries(Object.entries(item).filter(([name]) => projection.includes(name)))
+          : structuredClone(item),
+      );
+      const last = page.at(-1);
+      return {
+        Items: structuredClone(items),
+        Count: items.length,
+        ScannedCount: items.length,
+        ...(last && matching.length > page.length ? { LastEvaluatedKey: keyAttributesOf(table, last) } : {}),
+      };
     },
     DeleteItem(input) {
       const table = tableOf(input.TableName);
@@ -417,6 +489,64 @@ function compare(a: AttributeValue | undefined, op: string, b: AttributeValue | 
     default:
       throw validation(`Invalid expression: unknown comparator ${op}`);
   }
+}
+
+/**
+ * A Query's key condition: `pk = :v`, then optionally `AND` one condition on the sort key
+ * (`begins_with(sk, :p)`, a comparison, or `sk BETWEEN :a AND :b`).
+ */
+function keyCondition(
+  expression: string,
+  table: { key: string; sortKey?: string },
+  context: ExpressionContext,
+): (item: Item) => boolean {
+  const parser = new Parser(tokenize(expression), context);
+  const partitionName = parser.path();
+  parser.expect('=');
+  const partitionValue = parser.operand()({});
+  if (partitionName !== table.key || !partitionValue) {
+    throw validation('Query condition missed key schema element: the partition key');
+  }
+  const predicates: Predicate[] = [(item) => compare(item[table.key], '=', partitionValue)];
+  if (!parser.done()) {
+    if (!parser.isWord('AND'))
+      throw validation(`Invalid KeyConditionExpression near "${parser.peek()?.text}"`);
+    parser.next();
+    if (parser.isWord('BEGINS_WITH')) {
+      parser.next();
+      parser.expect('(');
+      const name = parser.path();
+      parser.expect(',');
+      const prefix = parser.operand()({});
+      parser.expect(')');
+      if (name !== table.sortKey || !prefix || !('S' in prefix)) {
+        throw validation('begins_with needs the sort key and a string');
+      }
+      predicates.push((item) => {
+        const value = item[name];
+        return value !== undefined && 'S' in value && value.S.startsWith(prefix.S);
+      });
+    } else {
+      const name = parser.path();
+      if (name !== table.sortKey) throw validation('Query key condition not supported: not the sort key');
+      if (parser.isWord('BETWEEN')) {
+        parser.next();
+        const low = parser.operand()({});
+        if (!parser.isWord('AND')) throw validation('BETWEEN needs AND');
+        parser.next();
+        const high = parser.operand()({});
+        predicates.push((item) => compare(item[name], '>=', low) && compare(item[name], '<=', high));
+      } else {
+        const op = parser.next();
+        if (op.kind !== 'op' || op.text === '<>')
+          throw validation(`Invalid key condition operator "${op.text}"`);
+        const value = parser.operand()({});
+        predicates.push((item) => compare(item[name], op.text, value));
+      }
+    }
+  }
+  if (!parser.done()) throw validation(`Invalid KeyConditionExpression: unexpected "${parser.peek()?.text}"`);
+  return (item) => predicates.every((predicate) => predicate(item));
 }
 
 /** `SET a = :v, #b = :w REMOVE c` */

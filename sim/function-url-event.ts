@@ -9,6 +9,8 @@ export interface RequestOptions {
   authorization?: string;
   headers?: Record<string, string>;
   query?: Record<string, string>;
+  /** The URL path (default `/`). */
+  path?: string;
 }
 
 /** A Lambda Function URL request (payload format 2.0) as Lambda delivers it. */
@@ -21,7 +23,7 @@ export function functionUrlEvent(options: RequestOptions = {}) {
   return {
     version: '2.0',
     routeKey: '$default',
-    rawPath: '/',
+    rawPath: options.path ?? '/',
     rawQueryString: new URLSearchParams(options.query ?? {}).toString(),
     headers: {
       'content-type': 'application/json',
@@ -38,7 +40,7 @@ export function functionUrlEvent(options: RequestOptions = {}) {
       domainPrefix: 'abcdefgh',
       http: {
         method,
-        path: '/',
+        path: options.path ?? '/',
         protocol: 'HTTP/1.1',
         sourceIp: options.sourceIp ?? '203.0.113.7',
         userAgent: 'Go-http-client/1.1',

@@ -49,6 +49,9 @@ const CLUSTER_SCOPED = new Set([
   'ClusterRoleBinding',
   'Namespace',
   'CustomResourceDefinition',
+  // A custom kind: kustomize may stamp the namespace on it, which the API server clears for a
+  // cluster-scoped resource (rest.BeforeCreate); left alone here, as it ends up.
+  'ClusterAnalysisTemplate',
 ]);
 
 /** Every YAML document of a file, failing on any parse error or warning. */

@@ -88,7 +88,7 @@ export function readIngestSettings(env: NodeJS.ProcessEnv = process.env): Ingest
 
 /** Which secret holds the token of which cluster (`undefined`: the unbound token of a stack without clusters). */
 export function tokenSecretsOf(
-  settings: IngestSettings,
+  settings: Pick<IngestSettings, 'WEBHOOK_TOKEN_SECRET_ARNS' | 'WEBHOOK_TOKEN_SECRET_ARN' | 'CLUSTER_NAME'>,
 ): Array<{ cluster: string | undefined; secretArn: string }> {
   if (settings.WEBHOOK_TOKEN_SECRET_ARNS) {
     return Object.entries(settings.WEBHOOK_TOKEN_SECRET_ARNS).map(([cluster, secretArn]) => ({

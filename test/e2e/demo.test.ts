@@ -33,6 +33,13 @@ describe('npm run demo', () => {
       result.scenarios.map(({ name, got, actions, ok, problem }) => ({ name, got, actions, ok, problem })),
     ).toEqual([
       {
+        name: 'drift: a listener rule edited by hand after the step was Succeeded → VerificationDrift',
+        got: ['Succeeded', 'Succeeded', 'Succeeded'],
+        actions: [],
+        ok: true,
+        problem: undefined,
+      },
+      {
         name: 'healthy canary 20 → 50 → 100, promoted by the verifier at each pause',
         got: [
           'Succeeded',
@@ -149,29 +156,43 @@ describe('npm run demo', () => {
       },
       {
         name: 'traffic look: the ALB served the configured 20 % → Succeeded',
-        got: ['Succeeded'],
-        actions: ['none'],
+        got: ['Succeeded', 'Succeeded', 'Succeeded'],
+        actions: [],
         ok: true,
         problem: undefined,
       },
       {
         name: 'traffic look: sticky sessions keep 45 % on the canary at weight 20 → Failed, reported, not aborted',
-        got: ['Succeeded'],
-        actions: ['none'],
+        got: ['Succeeded', 'Succeeded', 'Succeeded'],
+        actions: [],
         ok: true,
         problem: undefined,
       },
       {
         name: 'traffic look: a quiet step (3 requests a minute) → Inconclusive',
-        got: ['Succeeded'],
-        actions: ['none'],
+        got: ['Succeeded', 'Succeeded', 'Succeeded'],
+        actions: [],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'analysis gate: each step held by its AnalysisRun until the ALB converges',
+        got: ['Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded', 'Succeeded'],
+        actions: [],
+        ok: true,
+        problem: undefined,
+      },
+      {
+        name: 'analysis gate: the AnalysisRun fails and Argo aborts by itself (no callback write)',
+        got: ['Succeeded', 'Failed', 'Succeeded'],
+        actions: [],
         ok: true,
         problem: undefined,
       },
     ]);
     expect(result.ok).toBe(true);
     expect(renderDemo(result)).toContain(
-      '18 of 18 scenarios reached the expected verdicts and cluster actions',
+      '21 of 21 scenarios reached the expected verdicts and cluster actions',
     );
   });
 
@@ -186,13 +207,13 @@ describe('npm run demo', () => {
     });
 
     it('a skewed split: Failed ObservedSplitMismatch, reported only — the rollout stays paused, not aborted', () => {
-      expect(look('shop/wishlist')).toEqual({
+      expect(look('shop/wardrobe')).toEqual({
         traffic: ['Failed'],
         trafficFindings: ['ObservedSplitMismatch'],
       });
-      const state = result.rollouts.find((rollout) => rollout.rollout === 'shop/wishlist');
+      const state = result.rollouts.find((rollout) => rollout.rollout === 'shop/wardrobe');
       expect(state).toMatchObject({ abort: false, pauseConditions: ['CanaryPauseStep'] });
-      expect(scenario('shop/wishlist').alarms).toEqual([]);
+      expect(scenario('shop/wardrobe').alarms).toEqual([]);
     });
 
     it('a quiet step: Inconclusive InsufficientTraffic', () => {
@@ -204,14 +225,114 @@ describe('npm run demo', () => {
 
     it('a rollout that moved on within the minute is never judged on the next step’s traffic', () => {
       const checkout = look('shop/checkout');
-      expect(checkout.traffic).toHaveLength(4);
+      // one look per pause (on-rollout-paused), two pauses
+      expect(checkout.traffic).toHaveLength(2);
       expect(checkout.traffic).not.toContain('Failed');
       expect(checkout.trafficFindings).toEqual(['RolloutMovedOn']);
     });
 
     it('one GetMetricData call per look, every request signed by the traffic role', () => {
       const looks = result.scenarios.reduce((sum, candidate) => sum + candidate.traffic.length, 0);
-      expect(result.calls.cloudwatch).toEqual({ 'GetMetricData (10 queries)': looks });
+      expect(result.calls.cloudwatch).toEqual({ 'GetMetricData (7 queries)': looks });
+    });
+  });
+
+  it('catches drift after a Succeeded step: the sentinel re-verifies and publishes VerificationDrift', () => {
+    const catalog = scenario('shop/catalog');
+    expect(catalog.drift).toEqual(['WeightMismatch']);
+    const timeline = result.timeline
+      .filter((entry) => entry.rollout === 'shop/catalog')
+      .map((entry) => entry.what);
+    const edited = timeline.indexOf('someone edits both listener rules by hand: canary 10 / stable 90');
+    const drift = timeline.findIndex((what) =>
+      /^Rollout Verification Drift \(WeightMismatch\) at step 1: last verified Succeeded at .*, now canary 10 \/ stable 90 where canary 20 \/ stable 80 is expected$/.test(
+        what,
+      ),
+    );
+    expect(edited).toBeGreaterThan(-1);
+    expect(drift).toBeGreaterThan(edited);
+    expect(timeline).toContain(
+      'drift sentinel (EventBridge Scheduler): 1 watched, 1 due, 1 re-verified, drift in shop/catalog',
+    );
+    // No action on drift: the callback saw only the step's verdict.
+    expect(catalog.actions).toEqual([]);
+    expect(
+      result.history['shop/catalog']?.entries.map(({ source, verdict }) => [source, verdict.verdict]),
+    ).toEqual([
+      ['verify', 'Succeeded'],
+      ['verify', 'Succeeded'],
+      ['verify', 'Succeeded'],
+      ['sentinel', 'Failed'],
+    ]);
+  });
+
+  describe('the analysis gate (issue 15)', () => {
+    const lines = (rollout: string) =>
+      result.timeline.filter((entry) => entry.rollout === rollout).map((entry) => entry.what);
+
+    it('holds each step until the verifier answers: the AnalysisRun is Successful only once the ALB converged', () => {
+      expect(scenario('shop/wishlist').analysisRuns).toEqual(['Successful', 'Successful']);
+      const timeline = lines('shop/wishlist');
+      const applied = timeline.indexOf(
+        'load balancer controller: 2 listener rule(s) set to canary 20 / stable 80',
+      );
+      const measured = timeline.findIndex((what) =>
+        /AnalysisRun wishlist-.*-1: web GET <gate>\/analysis\?cluster=demo&namespace=shop&name=wishlist&podTemplateHash=\w+ → 200 .*"verdict":"Succeeded"/.test(
+          what,
+        ),
+      );
+      const onward = timeline.findIndex((what) =>
+        /^Argo: AnalysisRun wishlist-.*-1 Successful: on to step 2$/.test(what),
+      );
+      const nextStep = timeline.findIndex((what) => what.startsWith('Argo: step 2 setWeight 50'));
+      expect(applied).toBeGreaterThan(-1);
+      expect(measured).toBeGreaterThan(applied);
+      expect(onward).toBeGreaterThan(measured);
+      expect(nextStep).toBeGreaterThan(onward);
+      expect(result.rollouts.find((state) => state.rollout === 'shop/wishlist')).toMatchObject({
+        phase: 'Healthy',
+        abort: false,
+      });
+    });
+
+    it('a failed AnalysisRun makes Argo abort by itself: the callback writes nothing but Events', () => {
+      const favorites = scenario('shop/favorites');
+      expect(favorites.analysisRuns).toEqual(['Failed']);
+      expect(favorites.findings).toEqual(['InsufficientHealthyTargets', 'UnhealthyTargets']);
+      expect(favorites.callbacks.flatMap((record) => record.patches)).toEqual([]);
+      expect(favorites.callbacks.map((record) => record.reason)).toContain('abort on failure is off');
+      expect(lines('shop/favorites')).toContainEqual(
+        expect.stringMatching(
+          /^Argo: status\.abort set by argo-rollouts \(AnalysisRun favorites-\w+-1 Failed\)/,
+        ),
+      );
+      expect(result.rollouts.find((state) => state.rollout === 'shop/favorites')).toMatchObject({
+        phase: 'Degraded',
+        abort: true,
+      });
+    });
+
+    it('`rollout-verifier history` prints each gated rollout’s timeline from the demo’s history table', () => {
+      const wishlist = result.history['shop/wishlist'];
+      expect(wishlist?.exitCode).toBe(0);
+      expect(
+        wishlist?.entries.map(({ verdict }) => [verdict.step.index, verdict.verdict, verdict.trigger]),
+      ).toEqual([
+        [0, 'Succeeded', 'on-rollout-updated'],
+        [0, 'Succeeded', 'on-rollout-step-completed'],
+        [1, 'Succeeded', 'on-rollout-step-completed'],
+        [2, 'Succeeded', 'on-rollout-step-completed'],
+        [3, 'Succeeded', 'on-rollout-step-completed'],
+        [4, 'Succeeded', 'on-rollout-completed'],
+      ]);
+      expect(wishlist?.text.split('\n')[0]).toBe('shop/wishlist: 6 verdict(s), oldest first');
+      const favorites = result.history['shop/favorites'];
+      expect(favorites?.entries.map(({ verdict, source }) => [source, verdict.verdict])).toEqual([
+        ['verify', 'Succeeded'],
+        ['verify', 'Failed'],
+        ['verify', 'Succeeded'],
+      ]);
+      expect(favorites?.entries[1]?.verdict.evidence?.backends.length).toBeGreaterThan(0);
     });
   });
 
@@ -399,7 +520,20 @@ describe('npm run demo', () => {
 
   it('reaches the cluster as EKS does: DescribeCluster, then each function with its own token and rights', () => {
     const { kubernetes, eks } = result.calls;
-    expect(Object.keys(kubernetes).sort()).toEqual(['rollout-verifier-callback', 'rollout-verifier-verify']);
+    expect(Object.keys(kubernetes).sort()).toEqual([
+      'rollout-verifier-callback',
+      'rollout-verifier-gate',
+      'rollout-verifier-sentinel',
+      'rollout-verifier-verify',
+    ]);
+    // the gate reads the Rollout (its current step and revision), as the observer group may
+    expect(Object.keys(kubernetes['rollout-verifier-gate'] ?? {})).toEqual(['get rollouts']);
+    // the sentinel reads the Rollout and, for the ALB, the Services and their EndpointSlices
+    expect(Object.keys(kubernetes['rollout-verifier-sentinel'] ?? {}).sort()).toEqual([
+      'get rollouts',
+      'get services',
+      'list endpointslices',
+    ]);
     // the observer only reads the Rollout (where it is now), Services (their target ports), EndpointSlices, VirtualServices and
     // Mappings (a deleted canary Mapping answers 404); the callback only reads and patches Rollouts
     // and creates Events
@@ -429,6 +563,8 @@ describe('npm run demo', () => {
     expect(eks).toEqual({
       'DescribeCluster by rollout-verifier-verify': 1,
       'DescribeCluster by rollout-verifier-callback': 1,
+      'DescribeCluster by rollout-verifier-gate': 1,
+      'DescribeCluster by rollout-verifier-sentinel': 1,
     });
   });
 

@@ -41,7 +41,8 @@ let bundles: Bundle[] = [];
 
 beforeAll(async () => {
   const app = testApp({ bundle: true });
-  const stack = new RolloutVerifierStack(app, 'Bundled', { verifier: {} });
+  // A cluster: the drift sentinel (which reads live Rollouts) is only created with one.
+  const stack = new RolloutVerifierStack(app, 'Bundled', { verifier: { clusterName: 'bundled' } });
   const assembly = app.synth();
   const assets = readdirSync(assembly.directory)
     .filter((entry) => entry.startsWith('asset.'))

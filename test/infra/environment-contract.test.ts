@@ -2,7 +2,10 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { afterAll, describe, expect, test } from 'vitest';
 import { COMMON_VARIABLES, FUNCTION_VARIABLES } from '../../contract/environment.js';
 import { CallbackEnvironment } from '../../lambdas/callback/settings.js';
+import { GateEnvironment } from '../../lambdas/gate/settings.js';
+import { HistoryEnvironment } from '../../lambdas/history/settings.js';
 import { IngestEnvironment } from '../../lambdas/ingest/settings.js';
+import { SentinelEnvironment } from '../../lambdas/sentinel/settings.js';
 import { TrafficEnvironment } from '../../lambdas/traffic/settings.js';
 import { VerifyEnvironment } from '../../lambdas/verify/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
@@ -22,6 +25,9 @@ const readers = {
   callback: CallbackEnvironment,
   ingest: IngestEnvironment,
   traffic: TrafficEnvironment,
+  history: HistoryEnvironment,
+  gate: GateEnvironment,
+  sentinel: SentinelEnvironment,
 } as const;
 type FunctionName = keyof typeof readers;
 
@@ -50,6 +56,9 @@ const functionsOf = (synthesized: Synthesized): Record<FunctionName, VerifierFun
   callback: synthesized.stack.verifier.callback?.fn,
   ingest: synthesized.stack.verifier.ingest?.fn,
   traffic: synthesized.stack.verifier.trafficLook?.fn,
+  history: synthesized.stack.verifier.history?.fn,
+  gate: synthesized.stack.verifier.gate?.fn,
+  sentinel: synthesized.stack.verifier.sentinel?.fn,
 });
 
 describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) => {
@@ -62,7 +71,10 @@ describe.each(Object.keys(readers) as FunctionName[])('the %s function', (name) 
 
   test('the construct sets exactly the contract’s `set` names and the Powertools ones', () => {
     const set = new Set(
-      configurations.flatMap((synthesized) => variablesOf(synthesized, functionsOf(synthesized)[name])),
+      configurations
+        // The sentinel reads live Rollouts: a stack without clusters has none.
+        .filter((synthesized) => name !== 'sentinel' || functionsOf(synthesized).sentinel !== undefined)
+        .flatMap((synthesized) => variablesOf(synthesized, functionsOf(synthesized)[name])),
     );
     expect([...set].sort()).toEqual([...contract.set, ...COMMON_VARIABLES].sort());
   });

@@ -26,10 +26,14 @@ const VERIFY_ONLY = {
   ingest: { enabled: false },
   callback: { enabled: false },
   trafficLook: { enabled: false },
+  history: { enabled: false },
+  gate: { enabled: false },
+  sentinel: { enabled: false },
 } as const;
 /**
- * Everything: cluster, email, and the future functions (placeholder entries). The traffic look has
- * its own block below ('the traffic look').
+ * Everything: cluster, email, ingest and callback (placeholder entries). The traffic look has its
+ * own block below ('the traffic look'); the history, the analysis gate and the drift sentinel have
+ * their own tests (test/infra/history-gate.test.ts).
  */
 const FULL = {
   clusterName: 'prod',
@@ -37,6 +41,9 @@ const FULL = {
   ingest: { entry: PLACEHOLDER_ENTRY },
   callback: { entry: PLACEHOLDER_ENTRY },
   trafficLook: { enabled: false },
+  history: { enabled: false },
+  gate: { enabled: false },
+  sentinel: { enabled: false },
 } as const;
 
 const logicalId = (construct: IConstruct) =>

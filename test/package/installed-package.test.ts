@@ -188,11 +188,16 @@ describe('a scratch CDK app using it', () => {
   });
 
   test('deploys the prebuilt bundles as they are: nothing was bundled in the consumer project', () => {
-    const packaged = ['verify', 'ingest', 'callback', 'traffic'].map((name) =>
+    // Every function but the drift sentinel, which needs a cluster (these verifiers name none).
+    const deployed = ['verify', 'ingest', 'callback', 'traffic', 'history', 'gate'];
+    const packaged = deployed.map((name) =>
       sha256(readFileSync(join(app, 'node_modules/rollout-verifier/dist/bundles', name, 'index.mjs'))),
     );
+    expect(readdirSync(join(app, 'node_modules/rollout-verifier/dist/bundles')).sort()).toEqual(
+      [...deployed, 'sentinel'].sort(),
+    );
     const assets = readdirSync(assembly).filter((entry) => entry.startsWith('asset.'));
-    expect(assets).toHaveLength(4);
+    expect(assets).toHaveLength(deployed.length);
     for (const asset of assets) {
       expect(readdirSync(join(assembly, asset))).toEqual(['index.mjs']);
       expect(packaged).toContain(sha256(readFileSync(join(assembly, asset, 'index.mjs'))));
@@ -202,8 +207,7 @@ describe('a scratch CDK app using it', () => {
         template.Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>,
       ).filter((resource) => resource.Type === 'AWS::Lambda::Function'),
     );
-    // Three verifiers of four functions each: verify, ingest, callback and the traffic look.
-    expect(functions).toHaveLength(12);
+    expect(functions).toHaveLength(3 * deployed.length);
     for (const fn of functions) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Handler: 'index.handler' });
     }

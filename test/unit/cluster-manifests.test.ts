@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { ROLLOUT_DETAIL_TYPES, type RolloutTrigger } from '../../contract/event-catalog.js';
 import { normalizeNotification } from '../../lambdas/core/normalize/index.js';
+import { AnalysisQuery } from '../../lambdas/gate/gate.js';
 import { DEFAULTS } from '../../lib/settings.js';
+import { analysisTemplatesIn, evaluateResult } from '../../sim/argo-analysis.js';
 import { ROLLOUT_CRD_PATH } from '../../sim/kube/crd-validation.js';
 import {
   type Kustomization,
@@ -208,6 +210,94 @@ describe('deploy/cluster kustomization', () => {
     expect(binding?.subjects).toEqual([
       { apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: CALLBACK_GROUP },
     ]);
+  });
+});
+
+describe('analysis/: the analysis gate for Argo web metrics (docs/analysis-gate.md)', () => {
+  const dir = new URL('analysis/', CLUSTER_DIR);
+  const templates = analysisTemplatesIn(readFileSync(new URL('clusteranalysistemplates.yaml', dir), 'utf8'));
+  const gateSecret = readDocuments(new URL('gate-secret.yaml', dir))[0]!;
+
+  it('is an opt-in Component adding two cluster-scoped ClusterAnalysisTemplates, and no Secret', () => {
+    expect(readKustomization(dir).kind).toBe('Component');
+    const base = built(CLUSTER_DIR);
+    const withAnalysis = built(CLUSTER_DIR, { ...readKustomization(CLUSTER_DIR), components: ['analysis'] });
+    const added = withAnalysis.filter(
+      (manifest) => !base.some((other) => JSON.stringify(other) === JSON.stringify(manifest)),
+    );
+    expect(
+      added.map((manifest) => `${manifest.apiVersion} ${manifest.kind}/${manifest.metadata.name}`),
+    ).toEqual([
+      'argoproj.io/v1alpha1 ClusterAnalysisTemplate/rollout-verifier',
+      'argoproj.io/v1alpha1 ClusterAnalysisTemplate/rollout-verifier-background',
+    ]);
+    expect(added.every((manifest) => manifest.metadata.namespace === undefined)).toBe(true);
+    expect(readFileSync(new URL('kustomization.yaml', CLUSTER_DIR), 'utf8')).toMatch(
+      /# components:\n#\s+- analysis/,
+    );
+  });
+
+  it('calls GET <gate>/analysis with exactly the query the gate accepts, and the cluster token as bearer', () => {
+    for (const template of templates) {
+      const [metric] = template.spec.metrics;
+      const web = metric!.provider.web;
+      const url = new URL(
+        web.url
+          .replace(/\{\{args\.gate-url\}\}/, 'https://gate.example/')
+          .replace(/\{\{args\.([a-z-]+)\}\}/g, 'x'),
+      );
+      expect(url.pathname).toBe('/analysis');
+      const names = [...url.searchParams.keys()];
+      expect(names.filter((name) => name !== 'cluster').every((name) => name in AnalysisQuery.shape)).toBe(
+        true,
+      );
+      expect(names).toEqual(expect.arrayContaining(['cluster', 'namespace', 'name', 'podTemplateHash']));
+      expect(web.method ?? 'GET').toBe('GET');
+      expect(web.headers).toEqual([{ key: 'Authorization', value: 'Bearer {{args.gate-token}}' }]);
+      expect(web.jsonPath, 'the whole body is `result`').toBeUndefined();
+      // Above the verification deadline, below the gate function's timeout.
+      expect(web.timeoutSeconds).toBeGreaterThan(DEFAULTS.deadlineSeconds);
+      expect(web.timeoutSeconds).toBeLessThan(DEFAULTS.gateTimeout.toSeconds());
+    }
+    expect(
+      templates.map((template) =>
+        new URL(
+          template.spec.metrics[0]!.provider.web.url.replace(/\{\{[^}]+\}\}/g, 'x').replace(
+            /^x/,
+            'https://g/',
+          ),
+        ).searchParams.get('fresh'),
+      ),
+    ).toEqual([null, 'true']);
+  });
+
+  it('maps the verdicts onto Argo’s phases: Succeeded → Successful, Failed → Failed, Inconclusive → Inconclusive', () => {
+    for (const template of templates) {
+      const metric = template.spec.metrics[0]!;
+      expect(evaluateResult({ verdict: 'Succeeded', findings: [] }, metric)).toBe('Successful');
+      expect(evaluateResult({ verdict: 'Failed', findings: [] }, metric)).toBe('Failed');
+      expect(evaluateResult({ verdict: 'Inconclusive', findings: [] }, metric)).toBe('Inconclusive');
+      expect(metric.failureLimit ?? 0).toBe(0);
+    }
+    expect(templates[0]!.spec.metrics[0]!.count).toBe(1);
+  });
+
+  it('reads the gate URL, the cluster and the token from the Secret gate-secret.yaml describes', () => {
+    for (const template of templates) {
+      const fromSecret = (template.spec.args ?? []).filter((arg) => arg.valueFrom?.secretKeyRef);
+      expect(new Set(fromSecret.map((arg) => arg.valueFrom?.secretKeyRef?.name))).toEqual(
+        new Set([gateSecret.metadata.name]),
+      );
+      expect(fromSecret.map((arg) => arg.valueFrom?.secretKeyRef?.key).sort()).toEqual(
+        Object.keys(gateSecret.stringData ?? {}).sort(),
+      );
+      // The rollout supplies the rest (fieldRef, podTemplateHashValue): no value in the template.
+      expect((template.spec.args ?? []).filter((arg) => !arg.valueFrom).map((arg) => arg.name)).toEqual([
+        'namespace',
+        'rollout',
+        'canary-hash',
+      ]);
+    }
   });
 });
 

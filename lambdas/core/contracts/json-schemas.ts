@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import {
+  DRIFT_DETAIL_TYPE,
+  DRIFT_EVENT_SOURCE,
   ROLLOUT_DETAIL_TYPES,
   ROLLOUT_EVENT_SOURCE,
   TRAFFIC_OBSERVED_DETAIL_TYPES,
@@ -7,6 +9,7 @@ import {
   VERDICT_DETAIL_TYPES,
   VERDICT_EVENT_SOURCE,
 } from '../../../contract/event-catalog.js';
+import { DriftEventDetail } from './drift-event.js';
 import { RolloutEventDetail } from './rollout-event.js';
 import { TrafficObservedEventDetail } from './traffic-observed-event.js';
 import { VerdictEventDetail } from './verdict-event.js';
@@ -33,6 +36,12 @@ export function eventSchemaDocuments(): Record<string, object> {
       title: 'Traffic-observed event detail',
       description: `EventBridge detail of source "${TRAFFIC_OBSERVED_EVENT_SOURCE}", detail-type one of: ${TRAFFIC_OBSERVED_DETAIL_TYPES.join(', ')}.`,
       ...z.toJSONSchema(TrafficObservedEventDetail, { io: 'output', target: 'draft-2020-12' }),
+    },
+    'drift-event.schema.json': {
+      $id: `${BASE_ID}/drift-event.schema.json`,
+      title: 'Drift event detail',
+      description: `EventBridge detail of source "${DRIFT_EVENT_SOURCE}", detail-type "${DRIFT_DETAIL_TYPE}": a verdict (Failed) of the drift sentinel, with the verdict it follows.`,
+      ...z.toJSONSchema(DriftEventDetail, { io: 'output', target: 'draft-2020-12' }),
     },
   };
 }

@@ -73,7 +73,9 @@ export function judge(expected: Expected, observation: Observation): Judgement {
   }
   // The routes are already past what the read Rollout expects (it moves on while we look): superseded.
   if (againstNow.findings.length > 0 && againstNow.findings.every((finding) => DECISIONS.has(finding.code))) {
-    return againstNow;
+    // Argo writes the routes before it persists the status that explains them: a later read of
+    // the Rollout may explain these routes (Succeeded, movedOn). Not final: look again.
+    return { ...againstNow, final: false };
   }
   // The Rollout is at a state with another split, and the routes carry neither: that state's own
   // notification starts its own verification, which decides. Failing this one would report a

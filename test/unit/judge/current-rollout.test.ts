@@ -81,6 +81,20 @@ describe('judge with the Rollout read live', () => {
     expect(judgement.findings[0]?.message).toContain('WeightMismatch against the new one');
   });
 
+  it('routes already past what the read Rollout expects (Argo writes them before the status): RolloutMovedOn, not final', () => {
+    // The event: the pause behind setWeight 20. Read now: still there, though the routes already
+    // carry the end of the steps (canary 100), a state the Rollout reaches next.
+    const paused = {
+      ...now(20, 1),
+      expected: expected(20, {
+        successors: [{ canaryWeight: 100, stableWeight: 0, reason: 'all steps done' }],
+      }),
+    };
+    const judgement = judge(expected(20), observation(100, paused));
+    expect(judgement).toMatchObject({ verdict: 'Inconclusive', final: false });
+    expect(judgement.findings.map((finding) => finding.code)).toEqual(['RolloutMovedOn']);
+  });
+
   it('a Rollout at another step with the same split is judged as before: the mismatch is Failed', () => {
     const judgement = judge(expected(20), observation(0, now(20, 1)));
     expect(judgement.verdict).toBe('Failed');
