@@ -70,6 +70,12 @@ export interface CanaryRolloutOptions {
   canaryPodsFailingHealthChecks?: number;
   /** Argo's webhook client times out on every POST and sends the same notification again. */
   argoPostsTwice?: boolean;
+  /**
+   * Argo Rollouts before v1.8 sends the new revision's on-rollout-updated after it has reset the
+   * status for it (step 0, the new pod hash, Progressing); v1.8 and later before, with the previous
+   * revision's final status (seen in the lab on v1.6.6 and v1.7.2 against v1.8.2 and v1.9.1).
+   */
+  controllerBeforeV18?: boolean;
   /** Istio host-level traffic routing instead of the ALB (`controller` and the target options do not apply). */
   istio?: IstioRoutingOptions;
   /** Ambassador traffic routing instead of the ALB (`controller` and the target options do not apply). */
@@ -131,6 +137,8 @@ export interface SimulatedRollout {
 }
 
 const ROLLOUT_API = 'argoproj.io/v1alpha1';
+/** How long the canary holds maxTrafficWeight between the last step and the stable switch. */
+const END_OF_STEPS_HOLD_MS = 50;
 /** Per-Rollout opt-in for promote on Succeeded (lambdas/core/callback/policy.ts). */
 export const PROMOTE_ANNOTATION = 'rollout-verifier.io/promote-on-success';
 
@@ -453,8 +461,12 @@ export class CanaryRollout extends RolloutBase {
       previousRevision: true,
     });
     const stored = this.write(object);
-    this.updated = this.send('on-rollout-updated', structuredClone(stored), this.options.argoPostsTwice);
-    this.write({ ...stored, status: this.status({ stepIndex: 0, canaryWeight: 0, phase: 'Progressing' }) });
+    const reset = this.write({
+      ...stored,
+      status: this.status({ stepIndex: 0, canaryWeight: 0, phase: 'Progressing' }),
+    });
+    const updated = this.options.controllerBeforeV18 ? reset : stored;
+    this.updated = this.send('on-rollout-updated', structuredClone(updated), this.options.argoPostsTwice);
     const steps = this.options.steps
       .map((step) =>
         'setWeight' in step ? `setWeight ${step.setWeight}` : 'pause' in step ? 'pause' : 'analysis',
@@ -831,6 +843,12 @@ export class CanaryRollout extends RolloutBase {
       live = this.write(live);
     }
     const snapshot = structuredClone(live);
+    // Past the last step the canary takes maxTrafficWeight until the stable Service selects the new
+    // pods (reconcileTrafficRouting; the lab sees canary 100 / stable 0 for a moment).
+    if (this.mesh) this.mesh.setWeight(100);
+    else if (!this.options.controller?.throttled) this.applyWeights(100);
+    // The switch comes with a later reconcile: the state holds for a moment, as in a cluster.
+    await new Promise((resolve) => setTimeout(resolve, END_OF_STEPS_HOLD_MS));
     this.note(
       `Argo: all steps done: revision ${this.revision} (${this.canaryHash}) becomes stable; the stable Service selects its ${this.newPods.length} pods`,
     );
@@ -1161,8 +1179,6 @@ class AmbassadorRoutes implements MeshRoutes {
   private readonly base: string;
   private readonly canary: string;
   private readonly baseService: string;
-  /** While the canary Mapping is deleted: kube-sim answers its GETs with 404 (it has no delete of its own). */
-  private deleted?: () => void;
   private exists = false;
 
   constructor(
@@ -1223,20 +1239,11 @@ class AmbassadorRoutes implements MeshRoutes {
     if (canaryWeight === 0) {
       if (!this.exists) return;
       this.exists = false;
-      this.deleted = this.kube.inject({
-        method: 'GET',
-        path: new RegExp(
-          `^/apis/getambassador\\.io/[^/]+/namespaces/${this.rollout.namespace}/mappings/${this.canary}$`,
-        ),
-        status: 404,
-        times: Number.POSITIVE_INFINITY,
-      });
+      this.kube.remove(AMBASSADOR_API, 'mappings', this.rollout.namespace, this.canary);
       this.note(`Argo: canary Mapping ${where} deleted (canary weight 0)`);
       return;
     }
     const { service, why } = this.canaryService();
-    this.deleted?.();
-    this.deleted = undefined;
     this.kube.put(this.mapping(this.canary, service, canaryWeight));
     this.note(
       this.exists

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback } from './loopback-server.js';
-import { verifyAuthorizationHeader } from './sigv4-verify.js';
+import { verifyJsonProtocolRequest } from './sigv4-verify.js';
 
 /**
  * CloudWatch on 127.0.0.1, for the real `@aws-sdk/client-cloudwatch`. Since 3.11xx the client
@@ -216,16 +216,11 @@ export async function startCloudWatchSim(options: CloudWatchSimOptions = {}): Pr
     };
     try {
       if (options.credentials) {
-        const check = verifyAuthorizationHeader(
-          {
-            method: request.method ?? 'POST',
-            path: (request.url ?? '/').split('?')[0] ?? '/',
-            rawQuery: '',
-            headers: request.headers,
-            body,
-          },
+        const check = verifyJsonProtocolRequest(
+          request,
+          body,
           (key) => options.credentials?.[key],
-          { service: 'monitoring' },
+          'monitoring',
         );
         if (!check.ok) throw new CloudWatchError(check.code, check.message, 403);
       }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import { listenOnLoopback } from './loopback-server.js';
-import { verifyAuthorizationHeader } from './sigv4-verify.js';
+import { verifyJsonProtocolRequest } from './sigv4-verify.js';
 
 /**
  * DynamoDB on 127.0.0.1, for the real `@aws-sdk/client-dynamodb` (awsJson1_0,
@@ -216,16 +216,11 @@ export async function startDynamoDbSim(options: DynamoDbSimOptions): Promise<Dyn
     };
     try {
       if (options.credentials) {
-        const check = verifyAuthorizationHeader(
-          {
-            method: request.method ?? 'POST',
-            path: (request.url ?? '/').split('?')[0] ?? '/',
-            rawQuery: '',
-            headers: request.headers,
-            body,
-          },
+        const check = verifyJsonProtocolRequest(
+          request,
+          body,
           (key) => options.credentials?.[key],
-          { service: 'dynamodb' },
+          'dynamodb',
         );
         if (!check.ok) {
           throw new DynamoError(

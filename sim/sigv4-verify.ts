@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 
 /**
  * An independent AWS Signature Version 4 checker, written from the specification (not with
@@ -333,4 +334,24 @@ export function verifyAuthorizationHeader(
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** The check of a request to an AWS JSON-protocol service: a POST to a path, no query string. */
+export function verifyJsonProtocolRequest(
+  request: IncomingMessage,
+  body: SignedHttpRequest['body'],
+  secretFor: (accessKeyId: string) => string | undefined,
+  service: string,
+): HeaderCheck {
+  return verifyAuthorizationHeader(
+    {
+      method: request.method ?? 'POST',
+      path: (request.url ?? '/').split('?')[0] ?? '/',
+      rawQuery: '',
+      headers: request.headers,
+      body,
+    },
+    secretFor,
+    { service },
+  );
 }

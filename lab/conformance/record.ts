@@ -10,9 +10,10 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cachePaths } from '../paths.js';
 import { labScenarios } from '../scenarios/catalog.js';
+import { PROMOTE_ON_SUCCESS } from '../scenarios/objects.js';
 import type { LabScenario } from '../scenarios/runner.js';
 import {
-  albAnnotationWeights,
+  albListenerWeights,
   type ConformanceRecord,
   collapse,
   mappingWeights,
@@ -22,6 +23,8 @@ import {
   virtualServiceWeights,
 } from './shapes.js';
 
+const PROMOTE_ON_SUCCESS_ANNOTATION = Object.keys(PROMOTE_ON_SUCCESS)[0] ?? '';
+
 export const CONFORMANCE_DIR = join(import.meta.dirname, '../../test/fixtures/conformance');
 
 const readJsonLines = async (file: string): Promise<Record<string, unknown>[]> =>
@@ -30,18 +33,24 @@ const readJsonLines = async (file: string): Promise<Record<string, unknown>[]> =
     .filter((line) => line.trim() !== '')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
-/** From the new revision on: the creation of revision 1 is the lab's set-up, not the canary. */
+/**
+ * From the new revision on: the creation of revision 1 is the lab's set-up, not the canary. Every
+ * lab scenario lets revision 1 complete before it makes revision 2, so the new revision's
+ * on-rollout-updated is the first one after an on-rollout-completed.
+ */
 export function fromNewRevision(shapes: NotificationShape[]): NotificationShape[] {
-  const start = shapes.findIndex((shape) => shape.trigger === 'on-rollout-updated' && shape.hasStatus);
-  return start < 0 ? [] : shapes.slice(start);
+  const completed = shapes.findIndex((shape) => shape.trigger === 'on-rollout-completed');
+  const start = shapes.findIndex(
+    (shape, index) => index > completed && shape.trigger === 'on-rollout-updated',
+  );
+  return completed < 0 || start < 0 ? [] : shapes.slice(start);
 }
 
 function routeWeightsOf(scenario: LabScenario, state: Record<string, unknown>): RouteWeights | undefined {
   const canary = scenario.canarySides;
   if (!canary) return undefined;
-  if (scenario.router === 'alb') {
-    return albAnnotationWeights((state.ingressAnnotations ?? {}) as Record<string, string>, canary);
-  }
+  // The listener rules as the load balancer controller wrote them: what the ALB routes by.
+  if (scenario.router === 'alb') return albListenerWeights(state.listenerRules, canary);
   if (scenario.router === 'istio') return virtualServiceWeights(state.virtualService, canary);
   return mappingWeights((state.mappings ?? []) as Array<{ name: string; spec: unknown }>, canary.stable);
 }
@@ -70,6 +79,7 @@ for (const scenario of labScenarios()) {
   );
   const states = await readJsonLines(join(dir, 'route-states.jsonl'));
   const final = JSON.parse(await readFile(join(dir, 'rollout-final.json'), 'utf8')) as {
+    metadata?: { annotations?: Record<string, string> };
     spec?: { strategy?: { canary?: Record<string, unknown> } };
   };
   const record: ConformanceRecord = {
@@ -78,6 +88,8 @@ for (const scenario of labScenarios()) {
     router: scenario.router as ConformanceRecord['router'],
     namespace: scenario.namespace,
     canary: final.spec?.strategy?.canary ?? {},
+    loadBalancerControllerStopped: scenario.loadBalancerControllerStopped === true,
+    promoteOnSuccess: final.metadata?.annotations?.[PROMOTE_ON_SUCCESS_ANNOTATION] === 'true',
     recordedFrom: { run: captureRoot.split('/').at(-1) ?? captureRoot, components: summary.components },
     notifications: collapse(fromNewRevision(notifications)),
     routes: collapse(states.flatMap((state) => routeWeightsOf(scenario, state) ?? [])),

@@ -66,19 +66,26 @@ export interface RouteWeights {
 }
 
 /**
- * The split in the ALB actions annotation Argo writes on the Ingress
- * (`alb.ingress.kubernetes.io/actions.<stable service>`), which the load balancer controller turns
- * into listener-rule weights.
+ * The split of the listener rules the load balancer controller wrote (the first rule forwarding to
+ * two target groups). Its target groups are named `k8s-<namespace>-<service>-<hash>` with each part
+ * cut to 8 characters of [a-z0-9]: the sides are told apart by their Services' names.
  */
-export function albAnnotationWeights(
-  annotations: Record<string, string>,
+export function albListenerWeights(
+  listenerRules: unknown,
   services: { stable: string; canary: string },
 ): RouteWeights | undefined {
-  const action = annotations[`alb.ingress.kubernetes.io/actions.${services.stable}`];
-  if (!action) return undefined;
-  const groups = (object(object(JSON.parse(action))?.ForwardConfig)?.TargetGroups ?? []) as Json[];
+  const rules = (Array.isArray(listenerRules) ? listenerRules : []) as Json[];
+  const groups = rules
+    .flatMap((rule) => (rule.actions ?? []) as Json[])
+    .map((action) => (object(action.ForwardConfig)?.TargetGroups ?? []) as Json[])
+    .find((targetGroups) => targetGroups.length >= 2);
+  if (!groups) return undefined;
+  const part = (service: string) => service.replace(/[^a-z0-9]/g, '').slice(0, 8);
   const weightOf = (service: string) =>
-    Number(groups.find((group) => group.ServiceName === service)?.Weight ?? 0);
+    Number(
+      groups.find((group) => String(group.TargetGroupArn).split('/')[1]?.split('-')[2] === part(service))
+        ?.Weight ?? 0,
+    );
   return { canary: weightOf(services.canary), stable: weightOf(services.stable) };
 }
 
@@ -115,6 +122,10 @@ export interface ConformanceRecord {
   namespace: string;
   /** The Rollout's canary strategy as the lab created it, status aside: steps, trafficRouting… */
   canary: Record<string, unknown>;
+  /** The load balancer controller stopped reconciling before the new revision (weights never applied). */
+  loadBalancerControllerStopped: boolean;
+  /** The Rollout asked the callback to promote at each pause (rollout-verifier.io/promote-on-success). */
+  promoteOnSuccess: boolean;
   /** Where the shapes came from: the lab run and the real components' versions. */
   recordedFrom: { run: string; components: Record<string, unknown> };
   notifications: NotificationShape[];

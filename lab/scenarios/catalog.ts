@@ -275,6 +275,7 @@ export function labScenarios(): LabScenario[] {
       {
         judge: failedThenAborted('WeightMismatch'),
         ends: 'aborted',
+        loadBalancerControllerStopped: true,
         async drive(context) {
           context.note('the load balancer controller stops reconciling this namespace');
           context.lab.loadBalancerController.freeze(context.namespace);
@@ -290,6 +291,7 @@ export function labScenarios(): LabScenario[] {
       {
         judge: failedThenAborted('WeightMismatch'),
         ends: 'aborted',
+        loadBalancerControllerStopped: true,
         async drive(context) {
           context.note('the load balancer controller stops reconciling this namespace');
           context.lab.loadBalancerController.freeze(context.namespace);

@@ -51,6 +51,8 @@ export interface LabScenario {
   drive?(context: ScenarioContext): Promise<void>;
   /** Ingress / VirtualService / DestinationRule / Mapping names whose state is captured. */
   watch: { ingress?: string; virtualService?: string; destinationRule?: string; mappings?: boolean };
+  /** The load balancer controller stops reconciling the namespace before the new revision. */
+  loadBalancerControllerStopped?: boolean;
   /** A canary's two sides as its routes name them (Services, subsets, or the base Mapping): for conformance records. */
   canarySides?: { stable: string; canary: string };
   /** How the rollout ends: promoted to revision 2 (default) or aborted. */

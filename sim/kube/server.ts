@@ -92,6 +92,8 @@ export interface KubeSim {
   put(object: KubeObject, options?: { plural?: string; validate?: boolean }): KubeObject;
   /** A deep copy of a stored object, or undefined. */
   object(apiVersion: string, plural: string, namespace: string, name: string): KubeObject | undefined;
+  /** A controller deleting an object (not logged with the requests, like `put`). */
+  remove(apiVersion: string, plural: string, namespace: string, name: string): KubeObject;
   /** Stored objects of a resource name, in any group, oldest write first. */
   list(plural: string, namespace?: string): KubeObject[];
   /** core/v1 and events.k8s.io Events, oldest first. */
@@ -389,6 +391,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     put: (object, putOptions) => store.put(object, putOptions),
     object: (apiVersion, plural, namespace, name) =>
       store.find(splitApiVersion(apiVersion).group, plural, namespace, name),
+    remove: (apiVersion, plural, namespace, name) =>
+      store.delete({ ...splitApiVersion(apiVersion), plural, namespace, name }),
     list: (plural, namespace) => store.select(undefined, plural, namespace),
     events: (namespace) =>
       [...store.select('', 'events', namespace), ...store.select('events.k8s.io', 'events', namespace)].sort(

@@ -43,7 +43,14 @@ const minor = (version: string) => Number(version.split('.')[1]);
 
 function driverOptions(record: ConformanceRecord, name: string): CanaryRolloutOptions {
   const steps = record.canary.steps as CanaryStep[];
-  const base = { name, replicas: 4, steps, annotations: { [PROMOTE_ANNOTATION]: 'true' } };
+  const base = {
+    name,
+    replicas: 4,
+    steps,
+    annotations: record.promoteOnSuccess ? { [PROMOTE_ANNOTATION]: 'true' } : ({} as Record<string, string>),
+    controllerBeforeV18: minor(record.argoVersion) < 8,
+    ...(record.loadBalancerControllerStopped ? { controller: { throttled: true } } : {}),
+  };
   const routing = record.canary.trafficRouting as {
     istio?: { virtualService?: { routes?: string[] } };
   };
@@ -88,6 +95,17 @@ function routeWeights(
   return mappingWeights(mappings, `${name}-mapping`);
 }
 
+const pathOf = (routes: readonly RouteWeights[]) =>
+  routes.map((route) => `${route.canary}/${route.stable}`).join(' → ');
+
+function isSubsequence(part: readonly RouteWeights[], whole: readonly RouteWeights[]): boolean {
+  let at = 0;
+  for (const route of whole) {
+    if (at < part.length && JSON.stringify(part[at]) === JSON.stringify(route)) at++;
+  }
+  return at === part.length;
+}
+
 const playable = records.filter((record) => !unplayable(record));
 
 describe('the demo’s drivers against the real controllers (lab conformance records)', () => {
@@ -123,7 +141,14 @@ describe('the demo’s drivers against the real controllers (lab conformance rec
       }
       const bodies = world.notificationsFor(rollout.key).map(notificationShape);
       expect(collapse(bodies)).toEqual(record.notifications);
-      expect(collapse(states)).toEqual(record.routes);
+      // The lab samples the routes once a second and may miss a state the controller holds for less
+      // (canary 100 between the last step and the stable switch): every state it saw, in its order,
+      // from the same first to the same last.
+      const seen = collapse(states);
+      expect(isSubsequence(record.routes, seen), `lab ${pathOf(record.routes)}, demo ${pathOf(seen)}`).toBe(
+        true,
+      );
+      expect([seen[0], seen.at(-1)]).toEqual([record.routes[0], record.routes.at(-1)]);
     }, 60_000);
   });
 });
