@@ -12,6 +12,8 @@
 export const EVENT_BUS_NAME = 'EVENT_BUS_NAME';
 /** The state table: Powertools idempotency records of verify and callback (contract/state-table.ts). */
 export const STATE_TABLE_NAME = 'STATE_TABLE_NAME';
+/** The callback releases a pause only once it is this many milliseconds old (lambdas/core/callback/respond.ts). */
+export const CALLBACK_PAUSE_SETTLE_MS = 'CALLBACK_PAUSE_SETTLE_MS';
 /** The verdict history table (contract/history-table.ts): every verdict, kept for HISTORY_RETENTION_DAYS. */
 export const HISTORY_TABLE_NAME = 'HISTORY_TABLE_NAME';
 /** How long a verdict is kept in the history (DynamoDB TTL), in days; 0 keeps it forever. */
@@ -109,7 +111,7 @@ export const FUNCTION_VARIABLES = {
   },
   callback: {
     set: [STATE_TABLE_NAME, CLUSTER_NAMES, CLUSTER_SECRET_ARNS, ON_FAILURE, ON_SUCCESS, ON_INCONCLUSIVE],
-    optional: [IDEMPOTENCY_TTL_SECONDS, KUBE_REQUEST_TIMEOUT_MS, KUBE_MAX_ATTEMPTS],
+    optional: [IDEMPOTENCY_TTL_SECONDS, KUBE_REQUEST_TIMEOUT_MS, KUBE_MAX_ATTEMPTS, CALLBACK_PAUSE_SETTLE_MS],
     runtime: [AWS_LAMBDA_FUNCTION_NAME],
   },
   traffic: {

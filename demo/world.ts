@@ -262,6 +262,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     VERIFY_DEADLINE_SECONDS: String(settings.deadlineSeconds),
     VERIFY_INITIAL_DELAY_MS: '250',
     VERIFY_MAX_DELAY_MS: String(5_000 / DEMO_SPEEDUP),
+    CALLBACK_PAUSE_SETTLE_MS: String(2_000 / DEMO_SPEEDUP),
     // verify and callback: the cluster through eks:DescribeCluster and an EKS token, as deployed.
     CLUSTER_NAMES: DEMO_CLUSTER,
     KUBE_REQUEST_TIMEOUT_MS: '2000',

@@ -49,6 +49,7 @@ export const lambdaHandler = async (
     const outcome = await respondToVerdict(api, verdict, {
       policy,
       instance: settings.AWS_LAMBDA_FUNCTION_NAME,
+      pauseSettleMs: settings.CALLBACK_PAUSE_SETTLE_MS,
     });
     metrics.addMetric(OUTCOME_METRICS[outcome.action], MetricUnit.Count, 1);
     if (outcome.ignoredAnnotations.length > 0) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   AWS_LAMBDA_FUNCTION_NAME,
+  CALLBACK_PAUSE_SETTLE_MS,
   IDEMPOTENCY_TTL_SECONDS,
   ON_FAILURE,
   ON_INCONCLUSIVE,
@@ -27,6 +28,11 @@ export const CallbackEnvironment = ClusterSettings.extend({
     .int()
     .positive()
     .default(24 * 3600),
+  /** A pause younger than this is not released yet (the controller may still be writing it). */
+  [CALLBACK_PAUSE_SETTLE_MS]: z.preprocess(
+    emptyIsUnset,
+    z.coerce.number().int().min(0).max(30_000).default(2_000),
+  ),
   [AWS_LAMBDA_FUNCTION_NAME]: z.string().default('rollout-verifier-callback'),
 });
 export type CallbackSettings = z.infer<typeof CallbackEnvironment>;

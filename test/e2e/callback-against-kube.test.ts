@@ -56,11 +56,17 @@ async function cluster(rollout: Record<string, unknown> | null = {}, options: { 
   return sim;
 }
 
-const respond = (verdict = verdictDetail(), policy = DEFAULT_POLICY, kube: KubeApi = api) =>
+const respond = (
+  verdict = verdictDetail(),
+  policy = DEFAULT_POLICY,
+  kube: KubeApi = api,
+  options: { pauseSettleMs?: number; sleep?: (ms: number) => Promise<void> } = { pauseSettleMs: 0 },
+) =>
   respondToVerdict(kube, verdict, {
     policy,
     instance: 'rollout-verifier-callback',
     now: () => new Date('2026-11-23T09:00:04Z'),
+    ...options,
   });
 
 /** Method, path and (for writes) the body, without the Events' bodies, which are checked on their own. */
@@ -210,6 +216,28 @@ describe('callback against the Kubernetes API fake: promote, like kubectl argo r
       ['Normal', 'VerificationSucceeded'],
       ['Normal', 'PromotedByVerifier'],
     ]);
+  });
+
+  it('waits until a pause is 2 s old before it releases it, reading the Rollout again (a pause the controller may still be writing)', async () => {
+    await cluster(); // paused at 09:00:00; the verdict arrives at 09:00:04 (now)
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    // 4 s old: released at once.
+    expect((await respond(verdictDetail(), PROMOTE, api, { sleep })).action).toBe('promoted');
+    expect(waits).toEqual([]);
+    // 0.5 s old: waits 1.5 s, reads again, then releases.
+    await cluster();
+    const young = respondToVerdict(api, verdictDetail(), {
+      policy: PROMOTE,
+      instance: 'rollout-verifier-callback',
+      now: () => new Date('2026-11-23T09:00:00.500Z'),
+      sleep,
+    });
+    expect((await young).action).toBe('promoted');
+    expect(waits).toEqual([1_500]);
+    expect(calls().filter((call) => call.method === 'GET')).toHaveLength(2);
   });
 
   it('with spec.paused: status first, then spec.paused=false conditional on the resourceVersion the status write returned', async () => {

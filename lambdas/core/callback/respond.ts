@@ -1,3 +1,4 @@
+import { setTimeout as wait } from 'node:timers/promises';
 import { createObject, getObject, type KubeApi, mergePatch } from '../cluster/kube-api.js';
 import { isKubeStatus, KubeApiError } from '../cluster/kube-errors.js';
 import { eventsPath, rolloutPath } from '../cluster/paths.js';
@@ -28,6 +29,15 @@ export interface RespondOptions {
   now?: () => Date;
   /** Re-reads after a 409 Conflict (the Rollout changed between GET and PATCH). */
   maxConflicts?: number;
+  /**
+   * A pause younger than this is not released yet: the controller adds a pause condition from its
+   * informer's cache, and one that has not caught up writes it again over a release that came
+   * right after it (seen in the lab: a promote within a second of the pause, lost, and the rollout
+   * paused for good). Default 2000 ms; waited for once, then the Rollout is read again.
+   */
+  pauseSettleMs?: number;
+  /** How to wait (tests). */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   signal?: AbortSignal;
 }
 
@@ -50,6 +60,10 @@ export async function respondToVerdict(
   const now = options.now ?? (() => new Date());
   const signal = options.signal;
   const maxConflicts = options.maxConflicts ?? 3;
+  const pauseSettleMs = options.pauseSettleMs ?? DEFAULT_PAUSE_SETTLE_MS;
+  const sleep =
+    options.sleep ?? ((ms: number, abort?: AbortSignal) => wait(ms, undefined, { signal: abort }));
+  let settled = false;
 
   let decision: Decision;
   let ignoredAnnotations: string[] = [];
@@ -67,6 +81,14 @@ export async function respondToVerdict(
     const effective = effectivePolicy(options.policy, live);
     ignoredAnnotations = effective.ignored;
     decision = decide(verdict, live, effective.policy);
+    const young = decision.action === 'promote' && !settled ? pauseAgeMs(live, now()) : undefined;
+    if (young !== undefined && young < pauseSettleMs) {
+      settled = true;
+      // A start in the future (clock skew) waits the whole settle time, never longer.
+      await sleep(Math.min(pauseSettleMs, pauseSettleMs - young), signal);
+      conflicts--;
+      continue;
+    }
     try {
       await act(api, namespace, name, decision, signal);
       break;
@@ -102,6 +124,17 @@ export async function respondToVerdict(
     eventsAlreadyRecorded,
     ignoredAnnotations,
   };
+}
+
+const DEFAULT_PAUSE_SETTLE_MS = 2_000;
+
+/** How long ago the newest pause condition began; undefined without one that says. */
+function pauseAgeMs(live: LiveRollout, now: Date): number | undefined {
+  const starts = (live.status?.pauseConditions ?? [])
+    .map((condition) => Date.parse(String((condition as { startTime?: unknown }).startTime ?? '')))
+    .filter((start) => Number.isFinite(start));
+  if (starts.length === 0) return undefined;
+  return now.getTime() - Math.max(...starts);
 }
 
 async function readRollout(
