@@ -8,9 +8,7 @@ import { VerdictHistory } from '../core/history/verdict-history.js';
 import { createElbApi } from '../core/routers/alb/client.js';
 import { createRouters } from '../core/routers/index.js';
 import { FAST_CLIENT_OPTIONS } from '../ingest/clients.js';
-import { ClusterTokens } from '../ingest/cluster-tokens.js';
-import { tokenSecretsOf } from '../ingest/settings.js';
-import { TokenStore } from '../ingest/token-store.js';
+import { clusterTokensFrom } from '../ingest/cluster-tokens.js';
 import { configuredClusters, createClusterApis } from '../shared/clusters.js';
 import { logger, metrics } from '../shared/powertools.js';
 import { createGate } from './gate.js';
@@ -35,18 +33,7 @@ const routers = createRouters({ elb: createElbApi(), kubeFor: clusters?.forClust
 let deadline = Date.now();
 
 const gate = createGate({
-  tokens: new ClusterTokens(
-    tokenSecretsOf(settings).map(({ cluster, secretArn }) => ({
-      cluster,
-      tokens: new TokenStore({
-        client: secretsManager,
-        secretId: secretArn,
-        cacheTtlMs: settings.WEBHOOK_TOKEN_CACHE_SECONDS * 1000,
-        rotationWindowMs: settings.WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES * 60_000,
-        onWarning: (message) => logger.warn(message, { cluster }),
-      }),
-    })),
-  ),
+  tokens: clusterTokensFrom(settings, secretsManager, (message, context) => logger.warn(message, context)),
   history: new VerdictHistory({
     client: new DynamoDBClient({}),
     tableName: settings.HISTORY_TABLE_NAME,

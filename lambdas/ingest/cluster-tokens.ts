@@ -1,5 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
-import { digestOf, type TokenSource, type TokenStage, TokenStoreError } from './token-store.js';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type IngestSettings, tokenSecretsOf } from './settings.js';
+import { digestOf, type TokenSource, type TokenStage, TokenStore, TokenStoreError } from './token-store.js';
 
 /**
  * Tokens bound to clusters: each cluster's notifications carry that cluster's own token (its own
@@ -65,4 +67,34 @@ export class ClusterTokens implements ClusterTokenSource {
     }
     return lookup;
   }
+}
+
+/**
+ * The webhook tokens of every cluster the settings name, each read from its own secret and cached:
+ * what the ingest endpoint and the analysis gate both authenticate with.
+ */
+export function clusterTokensFrom(
+  settings: Pick<
+    IngestSettings,
+    | 'WEBHOOK_TOKEN_SECRET_ARNS'
+    | 'WEBHOOK_TOKEN_SECRET_ARN'
+    | 'CLUSTER_NAME'
+    | 'WEBHOOK_TOKEN_CACHE_SECONDS'
+    | 'WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES'
+  >,
+  client: SecretsManagerClient,
+  warn: (message: string, context: { cluster: string | undefined }) => void,
+): ClusterTokens {
+  return new ClusterTokens(
+    tokenSecretsOf(settings).map(({ cluster, secretArn }) => ({
+      cluster,
+      tokens: new TokenStore({
+        client,
+        secretId: secretArn,
+        cacheTtlMs: settings.WEBHOOK_TOKEN_CACHE_SECONDS * 1000,
+        rotationWindowMs: settings.WEBHOOK_TOKEN_ROTATION_WINDOW_MINUTES * 60_000,
+        onWarning: (message) => warn(message, { cluster }),
+      }),
+    })),
+  );
 }
