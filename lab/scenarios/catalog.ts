@@ -90,6 +90,27 @@ async function abortAsUser(context: ScenarioContext): Promise<void> {
   );
 }
 
+/** An ALB canary whose load balancer controller stops reconciling before the new revision. */
+function frozenAlbCanary(name: string, title: string, annotations?: Record<string, string>): LabScenario {
+  return albCanary(
+    name,
+    title,
+    'v1.9.1',
+    { steps: PROMOTED_STEPS },
+    {
+      judge: failedThenAborted('WeightMismatch'),
+      ends: 'aborted',
+      loadBalancerControllerStopped: true,
+      async drive(context) {
+        context.note('the load balancer controller stops reconciling this namespace');
+        context.lab.loadBalancerController.freeze(context.namespace);
+        await context.newRevision();
+      },
+    },
+    annotations,
+  );
+}
+
 function istioScenario(
   name: string,
   title: string,
@@ -267,37 +288,13 @@ export function labScenarios(): LabScenario[] {
       },
       { judge: allSucceeded(2) },
     ),
-    albCanary(
+    frozenAlbCanary(
       'alb-frozen',
       'ALB weights never applied (load balancer controller stopped) → Failed → aborted by Argo (v1.9.1)',
-      v191,
-      { steps: PROMOTED_STEPS },
-      {
-        judge: failedThenAborted('WeightMismatch'),
-        ends: 'aborted',
-        loadBalancerControllerStopped: true,
-        async drive(context) {
-          context.note('the load balancer controller stops reconciling this namespace');
-          context.lab.loadBalancerController.freeze(context.namespace);
-          await context.newRevision();
-        },
-      },
     ),
-    albCanary(
+    frozenAlbCanary(
       'alb-frozen-nopromote',
       'ALB weights never applied, no promote-on-success: Failed at the pause → aborted by Argo (v1.9.1)',
-      v191,
-      { steps: PROMOTED_STEPS },
-      {
-        judge: failedThenAborted('WeightMismatch'),
-        ends: 'aborted',
-        loadBalancerControllerStopped: true,
-        async drive(context) {
-          context.note('the load balancer controller stops reconciling this namespace');
-          context.lab.loadBalancerController.freeze(context.namespace);
-          await context.newRevision();
-        },
-      },
       {},
     ),
     albCanary(
