@@ -16,6 +16,7 @@ import { ClusterTokens } from '../../lambdas/ingest/cluster-tokens.js';
 import { digestOf } from '../../lambdas/ingest/token-store.js';
 import { type DynamoDbSim, startDynamoDbSim } from '../../sim/dynamodb.js';
 import { functionUrlEvent } from '../../sim/function-url-event.js';
+import { healthyAlbObservation } from '../support/alb-observation.js';
 import { captureCliIo } from '../support/cli-io.js';
 import { KubeDouble } from '../support/kube-double.js';
 import { verdictDetail } from '../support/verdicts.js';
@@ -262,32 +263,7 @@ function albRouter(weight: () => number): Router & { observations: number } {
     async observe(): Promise<Observation> {
       router.observations++;
       const canary = weight();
-      return {
-        router: 'alb',
-        routes: [
-          {
-            resource: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/k8s/1/l/r',
-            description: 'listener-rule priority 1 on HTTP:80',
-            destinations: [
-              { resource: 'tg-canary', role: 'canary', weight: canary },
-              { resource: 'tg-stable', role: 'stable', weight: 100 - canary },
-            ],
-          },
-        ],
-        backends: [
-          {
-            resource: 'tg-canary',
-            role: 'canary',
-            targets: [{ id: '10.0.0.1', port: 8080, state: 'healthy' }],
-          },
-          {
-            resource: 'tg-stable',
-            role: 'stable',
-            targets: [{ id: '10.0.0.2', port: 8080, state: 'healthy' }],
-          },
-        ],
-        problems: [],
-      };
+      return healthyAlbObservation(canary);
     },
   };
   return router;

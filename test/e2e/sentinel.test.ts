@@ -11,6 +11,7 @@ import { DescribeBudget } from '../../lambdas/sentinel/describe-budget.js';
 import { runSentinel, type SentinelDependencies } from '../../lambdas/sentinel/sentinel.js';
 import { type DynamoDbSim, startDynamoDbSim } from '../../sim/dynamodb.js';
 import { type EventBridgeSim, startEventBridgeSim } from '../../sim/eventbridge/index.js';
+import { healthyAlbObservation } from '../support/alb-observation.js';
 import { KubeDouble } from '../support/kube-double.js';
 import { verdictDetail } from '../support/verdicts.js';
 
@@ -90,32 +91,7 @@ function albRouter(weights: Record<string, number>): Router & { observed: string
     async observe(event: { rollout: { name: string } }): Promise<Observation> {
       router.observed.push(event.rollout.name);
       const canary = weights[event.rollout.name] ?? 0;
-      return {
-        router: 'alb',
-        routes: [
-          {
-            resource: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/${event.rollout.name}/1/l/r`,
-            description: 'listener-rule priority 1 on HTTP:80',
-            destinations: [
-              { resource: 'tg-canary', role: 'canary', weight: canary },
-              { resource: 'tg-stable', role: 'stable', weight: 100 - canary },
-            ],
-          },
-        ],
-        backends: [
-          {
-            resource: 'tg-canary',
-            role: 'canary',
-            targets: [{ id: '10.0.0.1', port: 8080, state: 'healthy' }],
-          },
-          {
-            resource: 'tg-stable',
-            role: 'stable',
-            targets: [{ id: '10.0.0.2', port: 8080, state: 'healthy' }],
-          },
-        ],
-        problems: [],
-      };
+      return healthyAlbObservation(canary, event.rollout.name);
     },
   };
   return router as Router & { observed: string[] };
