@@ -24,6 +24,7 @@ import {
   WEBHOOK_TOKEN_SECRET_ARNS,
 } from '../../contract/environment.js';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../../contract/event-catalog.js';
+import { functionUrlEventOf } from '../../sim/function-url-server.js';
 import { LAB_ACCOUNT, LAB_REGION, type Moto } from '../aws/moto.js';
 import { type SqsMessage, sqs } from '../aws/wire.js';
 import type { ControlPlane } from '../cluster/control-plane.js';
@@ -219,9 +220,9 @@ export async function deployVerifier(options: {
   const captureFile = join(runDir, 'notifications.jsonl');
 
   const functionUrl: Server = createServer(async (request, response) => {
-    const body = await readBody(request);
-    const url = new URL(request.url ?? '/', 'http://localhost');
-    const event = functionUrlRequest(request, url, body);
+    const raw = await readBody(request);
+    const body = raw.toString('utf8');
+    const event = functionUrlEventOf(request, raw);
     const answer = await invokers.ingest.invoke(event, 10_000);
     const result = (answer.result ?? {}) as {
       statusCode?: number;
@@ -384,46 +385,8 @@ async function startLambdaHost(
   };
 }
 
-async function readBody(request: IncomingMessage): Promise<string> {
+async function readBody(request: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of request) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** What Lambda hands a function behind a Function URL (payload format 2.0) for this request. */
-function functionUrlRequest(request: IncomingMessage, url: URL, body: string) {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
-  }
-  const query = Object.fromEntries(url.searchParams);
-  const now = new Date();
-  return {
-    version: '2.0',
-    routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.replace(/^\?/, ''),
-    headers,
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: 'anonymous',
-      apiId: 'lab',
-      domainName: 'lab.lambda-url.eu-west-1.on.aws',
-      domainPrefix: 'lab',
-      http: {
-        method: request.method ?? 'GET',
-        path: url.pathname,
-        protocol: `HTTP/${request.httpVersion}`,
-        sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
-        userAgent: headers['user-agent'] ?? '',
-      },
-      requestId: crypto.randomUUID(),
-      routeKey: '$default',
-      stage: '$default',
-      time: now.toUTCString(),
-      timeEpoch: now.getTime(),
-    },
-    body,
-    isBase64Encoded: false,
-  };
+  return Buffer.concat(chunks);
 }
