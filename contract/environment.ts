@@ -31,6 +31,13 @@ export const CLUSTER_SECRET_ARNS = 'CLUSTER_SECRET_ARNS';
 export const VERIFY_DEADLINE_SECONDS = 'VERIFY_DEADLINE_SECONDS';
 /** Time the verify function keeps back from its timeout to publish the verdict. */
 export const VERIFY_PUBLISH_RESERVE_MS = 'VERIFY_PUBLISH_RESERVE_MS';
+/**
+ * The looks queue (SQS): rollout events arrive on it from the bus, and verify sends a verification
+ * that must wait back to it with a delay, so no Lambda slot is held while the ALB converges.
+ */
+export const VERIFY_QUEUE_URL = 'VERIFY_QUEUE_URL';
+/** The looks queue's event source mapping's maximum concurrency: verify divides its Describe share by it. */
+export const VERIFY_LOOK_CONCURRENCY = 'VERIFY_LOOK_CONCURRENCY';
 export const ON_FAILURE = 'ON_FAILURE';
 export const ON_SUCCESS = 'ON_SUCCESS';
 export const ON_INCONCLUSIVE = 'ON_INCONCLUSIVE';
@@ -57,6 +64,10 @@ export const POWERTOOLS_LOG_LEVEL = 'POWERTOOLS_LOG_LEVEL';
 export const VERIFY_INITIAL_DELAY_MS = 'VERIFY_INITIAL_DELAY_MS';
 export const VERIFY_MAX_DELAY_MS = 'VERIFY_MAX_DELAY_MS';
 export const VERIFY_STEADY_LOOKS = 'VERIFY_STEADY_LOOKS';
+/** How long one delivery of a verification may wait inside its invocation (short waits) before it is re-queued. */
+export const VERIFY_HOLD_MS = 'VERIFY_HOLD_MS';
+/** The share (0–1) of the account's ELBv2 Describe budget the verify function may spend, all containers together. */
+export const VERIFY_DESCRIBE_SHARE = 'VERIFY_DESCRIBE_SHARE';
 export const IDEMPOTENCY_TTL_SECONDS = 'IDEMPOTENCY_TTL_SECONDS';
 export const KUBE_REQUEST_TIMEOUT_MS = 'KUBE_REQUEST_TIMEOUT_MS';
 export const KUBE_MAX_ATTEMPTS = 'KUBE_MAX_ATTEMPTS';
@@ -98,11 +109,17 @@ export const FUNCTION_VARIABLES = {
       CLUSTER_SECRET_ARNS,
       VERIFY_DEADLINE_SECONDS,
       VERIFY_PUBLISH_RESERVE_MS,
+      VERIFY_QUEUE_URL,
+      VERIFY_LOOK_CONCURRENCY,
     ],
     optional: [
       VERIFY_INITIAL_DELAY_MS,
       VERIFY_MAX_DELAY_MS,
       VERIFY_STEADY_LOOKS,
+      VERIFY_HOLD_MS,
+      VERIFY_DESCRIBE_SHARE,
+      ELB_DESCRIBE_RATE_PER_SECOND,
+      ELB_DESCRIBE_BURST,
       IDEMPOTENCY_TTL_SECONDS,
       KUBE_REQUEST_TIMEOUT_MS,
       KUBE_MAX_ATTEMPTS,
