@@ -65,6 +65,147 @@ export interface AttemptContext {
   lastLook: boolean;
 }
 
+/** Where a verification stands between looks: everything `LookSchedule` needs to go on, as JSON. */
+export interface LookState {
+  startedAt: number;
+  deadline: number;
+  attempts: number;
+  blindInARow: number;
+  steadyTaken: number;
+  backoffLooks: number;
+  longestAttemptMs: number;
+  /**
+   * The looks `settle` can still use: the last complete one and every one since, plus the last
+   * that saw anything (the evidence). Older looks can no longer change the verdict.
+   */
+  records: AttemptRecord[];
+}
+
+export type NextLook = { done: true } | { done: false; delayMs: number; steady: boolean };
+
+/**
+ * The schedule of one verification's looks, apart from how the waiting is done: `converge` sleeps
+ * in its invocation, the verify function can also send the verification back to its queue with a
+ * delay. Its state is plain JSON, so a verification can go on in another invocation.
+ */
+export class LookSchedule {
+  private constructor(
+    private readonly options: ConvergeOptions,
+    private readonly current: LookState,
+  ) {}
+
+  static start(options: ConvergeOptions, now = Date.now()): LookSchedule {
+    return new LookSchedule(options, {
+      startedAt: now,
+      deadline: now + options.deadlineMs,
+      attempts: 0,
+      blindInARow: 0,
+      steadyTaken: 0,
+      backoffLooks: 0,
+      longestAttemptMs: 0,
+      records: [],
+    });
+  }
+
+  static resume(options: ConvergeOptions, state: LookState): LookSchedule {
+    return new LookSchedule(options, structuredClone(state));
+  }
+
+  get state(): LookState {
+    return this.current;
+  }
+
+  get deadline(): number {
+    return this.current.deadline;
+  }
+
+  private get finalAttemptMarginMs(): number {
+    return this.options.finalAttemptMarginMs ?? 250;
+  }
+
+  /** Room a look needs before the deadline: twice the longest so far. */
+  get marginMs(): number {
+    return Math.max(this.finalAttemptMarginMs, 2 * this.current.longestAttemptMs);
+  }
+
+  /** This look's reading is likely the verdict's evidence: the deadline is within `lastLookWindowMs`. */
+  isLastLook(now = Date.now()): boolean {
+    return this.current.deadline - now <= (this.options.lastLookWindowMs ?? this.finalAttemptMarginMs);
+  }
+
+  /**
+   * Records a look that started at `startedAt` and whether it was cut short, and says whether the
+   * verification is decided or when to look next.
+   */
+  record(step: Step, startedAt: number, cutShort: boolean, now = Date.now()): NextLook {
+    const {
+      initialDelayMs = DEFAULT_INITIAL_DELAY_MS,
+      maxDelayMs = DEFAULT_MAX_DELAY_MS,
+      steadyLooks = 0,
+      random = Math.random,
+    } = this.options;
+    const state = this.current;
+    state.longestAttemptMs = Math.max(state.longestAttemptMs, now - startedAt);
+    state.blindInARow = step.judgement.complete ? 0 : state.blindInARow + 1;
+    state.attempts++;
+    state.records.push({ ...step, attempt: state.attempts, observedAt: new Date(now).toISOString() });
+    state.records = stillUseful(state.records);
+    const remainingMs = state.deadline - now;
+    this.options.onAttempt?.({
+      attempt: state.attempts,
+      judgement: step.judgement,
+      elapsedMs: now - state.startedAt,
+      remainingMs,
+    });
+    if (cutShort) return { done: true };
+    if (step.judgement.verdict === 'Succeeded' || step.judgement.final) return { done: true };
+    const marginMs = this.marginMs;
+    if (remainingMs <= marginMs) return { done: true };
+    // A cheap look that saw the routes still wrong is the controller not done yet: look again
+    // soon. Anything else (target health, registrations, gaps) changes on the scale of health
+    // checks and retries: back off.
+    const steady =
+      step.observation?.routesOnly === true && step.judgement.complete && state.steadyTaken < steadyLooks;
+    if (steady) state.steadyTaken++;
+    else state.backoffLooks++;
+    const doublings = Math.max(state.backoffLooks - 1, state.blindInARow - 1, 0);
+    const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
+    // Steady looks wait between half the ceiling and all of it ("equal jitter"): N of them cover
+    // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
+    // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
+    const delay = steady ? initialDelayMs * (0.5 + random() / 2) : random() * ceiling;
+    return { done: false, delayMs: Math.max(0, Math.min(delay, remainingMs - marginMs)), steady };
+  }
+
+  /** The verdict's judgement and evidence so far (see `settle`). */
+  result(now = Date.now()): Converged {
+    return {
+      ...settle(this.current.records),
+      attempts: this.current.attempts,
+      durationMs: now - this.current.startedAt,
+    };
+  }
+}
+
+/**
+ * The last complete look and every one since, and the last look that saw anything. Of the looks in
+ * between, only the findings can still matter (`settle` names their gaps): their observations are
+ * dropped, so a verification's state stays small whatever the number of looks.
+ */
+function stillUseful(records: AttemptRecord[]): AttemptRecord[] {
+  const lastComplete = records.findLast((record) => record.judgement.complete);
+  const evidence = records.findLast((record) => sawAnything(record.observation));
+  const latest = records[records.length - 1];
+  const from = lastComplete?.attempt ?? 0;
+  return records
+    .filter((record) => record.attempt >= from || record === evidence)
+    .map((record) =>
+      record === latest || record === lastComplete || record === evidence || !record.observation
+        ? record
+        : { attempt: record.attempt, observedAt: record.observedAt, judgement: record.judgement },
+    );
+}
+
 /**
  * Observe and judge until the judgement is Succeeded or final, or the deadline passes.
  * Exponential backoff with full jitter spreads many verifiers over the account's shared ELBv2
@@ -76,64 +217,22 @@ export async function converge(
   attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
   options: ConvergeOptions,
 ): Promise<Converged> {
-  const {
-    deadlineMs,
-    initialDelayMs = DEFAULT_INITIAL_DELAY_MS,
-    maxDelayMs = DEFAULT_MAX_DELAY_MS,
-    steadyLooks = 0,
-    finalAttemptMarginMs = 250,
-    random = Math.random,
-    onAttempt,
-  } = options;
-  const lastLookWindowMs = options.lastLookWindowMs ?? finalAttemptMarginMs;
-  const startedAt = Date.now();
-  const deadline = startedAt + deadlineMs;
+  const schedule = LookSchedule.start(options);
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), deadlineMs);
-
-  const history: AttemptRecord[] = [];
-  let blindInARow = 0;
-  let steadyTaken = 0;
-  let backoffLooks = 0;
-  let longestAttemptMs = 0;
+  const timer = setTimeout(() => controller.abort(), options.deadlineMs);
   try {
     for (;;) {
-      const lastLook = deadline - Date.now() <= lastLookWindowMs;
+      const lastLook = schedule.isLastLook();
       const attemptStarted = Date.now();
-      const step = await guarded(attempt, controller.signal, { lastLook });
-      longestAttemptMs = Math.max(longestAttemptMs, Date.now() - attemptStarted);
-      blindInARow = step.judgement.complete ? 0 : blindInARow + 1;
-      history.push({ ...step, attempt: history.length + 1, observedAt: new Date().toISOString() });
-      const remainingMs = deadline - Date.now();
-      onAttempt?.({
-        attempt: history.length,
-        judgement: step.judgement,
-        elapsedMs: Date.now() - startedAt,
-        remainingMs,
-      });
-      if (controller.signal.aborted) break;
-      if (step.judgement.verdict === 'Succeeded' || step.judgement.final) break;
-      const marginMs = Math.max(finalAttemptMarginMs, 2 * longestAttemptMs);
-      if (remainingMs <= marginMs) break;
-      // A cheap look that saw the routes still wrong is the controller not done yet: look again
-      // soon. Anything else (target health, registrations, gaps) changes on the scale of health
-      // checks and retries: back off.
-      const steady =
-        step.observation?.routesOnly === true && step.judgement.complete && steadyTaken < steadyLooks;
-      if (steady) steadyTaken++;
-      else backoffLooks++;
-      const doublings = Math.max(backoffLooks - 1, blindInARow - 1, 0);
-      const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** doublings);
-      // Steady looks wait between half the ceiling and all of it ("equal jitter"): N of them cover
-      // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
-      // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
-      const delay = steady ? initialDelayMs * (0.5 + random() / 2) : random() * ceiling;
-      await sleep(Math.min(delay, remainingMs - marginMs));
+      const step = await guardedAttempt(attempt, controller.signal, { lastLook });
+      const next = schedule.record(step, attemptStarted, controller.signal.aborted);
+      if (next.done) break;
+      await sleep(next.delayMs);
     }
   } finally {
     clearTimeout(timer);
   }
-  return { ...settle(history), attempts: history.length, durationMs: Date.now() - startedAt };
+  return schedule.result();
 }
 
 /**
@@ -150,7 +249,9 @@ export function settle(history: readonly AttemptRecord[]): Pick<Converged, 'judg
   if (latest.judgement.complete) return { judgement: latest.judgement, evidence: latest };
 
   const lastComplete = history.findLast((record) => record.judgement.complete);
-  const failedSince = history.slice(lastComplete ? lastComplete.attempt : 0, -1);
+  const failedSince = history.filter(
+    (record) => record.attempt > (lastComplete?.attempt ?? 0) && record !== latest,
+  );
   const named = new Set(latest.judgement.findings.map(gapKey));
   const otherGaps = failedSince.toReversed().flatMap((record) =>
     fromEarlier(record, (finding) => {
@@ -187,7 +288,7 @@ function sawAnything(observation: Observation | undefined): boolean {
 }
 
 /** A bug or an unexpected error in one observation is Inconclusive material, never a crash. */
-async function guarded(
+export async function guardedAttempt(
   attempt: (signal: AbortSignal, context: AttemptContext) => Promise<Step>,
   signal: AbortSignal,
   context: AttemptContext,

@@ -1,7 +1,15 @@
 import { createHash } from 'node:crypto';
 import type { RolloutEventDetail } from './contracts/rollout-event.js';
 import type { Evidence, VerdictEventDetail } from './contracts/verdict-event.js';
-import { type AttemptProgress, type AttemptRecord, converge } from './converge.js';
+import {
+  type AttemptContext,
+  type AttemptProgress,
+  type AttemptRecord,
+  type Converged,
+  type ConvergeOptions,
+  converge,
+  type Step,
+} from './converge.js';
 import type { CurrentRolloutReader } from './current-rollout.js';
 import { judge } from './judge/index.js';
 import type { Observation, ObserveOptions } from './observation.js';
@@ -43,12 +51,32 @@ export function unverifiableReason(event: RolloutEventDetail, routers: Routers):
   return 'reason' in found ? found.reason : undefined;
 }
 
+/** One verification, ready to look: its deadline, its schedule's options and one look. */
+export interface PreparedVerification {
+  deadlineSeconds: number;
+  schedule: ConvergeOptions;
+  look: (signal: AbortSignal, context: AttemptContext) => Promise<Step>;
+}
+
 /** From one rollout event to one verdict: observe, judge, re-observe until the deadline. */
 export async function verifyRollout(
   event: RolloutEventDetail,
   routers: Routers,
   settings: VerifySettings = {},
 ): Promise<VerdictEventDetail> {
+  const prepared = prepareVerification(event, routers, settings);
+  return verdictOf(event, await converge(prepared.look, prepared.schedule), prepared.deadlineSeconds);
+}
+
+/**
+ * The router, deadline and look of a verification, apart from how it waits between looks
+ * (`converge` sleeps; the verify function may re-queue it: `LookSchedule`).
+ */
+export function prepareVerification(
+  event: RolloutEventDetail,
+  routers: Routers,
+  settings: VerifySettings = {},
+): PreparedVerification {
   const deadlineSeconds = Math.max(
     1,
     Math.min(
@@ -56,30 +84,31 @@ export async function verifyRollout(
       settings.deadlineCapSeconds ?? Number.POSITIVE_INFINITY,
     ),
   );
-  const traffic = event.traffic;
   const found = routers.forEvent(event);
   if ('reason' in found) throw new Error(found.reason);
   const { router } = found;
   const { currentRollout } = settings;
-
   const routesFirst = settings.routesFirst ?? false;
 
-  const result = await converge(
-    async (signal, { lastLook }) => {
-      // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
-      const currentRead = currentRollout?.(event, signal).catch(() => undefined);
-      const options: ObserveOptions | undefined =
-        routesFirst && !lastLook
-          ? {
-              needsTargetHealth: async (routesOnly) =>
-                weightsMayPass(event, withCurrent(routesOnly, await currentRead)),
-            }
-          : undefined;
-      const [routes, current] = await Promise.all([router.observe(event, signal, options), currentRead]);
-      const observation = withCurrent(routes, current);
-      return { observation, judgement: judge(event.expected, observation) };
-    },
-    {
+  const look = async (signal: AbortSignal, { lastLook }: AttemptContext): Promise<Step> => {
+    // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
+    const currentRead = currentRollout?.(event, signal).catch(() => undefined);
+    const options: ObserveOptions | undefined =
+      routesFirst && !lastLook
+        ? {
+            needsTargetHealth: async (routesOnly) =>
+              weightsMayPass(event, withCurrent(routesOnly, await currentRead)),
+          }
+        : undefined;
+    const [routes, current] = await Promise.all([router.observe(event, signal, options), currentRead]);
+    const observation = withCurrent(routes, current);
+    return { observation, judgement: judge(event.expected, observation) };
+  };
+
+  return {
+    deadlineSeconds,
+    look,
+    schedule: {
       deadlineMs: deadlineSeconds * 1000,
       initialDelayMs: settings.initialDelayMs,
       maxDelayMs: settings.maxDelayMs,
@@ -88,8 +117,16 @@ export async function verifyRollout(
       random: settings.random,
       onAttempt: settings.onAttempt,
     },
-  );
+  };
+}
 
+/** The verdict event of a decided verification. */
+export function verdictOf(
+  event: RolloutEventDetail,
+  result: Converged,
+  deadlineSeconds: number,
+): VerdictEventDetail {
+  const traffic = event.traffic;
   return {
     schemaVersion: 1,
     verdictId: verdictIdOf(event.eventId),

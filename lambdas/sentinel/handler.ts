@@ -6,11 +6,11 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { VerdictHistory } from '../core/history/verdict-history.js';
+import { DescribeBudget } from '../core/routers/alb/describe-budget.js';
 import { ElbApi } from '../core/routers/alb/elb-api.js';
 import { createRouters } from '../core/routers/index.js';
 import { createClusterApis } from '../shared/clusters.js';
 import { logger, metrics } from '../shared/powertools.js';
-import { DescribeBudget } from './describe-budget.js';
 import { runSentinel, type SentinelReport } from './sentinel.js';
 import { readSettings } from './settings.js';
 

@@ -1,30 +1,39 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { EventBridgeEnvelope } from '@aws-lambda-powertools/parser/envelopes/eventbridge';
-import { parser } from '@aws-lambda-powertools/parser/middleware';
-import type { ParsedResult } from '@aws-lambda-powertools/parser/types';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { VERDICT_EVENT_SOURCE, verdictDetailType } from '../../contract/event-catalog.js';
-import { RolloutEventDetail } from '../core/contracts/rollout-event.js';
 import type { VerdictEventDetail } from '../core/contracts/verdict-event.js';
 import { currentRolloutReader } from '../core/current-rollout.js';
 import { NewestEvents } from '../core/newest-events.js';
 import { createElbApi } from '../core/routers/alb/client.js';
+import { DescribeBudget } from '../core/routers/alb/describe-budget.js';
 import { createRouters } from '../core/routers/index.js';
-import { unverifiableReason, verifyRollout } from '../core/verify.js';
 import { configuredClusters, createClusterApis } from '../shared/clusters.js';
-import { onceBy } from '../shared/idempotency.js';
-import { invalidEvent, logger, metrics } from '../shared/powertools.js';
+import { logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
+import { InvalidDeliveryError, parseDelivery } from './delivery.js';
+import { onceForDelivery } from './delivery-once.js';
+import { type DeliveryOutcome, lookAtDelivery } from './looks.js';
 import { readSettings } from './settings.js';
 import { recordVerdictMetrics } from './verdict-metrics.js';
 
-// Built once per container: discovery cache, stale-event memory and SDK clients outlive invocations.
+// Built once per container: discovery cache, stale-event memory, SDK clients and the Describe
+// budget outlive invocations.
 const settings = readSettings();
 const elb = createElbApi();
+// The looks of one batch share their rule and target-health reads.
+elb.shareConcurrentReads();
+// Verify's share of the account's Describe budget, split among the containers that can run at once.
+new DescribeBudget({
+  share: settings.VERIFY_DESCRIBE_SHARE / settings.VERIFY_LOOK_CONCURRENCY,
+  accountRatePerSecond: settings.ELB_DESCRIBE_RATE_PER_SECOND,
+  accountBurst: settings.ELB_DESCRIBE_BURST,
+}).pace(elb.client);
 // With cluster access, IP-mode registrations are checked against the Services' EndpointSlices too.
 const clusters =
   configuredClusters(settings).length > 0
@@ -37,41 +46,14 @@ const clusters =
 const routers = createRouters({ elb, kubeFor: clusters?.forCluster });
 const currentRollout = clusters ? currentRolloutReader(clusters.forCluster) : undefined;
 const eventBridge = new EventBridgeClient({});
+const sqs = new SQSClient({});
 const newestEvents = new NewestEvents();
+const once = onceForDelivery({
+  tableName: settings.STATE_TABLE_NAME,
+  ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
+});
 
-export type VerifyResult =
-  | { outcome: 'verified'; verdict: VerdictEventDetail }
-  | { outcome: 'skipped'; reason: string };
-
-export const lambdaHandler = async (
-  parsed: ParsedResult<unknown, RolloutEventDetail>,
-  context: Context,
-): Promise<VerifyResult> => {
-  if (!parsed.success) throw invalidEvent('InvalidRolloutEvents', 'rollout event', parsed.error.message);
-  const event = parsed.data;
-  logger.appendKeys({ rollout: `${event.rollout.namespace}/${event.rollout.name}`, eventId: event.eventId });
-
-  const skip =
-    unverifiableReason(event, routers) ??
-    (newestEvents.isStale(event) ? 'a newer step or revision was already verified' : undefined);
-  if (skip) {
-    metrics.addMetric('VerificationSkipped', MetricUnit.Count, 1);
-    logger.info('event skipped', { reason: skip });
-    return { outcome: 'skipped', reason: skip };
-  }
-  newestEvents.record(event);
-
-  const requestsBefore = elb.requestCount;
-  const verdict = await verifyRollout(event, routers, {
-    deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
-    deadlineCapSeconds: secondsLeftToVerify(context),
-    initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
-    maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
-    steadyLooks: settings.VERIFY_STEADY_LOOKS,
-    // The shared ELBv2 budget: target health only once the weights match (and near the deadline).
-    routesFirst: true,
-    ...(currentRollout ? { currentRollout } : {}),
-  });
+async function publish(verdict: VerdictEventDetail): Promise<void> {
   await putEventsReliably(eventBridge, [
     {
       EventBusName: settings.EVENT_BUS_NAME,
@@ -85,31 +67,88 @@ export const lambdaHandler = async (
         .slice(0, 10),
     },
   ]);
-  recordVerdictMetrics(metrics, event, verdict, elb.requestCount - requestsBefore);
-  logger.info('verdict published', {
-    verdict: verdict.verdict,
-    findings: verdict.findings.map((finding) => finding.code),
-    attempts: verdict.attempts,
-    durationMs: verdict.durationMs,
-  });
-  return { outcome: 'verified', verdict };
-};
-
-/** The verdict must be published before the function times out, whatever deadline was asked for. */
-function secondsLeftToVerify(context: Context): number {
-  return Math.floor((context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS) / 1000);
 }
 
-// One verification per eventId (the dedup key ingest sets).
-const verifyOnce = onceBy({
-  tableName: settings.STATE_TABLE_NAME,
-  keyPath: 'detail.eventId',
-  writer: 'verify',
-  ttlSeconds: settings.IDEMPOTENCY_TTL_SECONDS,
-});
+async function lookAtRecord(record: SQSRecord, context: Context): Promise<DeliveryOutcome> {
+  let delivery: ReturnType<typeof parseDelivery>;
+  try {
+    delivery = parseDelivery(record.body);
+  } catch (error) {
+    // Left on the queue: after its receives it moves to the dead-letter queue, where it can be read.
+    if (error instanceof InvalidDeliveryError) {
+      metrics.addMetric('InvalidRolloutEvents', MetricUnit.Count, 1);
+      logger.error('looks queue message failed validation', {
+        messageId: record.messageId,
+        issues: error.message,
+      });
+    }
+    throw error;
+  }
+  const { event } = delivery;
+  const outcome = await once(delivery, context, () =>
+    lookAtDelivery(delivery, {
+      routers,
+      verify: {
+        deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
+        initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
+        maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+        steadyLooks: settings.VERIFY_STEADY_LOOKS,
+        // The shared ELBv2 budget: target health only once the weights match (and near the deadline).
+        routesFirst: true,
+        ...(currentRollout ? { currentRollout } : {}),
+      },
+      holdMs: settings.VERIFY_HOLD_MS,
+      newestEvents,
+      publish,
+      requeue: async (continuation, delaySeconds) => {
+        await sqs.send(
+          new SendMessageCommand({
+            QueueUrl: settings.VERIFY_QUEUE_URL,
+            MessageBody: JSON.stringify(continuation),
+            DelaySeconds: delaySeconds,
+          }),
+        );
+      },
+      invocationEndsAt: () =>
+        Date.now() + context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS,
+    }),
+  );
+  const rollout = `${event.rollout.namespace}/${event.rollout.name}`;
+  if (outcome.outcome === 'skipped') {
+    metrics.addMetric('VerificationSkipped', MetricUnit.Count, 1);
+    logger.info('event skipped', { rollout, eventId: event.eventId, reason: outcome.reason });
+  } else if (outcome.outcome === 'verified') {
+    recordVerdictMetrics(metrics, event, outcome.verdict);
+    logger.info('verdict published', {
+      rollout,
+      eventId: event.eventId,
+      verdict: outcome.verdict.verdict,
+      findings: outcome.verdict.findings.map((finding) => finding.code),
+      attempts: outcome.verdict.attempts,
+      durationMs: outcome.verdict.durationMs,
+    });
+  }
+  return outcome;
+}
 
-export const handler = middy(lambdaHandler)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics))
-  .use(verifyOnce)
-  .use(parser({ schema: RolloutEventDetail, envelope: EventBridgeEnvelope, safeParse: true }));
+export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const requestsBefore = elb.requestCount;
+  try {
+    // A processor per invocation: it keeps the batch's successes and failures in its own state.
+    const processor = new BatchProcessor(EventType.SQS);
+    return await processPartialResponse(
+      event,
+      (record: SQSRecord) => lookAtRecord(record, context),
+      processor,
+      {
+        context,
+        throwOnFullBatchFailure: false,
+      },
+    );
+  } finally {
+    // The batch's looks share requests: the count belongs to the invocation, not to one verification.
+    metrics.addMetric('ElbApiCalls', MetricUnit.Count, elb.requestCount - requestsBefore);
+  }
+};
+
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(logMetrics(metrics));

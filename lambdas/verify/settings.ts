@@ -1,12 +1,18 @@
 import { z } from 'zod';
 import {
+  ELB_DESCRIBE_BURST,
+  ELB_DESCRIBE_RATE_PER_SECOND,
   EVENT_BUS_NAME,
   IDEMPOTENCY_TTL_SECONDS,
   STATE_TABLE_NAME,
   VERIFY_DEADLINE_SECONDS,
+  VERIFY_DESCRIBE_SHARE,
+  VERIFY_HOLD_MS,
   VERIFY_INITIAL_DELAY_MS,
+  VERIFY_LOOK_CONCURRENCY,
   VERIFY_MAX_DELAY_MS,
   VERIFY_PUBLISH_RESERVE_MS,
+  VERIFY_QUEUE_URL,
   VERIFY_STEADY_LOOKS,
 } from '../../contract/environment.js';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
@@ -34,8 +40,26 @@ export const VerifyEnvironment = ClusterSettings.extend({
   [STATE_TABLE_NAME]: optionalSetting(z.string().min(1)),
   /** How long a verified eventId is remembered. */
   [IDEMPOTENCY_TTL_SECONDS]: positiveInt(3_600),
-  /** Time kept back from the Lambda timeout to publish the verdict. */
+  /** Time kept back from the Lambda timeout to publish the verdict or re-queue the verification. */
   [VERIFY_PUBLISH_RESERVE_MS]: positiveInt(5_000),
+  /** The looks queue: verifications that must wait are sent back to it with a delay. */
+  [VERIFY_QUEUE_URL]: z.url('VERIFY_QUEUE_URL must be the URL of the looks queue'),
+  /** How many invocations the looks queue's event source mapping runs at once (its maximum concurrency). */
+  [VERIFY_LOOK_CONCURRENCY]: positiveInt(5).pipe(z.number().max(1000)),
+  /**
+   * Sub-second waits between looks one delivery may take inside its invocation, in total; longer
+   * waits, and any once this is spent, go back to the queue with a delay (whole seconds).
+   */
+  [VERIFY_HOLD_MS]: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  /**
+   * The share of the account's ELBv2 Describe budget verify may spend, all its containers
+   * together (each takes this ÷ VERIFY_LOOK_CONCURRENCY): the rest is the load balancer
+   * controller's, Argo's and the sentinel's.
+   */
+  [VERIFY_DESCRIBE_SHARE]: z.coerce.number().gt(0).max(1).default(0.5),
+  /** The account's Describe budget (ELBv2 throttles per account and region): refill per second, and burst. */
+  [ELB_DESCRIBE_RATE_PER_SECOND]: z.coerce.number().positive().default(10),
+  [ELB_DESCRIBE_BURST]: positiveInt(40),
 });
 export type VerifySettingsEnv = z.infer<typeof VerifyEnvironment>;
 

@@ -12,12 +12,10 @@ export function recordVerdictMetrics(
   metrics: Metrics,
   event: RolloutEventDetail,
   verdict: VerdictEventDetail,
-  elbRequests: number,
 ): void {
   const counter = verdictCounter(verdict);
   metrics.addMetric(counter, MetricUnit.Count, 1);
   metrics.addMetric('TimeToVerdictMs', MetricUnit.Milliseconds, verdict.durationMs);
-  metrics.addMetric('ElbApiCalls', MetricUnit.Count, elbRequests);
 
   const rollout = `${event.rollout.namespace}/${event.rollout.name}`;
   // A single metric publishes (and forgets its dimensions) on addMetric: one per value.

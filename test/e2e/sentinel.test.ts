@@ -6,8 +6,8 @@ import { HISTORY_PARTITION_KEY, HISTORY_SORT_KEY } from '../../contract/history-
 import { DriftEventDetail } from '../../lambdas/core/contracts/drift-event.js';
 import { VerdictHistory } from '../../lambdas/core/history/verdict-history.js';
 import type { Observation, Router } from '../../lambdas/core/observation.js';
+import { DescribeBudget } from '../../lambdas/core/routers/alb/describe-budget.js';
 import { routersFrom } from '../../lambdas/core/routers/index.js';
-import { DescribeBudget } from '../../lambdas/sentinel/describe-budget.js';
 import { runSentinel, type SentinelDependencies } from '../../lambdas/sentinel/sentinel.js';
 import { type DynamoDbSim, startDynamoDbSim } from '../../sim/dynamodb.js';
 import { type EventBridgeSim, startEventBridgeSim } from '../../sim/eventbridge/index.js';

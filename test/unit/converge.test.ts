@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Finding } from '../../lambdas/core/contracts/verdict-event.js';
-import { converge, type Step, settle } from '../../lambdas/core/converge.js';
+import { converge, LookSchedule, type Step, settle } from '../../lambdas/core/converge.js';
 import type { Judgement } from '../../lambdas/core/judge/index.js';
 
 const finding = (code: Finding['code']): Finding => ({
@@ -352,5 +352,72 @@ describe('settle: which observation the evidence comes from', () => {
   it('a complete last observation is the evidence, even when it saw no route', () => {
     const settled = settle([record(1, failed, 2), record(2, failed, 0)]);
     expect(settled.evidence?.attempt).toBe(2);
+  });
+});
+
+describe('LookSchedule: a verification that goes on in another invocation', () => {
+  const observation = (weight: number) => ({
+    router: 'alb',
+    routes: [
+      {
+        resource: 'rule',
+        description: 'r',
+        destinations: [{ resource: 'tg', role: 'canary' as const, weight }],
+      },
+    ],
+    backends: [],
+    problems: [],
+  });
+  const script: Step[] = [
+    { judgement: failed, observation: { ...observation(0), routesOnly: true } },
+    { judgement: throttled },
+    { judgement: failed, observation: { ...observation(5), routesOnly: true } },
+    { judgement: throttled },
+    { judgement: throttled },
+    { judgement: succeeded, observation: observation(20) },
+  ];
+  const options = () => {
+    let seed = 1;
+    // Deterministic jitter: both schedules draw the same sequence.
+    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    return { deadlineMs: 60_000, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 3, random };
+  };
+
+  it('decides exactly as one that never left, resumed from its JSON after every look', () => {
+    const t0 = 1_000_000;
+    const staying = LookSchedule.start(options(), t0);
+    const resumedOptions = options();
+    let state = LookSchedule.start(resumedOptions, t0).state;
+    script.forEach((step, index) => {
+      const at = t0 + index * 2_000;
+      const stayed = staying.record(step, at, false, at + 100);
+      const resumed = LookSchedule.resume(resumedOptions, JSON.parse(JSON.stringify(state)));
+      expect(resumed.record(step, at, false, at + 100)).toEqual(stayed);
+      state = resumed.state;
+    });
+    const end = t0 + script.length * 2_000;
+    const resumedResult = LookSchedule.resume(resumedOptions, state).result(end);
+    expect(resumedResult).toEqual(staying.result(end));
+    expect(resumedResult).toMatchObject({ judgement: { verdict: 'Succeeded' }, attempts: script.length });
+  });
+
+  it('keeps only what settle can still use: the last complete look, the ones since and the evidence', () => {
+    const schedule = LookSchedule.start(options(), 0);
+    script
+      .slice(0, 5)
+      .forEach((step, index) => schedule.record(step, index * 1_000, false, index * 1_000 + 50));
+    const { records } = schedule.state;
+    expect(records.map((record) => record.attempt)).toEqual([3, 4, 5]);
+    // Only the evidence (the last complete look) still carries its observation.
+    expect(records.map((record) => record.observation !== undefined)).toEqual([true, false, false]);
+    expect(settle(records)).toMatchObject({
+      judgement: { verdict: 'Inconclusive' },
+      evidence: { attempt: 3 },
+    });
+  });
+
+  it('is done once the deadline leaves no room for another look', () => {
+    const schedule = LookSchedule.start({ deadlineMs: 1_000 }, 0);
+    expect(schedule.record({ judgement: failed }, 0, false, 900)).toEqual({ done: true });
   });
 });

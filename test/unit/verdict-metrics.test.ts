@@ -78,7 +78,7 @@ describe('verdict metrics', () => {
     const log = vi.spyOn(console, 'log').mockImplementation((line: string) => void lines.push(line));
     try {
       const real = new Metrics({ namespace: 'RolloutVerifier', serviceName: 'rollout-verifier' });
-      recordVerdictMetrics(real, rolloutEvent(), verdict(), 7);
+      recordVerdictMetrics(real, rolloutEvent(), verdict());
       real.publishStoredMetrics();
     } finally {
       log.mockRestore();
@@ -109,7 +109,7 @@ describe('verdict metrics', () => {
         { name: 'WeightDrift', value: 20, dimensions: perRollout },
         { name: 'UnhealthyCanaryTargets', value: 2, dimensions: perRollout },
         { name: 'VerificationFailed', value: 1, dimensions: { service: 'rollout-verifier' } },
-        { name: 'ElbApiCalls', value: 7, dimensions: { service: 'rollout-verifier' } },
+        { name: 'TimeToVerdictMs', value: verdict().durationMs, dimensions: { service: 'rollout-verifier' } },
       ]),
     );
     expect(JSON.stringify(byMetric)).not.toContain('6d4f8c9b7');

@@ -1,20 +1,25 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import type { Context } from 'aws-lambda';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
 import { CHECKOUT_CANARY_TG, CHECKOUT_LB, CHECKOUT_STABLE_TG, mockCheckoutAlb } from '../support/alb-mock.js';
 import { inMemoryIdempotencyTable } from '../support/idempotency-table.js';
 import { eventBridgeEnvelope, rolloutEvent } from '../support/rollout-events.js';
+import { LOOKS_QUEUE_URL, sqsEvent, sqsRecord } from '../support/sqs-events.js';
 
 process.env.EVENT_BUS_NAME = 'rollout-verifier';
 process.env.STATE_TABLE_NAME = 'rollout-verifier-state';
+process.env.VERIFY_QUEUE_URL = LOOKS_QUEUE_URL;
+process.env.VERIFY_HOLD_MS = '0';
 
 const elb = mockClient(ElasticLoadBalancingV2Client);
 const events = mockClient(EventBridgeClient);
 const dynamo = mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
 
 const context = {
   getRemainingTimeInMillis: () => 60_000,
@@ -22,7 +27,10 @@ const context = {
   awsRequestId: 'req-1',
 } as unknown as Context;
 let verifyHandler: typeof import('../../lambdas/verify/handler.js').handler;
-const handler = (event: unknown) => verifyHandler(event as never, context);
+/** One delivery of the looks queue (its own message id), answered with the batch response. */
+const handler = (body: unknown, messageId = 'm-1') =>
+  verifyHandler(sqsEvent(sqsRecord(body, messageId)) as never, context) as Promise<SQSBatchResponse>;
+const OK = { batchItemFailures: [] };
 
 beforeAll(async () => {
   ({ handler: verifyHandler } = await import('../../lambdas/verify/handler.js'));
@@ -32,6 +40,8 @@ beforeEach(() => {
   elb.reset();
   events.reset();
   dynamo.reset();
+  sqs.reset();
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'sent-1' });
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   mockCheckoutAlb(elb, { canary: 20, stable: 80 });
 });
@@ -40,14 +50,34 @@ describe('verify handler: one verification per eventId', () => {
   it('verifies a duplicate delivery once and answers it with the stored result', async () => {
     const table = inMemoryIdempotencyTable(dynamo);
     const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'dup-1' }));
-    const first = await handler(delivery);
-    const second = await handler({ ...delivery, id: 'another-eventbridge-id' });
-    expect(first).toMatchObject({ outcome: 'verified', verdict: { verdict: 'Succeeded' } });
-    expect(second).toEqual(first);
+    expect(await handler(delivery)).toEqual(OK);
+    elb.resetHistory();
+    expect(await handler({ ...delivery, id: 'another-eventbridge-id' }, 'm-2')).toEqual(OK);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
+    expect(elb.calls()).toHaveLength(0);
     expect([...table.values()]).toMatchObject([{ status: 'COMPLETED' }]);
     // The only keys the verify role may write (dynamodb:LeadingKeys, lib/state-table.ts).
     expect([...table.keys()]).toEqual([expect.stringMatching(new RegExp(`^${STATE_KEY_PREFIXES.verify}#`))]);
+  });
+
+  it('takes each look of a waiting verification once, however often its continuation is delivered', async () => {
+    const table = inMemoryIdempotencyTable(dynamo);
+    mockCheckoutAlb(elb, { canary: 0, stable: 100 });
+    const rollout = { ...rolloutEvent().rollout, name: 'waiting' };
+    expect(await handler(eventBridgeEnvelope(rolloutEvent({ eventId: 'wait-1', rollout })))).toEqual(OK);
+    const [sent] = sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input);
+    const continuation = JSON.parse(sent?.MessageBody ?? '');
+    sqs.resetHistory();
+    elb.resetHistory();
+    expect(await handler(continuation, 'c-1')).toEqual(OK);
+    const looks = elb.calls().length;
+    expect(looks).toBeGreaterThan(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+    // SQS delivered the same continuation again: answered from the table, no second chain.
+    expect(await handler(continuation, 'c-2')).toEqual(OK);
+    expect(elb.calls()).toHaveLength(looks);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
+    expect([...table.values()].map((record) => record.status)).toEqual(['COMPLETED', 'COMPLETED']);
   });
 
   it('verifies different eventIds separately', async () => {
@@ -76,15 +106,15 @@ describe('verify handler: one verification per eventId', () => {
     const first = handler(delivery);
     await vi.waitFor(() => expect(events.commandCalls(PutEventsCommand)).toHaveLength(1));
 
-    await expect(handler({ ...delivery, id: 'duplicate' })).rejects.toMatchObject({
-      name: 'IdempotencyAlreadyInProgressError',
+    // Refused as in progress: the record stays on the queue and comes back after its visibility timeout.
+    await expect(handler({ ...delivery, id: 'duplicate' }, 'm-2')).resolves.toEqual({
+      batchItemFailures: [{ itemIdentifier: 'm-2' }],
     });
-    // Powertools 2.35's middleware would delete the running invocation's record here (#5675).
     expect([...table.values()]).toMatchObject([{ status: 'INPROGRESS' }]);
 
     publish();
-    await expect(first).resolves.toMatchObject({ outcome: 'verified' });
-    await expect(handler({ ...delivery, id: 'late-duplicate' })).resolves.toEqual(await first);
+    await expect(first).resolves.toEqual(OK);
+    await expect(handler({ ...delivery, id: 'late-duplicate' }, 'm-3')).resolves.toEqual(OK);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
   });
 
@@ -110,9 +140,8 @@ describe('verify handler: one verification per eventId', () => {
       },
       deadlineSeconds: 2,
     });
-    await expect(handler(eventBridgeEnvelope(withoutCluster))).resolves.toMatchObject({
-      outcome: 'verified',
-    });
+    await expect(handler(eventBridgeEnvelope(withoutCluster))).resolves.toEqual(OK);
+    expect(events.commandCalls(PutEventsCommand)).toHaveLength(1);
     expect([...table.values()]).toMatchObject([{ status: 'COMPLETED' }]);
   });
 
@@ -125,9 +154,9 @@ describe('verify handler: one verification per eventId', () => {
       .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-2' }] });
     const rollout = { ...rolloutEvent().rollout, name: 'retried' };
     const delivery = eventBridgeEnvelope(rolloutEvent({ eventId: 'retry-1', rollout }));
-    await expect(handler(delivery)).rejects.toThrow('EventBridge is down');
+    await expect(handler(delivery)).resolves.toEqual({ batchItemFailures: [{ itemIdentifier: 'm-1' }] });
     expect(table.size).toBe(0);
-    await expect(handler(delivery)).resolves.toMatchObject({ outcome: 'verified' });
+    await expect(handler(delivery)).resolves.toEqual(OK);
     expect(events.commandCalls(PutEventsCommand)).toHaveLength(2);
   });
 });

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { markThrottledCall } from '../../cut-short.js';
 import { MalformedResponseError } from '../../malformed-response.js';
+import { SharedReads, type SharedReadsOptions } from './shared-reads.js';
 
 export const THROTTLING_ERRORS: ReadonlySet<string> = new Set([
   'Throttling',
@@ -52,6 +53,7 @@ export class ElbApi {
   private requests = 0;
   private throttled = 0;
   private readonly byAction = new Map<string, number>();
+  private shared: SharedReads | undefined;
 
   constructor(readonly client: ElasticLoadBalancingV2Client) {
     client.middlewareStack.add(
@@ -159,6 +161,21 @@ export class ElbApi {
     return listeners;
   }
 
+  /**
+   * From now on, rule and target-health reads made at the same time by different looks share
+   * their requests (`SharedReads`): for a function that looks at many verifications at once.
+   */
+  shareConcurrentReads(options?: SharedReadsOptions): void {
+    this.shared = new SharedReads(
+      {
+        rulesByArn: (ruleArns, signal) => this.describeRulesByArn(ruleArns, signal),
+        rulesOfListener: (listenerArn, signal) => this.rulesOfListener(listenerArn, signal),
+        targetHealth: (targetGroupArn, signal) => this.describeTargetHealth(targetGroupArn, signal),
+      },
+      options,
+    );
+  }
+
   async rulesOfListener(listenerArn: string, abortSignal?: AbortSignal): Promise<Rule[]> {
     const rules: Rule[] = [];
     let marker: string | undefined;
@@ -188,6 +205,11 @@ export class ElbApi {
 
   /** Every ARN asked for is answered (AWS fails the whole call with RuleNotFound otherwise). */
   async rulesByArn(ruleArns: string[], abortSignal?: AbortSignal): Promise<Rule[]> {
+    if (this.shared) return await this.shared.rulesByArn(ruleArns, abortSignal);
+    return await this.describeRulesByArn(ruleArns, abortSignal);
+  }
+
+  private async describeRulesByArn(ruleArns: string[], abortSignal?: AbortSignal): Promise<Rule[]> {
     const out = await this.labelled(
       'DescribeRules',
       this.client.send(new DescribeRulesCommand({ RuleArns: ruleArns }), { abortSignal }),
@@ -253,6 +275,14 @@ export class ElbApi {
   }
 
   async targetHealth(targetGroupArn: string, abortSignal?: AbortSignal): Promise<TargetHealthDescription[]> {
+    if (this.shared) return await this.shared.targetHealth(targetGroupArn, abortSignal);
+    return await this.describeTargetHealth(targetGroupArn, abortSignal);
+  }
+
+  private async describeTargetHealth(
+    targetGroupArn: string,
+    abortSignal?: AbortSignal,
+  ): Promise<TargetHealthDescription[]> {
     const out = await this.labelled(
       'DescribeTargetHealth',
       this.client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }), {

@@ -1,0 +1,49 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
+import type { Delivery } from './delivery.js';
+import type { DeliveryOutcome } from './looks.js';
+
+export type OnceForDelivery = (
+  delivery: Delivery,
+  context: Context,
+  run: () => Promise<DeliveryOutcome>,
+) => Promise<DeliveryOutcome>;
+
+/**
+ * Powertools idempotency per delivery of the looks queue, so a verification runs once whatever
+ * SQS and EventBridge deliver twice: a rollout event once per eventId (the dedup key ingest
+ * sets), and each of its continuations once per look number — a continuation delivered twice
+ * would otherwise fork the verification into two chains and two verdicts. A duplicate gets the
+ * stored outcome. Without a table (local runs) it is off.
+ */
+export function onceForDelivery(options: {
+  tableName: string | undefined;
+  ttlSeconds: number;
+}): OnceForDelivery {
+  if (!options.tableName) return (_delivery, _context, run) => run();
+  const config = new IdempotencyConfig({ eventKeyJmesPath: 'key', expiresAfterSeconds: options.ttlSeconds });
+  const idempotent = makeIdempotent(
+    async (_key: { key: string }, run: () => Promise<DeliveryOutcome>) => await run(),
+    {
+      persistenceStore: new DynamoDBPersistenceLayer({ tableName: options.tableName }),
+      // The verify role may only touch items under its own prefix (contract/state-table.ts).
+      keyPrefix: STATE_KEY_PREFIXES.verify,
+      config,
+      dataIndexArgument: 0,
+    },
+  );
+  return (delivery, context, run) => {
+    // An in-progress record expires with the invocation, so a crashed one does not block its redelivery.
+    config.registerLambdaContext(context);
+    return idempotent({ key: deliveryKey(delivery) }, run);
+  };
+}
+
+/** `event:<eventId>` for a rollout event, `look:<eventId>:<looks taken>` for a continuation. */
+export function deliveryKey(delivery: Delivery): string {
+  return delivery.kind === 'event'
+    ? `event:${delivery.event.eventId}`
+    : `look:${delivery.event.eventId}:${delivery.state.attempts}`;
+}
