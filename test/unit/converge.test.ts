@@ -379,7 +379,10 @@ describe('LookSchedule: a verification that goes on in another invocation', () =
   const options = () => {
     let seed = 1;
     // Deterministic jitter: both schedules draw the same sequence.
-    const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    const random = () => {
+      seed = (seed * 16807) % 2147483647;
+      return seed / 2147483647;
+    };
     return { deadlineMs: 60_000, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 3, random };
   };
 
@@ -403,9 +406,9 @@ describe('LookSchedule: a verification that goes on in another invocation', () =
 
   it('keeps only what settle can still use: the last complete look, the ones since and the evidence', () => {
     const schedule = LookSchedule.start(options(), 0);
-    script
-      .slice(0, 5)
-      .forEach((step, index) => schedule.record(step, index * 1_000, false, index * 1_000 + 50));
+    for (const [index, step] of script.slice(0, 5).entries()) {
+      schedule.record(step, index * 1_000, false, index * 1_000 + 50);
+    }
     const { records } = schedule.state;
     expect(records.map((record) => record.attempt)).toEqual([3, 4, 5]);
     // Only the evidence (the last complete look) still carries its observation.
