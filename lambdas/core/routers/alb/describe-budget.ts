@@ -1,11 +1,12 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 /**
- * The sentinel's share of the account's ELBv2 Describe budget (one token bucket per account and
+ * A function's share of the account's ELBv2 Describe budget (one token bucket per account and
  * region: about 40 calls of burst, 10 per second of refill, shared with the load balancer
- * controller, Argo and the verify function): a token bucket of `share` times that rate and burst.
- * Every attempt waits for a token (retries too), so the sentinel never draws more than its share,
- * whatever the others do; its verifications get slower instead.
+ * controller, Argo, the verify function and the drift sentinel): a token bucket of `share` times
+ * that rate and burst. Every attempt waits for a token (retries too), so the function never draws
+ * more than its share, whatever the others do; its verifications get slower instead. The verify
+ * function gives each container its share divided by how many run at once.
  */
 export class DescribeBudget {
   private tokens: number;
