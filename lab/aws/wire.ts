@@ -60,6 +60,8 @@ export interface SqsMessage {
   MessageId: string;
   ReceiptHandle: string;
   Body: string;
+  MD5OfBody?: string;
+  Attributes?: Record<string, string>;
 }
 
 export const sqs = {
@@ -81,8 +83,21 @@ export const sqs = {
       MaxNumberOfMessages: 10,
       WaitTimeSeconds: waitSeconds,
       VisibilityTimeout: 900,
+      MessageSystemAttributeNames: ['All'],
     });
     return answer.Messages ?? [];
+  },
+  async changeVisibility(
+    endpoint: string,
+    url: string,
+    receiptHandle: string,
+    seconds: number,
+  ): Promise<void> {
+    await awsJson(endpoint, 'sqs', 'AmazonSQS.ChangeMessageVisibility', {
+      QueueUrl: url,
+      ReceiptHandle: receiptHandle,
+      VisibilityTimeout: seconds,
+    });
   },
   async delete(endpoint: string, url: string, receiptHandle: string): Promise<void> {
     await awsJson(endpoint, 'sqs', 'AmazonSQS.DeleteMessage', {
