@@ -30,6 +30,11 @@ export interface AlarmsProps {
    */
   readonly alarmTopic?: ITopic;
   readonly verify: VerifierFunction;
+  /**
+   * The looks queue's oldest message age (seconds) and the verification deadline it is held to:
+   * the VerifyLooksStarving alarm.
+   */
+  readonly verifyLooks: { readonly oldestAge: IMetric; readonly deadlineSeconds: number };
   readonly functions: readonly VerifierFunction[];
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   readonly ingestEnabled: boolean;
@@ -178,6 +183,18 @@ export class Alarms extends Construct {
         description: `p99 of the verify function's duration is above 80% of its ${timeoutMs / 1000} s timeout.`,
       },
     );
+
+    // A continuation waits at most until its verification's deadline: a message older than the
+    // deadline has waited for a Lambda slot, not for the ALB.
+    const { deadlineSeconds } = props.verifyLooks;
+    this.add('VerifyLooksStarving', props.verifyLooks.oldestAge, {
+      threshold: deadlineSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        `A message waited in the verify looks queue longer than the ${deadlineSeconds} s deadline: verifications ` +
+        'are starving (verdicts arrive late or Inconclusive). Raise verifyLookConcurrency (and ' +
+        'verifyReservedConcurrency), or look for verify errors and throttles.',
+    });
 
     for (const dlq of props.deadLetterQueues) {
       this.add(

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
@@ -26,6 +26,8 @@ export const CONTEXT_KEYS = [
   'onInconclusive',
   'clusterSecrets',
   'verifyReservedConcurrency',
+  'verifyLookConcurrency',
+  'verifyMaxBatchingWindowSeconds',
   'logRetention',
   'logLevel',
   'serviceName',
@@ -118,6 +120,8 @@ export function settingsFromContext(node: Node): AppSettings {
       ? false
       : integer('verifyReservedConcurrency');
 
+  const batchingWindowSeconds = integer('verifyMaxBatchingWindowSeconds');
+
   const retentionDays = integer('logRetention');
   const logRetention = retentionDays === undefined ? undefined : (retentionDays as RetentionDays);
   if (logRetention !== undefined && !Object.values(RetentionDays).includes(logRetention)) {
@@ -144,6 +148,9 @@ export function settingsFromContext(node: Node): AppSettings {
     onInconclusive: text('onInconclusive') as OnInconclusivePolicy | undefined,
     clusterSecrets,
     verifyReservedConcurrency,
+    verifyLookConcurrency: integer('verifyLookConcurrency'),
+    verifyMaxBatchingWindow:
+      batchingWindowSeconds === undefined ? undefined : Duration.seconds(batchingWindowSeconds),
     logRetention,
     logLevel: text('logLevel')?.toUpperCase() as LogLevel | undefined,
     serviceName: text('serviceName'),

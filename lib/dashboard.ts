@@ -6,6 +6,7 @@ import {
   GraphWidget,
   type IWidget,
   MathExpression,
+  type Metric,
   Stats,
   TextWidget,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -43,6 +44,8 @@ export function perRolloutSearch(
 export interface OperationsDashboardProps {
   readonly serviceName: string;
   readonly functions: readonly VerifierFunction[];
+  /** The verify looks queue: the age of its oldest message, and the verifications waiting for a look. */
+  readonly verifyLooks: { readonly oldestAge: Metric; readonly waiting: Metric };
   readonly alarms: readonly Alarm[];
   /**
    * Add the traffic look's row: served vs configured canary share and each side's 5xx rate, per Rollout.
@@ -117,6 +120,14 @@ export class OperationsDashboard extends Construct {
             fn.function.metricThrottles({ period, label: `${fn.node.id} throttles`, statistic: Stats.SUM }),
           ),
           width: 12,
+        }),
+      ],
+      [
+        new GraphWidget({
+          title: 'Verify looks queue',
+          left: [props.verifyLooks.oldestAge.with({ label: 'oldest message age (s)' })],
+          right: [props.verifyLooks.waiting.with({ label: 'verifications waiting' })],
+          width: 24,
         }),
       ],
       ...(props.trafficLookEnabled ? [trafficRow(props.serviceName, period)] : []),

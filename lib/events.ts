@@ -1,7 +1,8 @@
 import { Duration, Names } from 'aws-cdk-lib';
 import { EventBus, type EventPattern, type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { LambdaFunction, SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DeadLetterQueue } from './dead-letter-queue.js';
 
@@ -55,23 +56,30 @@ export class VerifierEvents extends Construct {
   }
 
   /**
-   * A rule delivering `pattern` to `fn`. EventBridge retries for an hour, then parks the event in
-   * the rule's own dead-letter queue: nothing is dropped silently.
+   * A rule delivering `pattern` to a function (an asynchronous invocation) or a queue (the whole
+   * event as the message body). EventBridge retries for an hour, then parks the event in the rule's
+   * own dead-letter queue: nothing is dropped silently.
    */
-  route(id: string, pattern: ContractEventPattern, fn: IFunction, description: string): Rule {
+  route(
+    id: string,
+    pattern: ContractEventPattern,
+    destination: IFunction | IQueue,
+    description: string,
+  ): Rule {
     const dlq = new DeadLetterQueue(this, `${id}DeadLetters`, `the ${id} rule's target`);
     const rule = new Rule(this, id, {
       eventBus: this.bus,
       eventPattern: toEventPattern(pattern),
       description,
     });
+    const delivery = { deadLetterQueue: dlq.queue, maxEventAge: Duration.hours(1), retryAttempts: 8 };
     rule.addTarget(
-      new LambdaFunction(fn, {
-        deadLetterQueue: dlq.queue,
-        maxEventAge: Duration.hours(1),
-        retryAttempts: 8,
-      }),
+      isQueue(destination) ? new SqsQueue(destination, delivery) : new LambdaFunction(destination, delivery),
     );
     return rule;
   }
+}
+
+function isQueue(destination: IFunction | IQueue): destination is IQueue {
+  return 'queueArn' in destination;
 }

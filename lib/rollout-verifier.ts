@@ -186,6 +186,10 @@ export class RolloutVerifier extends Construct {
       alarmEmail: settings.alarmEmail,
       alarmTopic: props.alarmTopic,
       verify: this.verify.fn,
+      verifyLooks: {
+        oldestAge: this.verify.metricOldestLookAge(),
+        deadlineSeconds: settings.deadlineSeconds,
+      },
       functions,
       deadLetterQueues: DeadLetterQueue.all(this),
       ingestEnabled: this.ingest !== undefined,
@@ -198,6 +202,10 @@ export class RolloutVerifier extends Construct {
     this.dashboard = new OperationsDashboard(this, 'Dashboard', {
       serviceName: settings.serviceName,
       functions,
+      verifyLooks: {
+        oldestAge: this.verify.metricOldestLookAge(),
+        waiting: this.verify.metricLooksWaiting(),
+      },
       alarms: this.alarms.alarms,
       trafficLookEnabled: this.trafficLook !== undefined,
     });
@@ -243,6 +251,19 @@ export class RolloutVerifier extends Construct {
   /** Drift the sentinel caught: a verified rollout whose traffic no longer matches. @default sum over 5 minutes */
   metricVerificationDrift(props?: MetricOptions): Metric {
     return this.metric('VerificationDrift', props);
+  }
+
+  /**
+   * Age of the oldest message in verify's looks queue, in seconds (the `VerifyLooksStarving` alarm's
+   * metric: above the deadline, verifications starve for Lambda slots). @default maximum over 5 minutes
+   */
+  metricOldestLookAge(props?: MetricOptions): Metric {
+    return this.verify.metricOldestLookAge(props);
+  }
+
+  /** Verifications waiting for a look in verify's looks queue (delayed ones not counted). @default maximum over 5 minutes */
+  metricLooksWaiting(props?: MetricOptions): Metric {
+    return this.verify.metricLooksWaiting(props);
   }
 
   /** Time from the rollout event to the verdict, in milliseconds. @default average over 5 minutes */

@@ -36,6 +36,7 @@ export const DEFAULTS = {
   onSuccess: 'none' as OnSuccessPolicy,
   onInconclusive: 'none' as OnInconclusivePolicy,
   verifyReservedConcurrency: 5,
+  verifyLookConcurrency: 5,
   ingestReservedConcurrency: 5,
   ingestFront: 'functionUrl' as IngestFront,
   restApiThrottle: { rateLimit: 50, burstLimit: 100 },
@@ -56,6 +57,11 @@ export const PUBLISH_RESERVE_SECONDS = 5;
 export const VERIFY_TIMEOUT_HEADROOM_SECONDS = 10;
 /** Lambda's 900 s limit minus reserve and headroom, rounded down: a deadline above this cannot be honoured. */
 export const MAX_DEADLINE_SECONDS = 840;
+/** The bounds Lambda puts on an SQS event source mapping's maximum concurrency (ScalingConfig). */
+export const MIN_LOOK_CONCURRENCY = 2;
+export const MAX_LOOK_CONCURRENCY = 1000;
+/** The longest batching window Lambda allows an SQS event source mapping, in seconds. */
+export const MAX_LOOK_BATCHING_WINDOW_SECONDS = 300;
 
 /** A function that can be left out (ingest, callback). */
 export interface OptionalFunctionOptions {
@@ -285,10 +291,28 @@ export interface RolloutVerifierProps {
    */
   readonly clusterSecrets?: Readonly<Record<string, string>>;
   /**
-   * Reserved concurrency of the verify function, or `false` for none.
+   * Reserved concurrency of the verify function, or `false` for none. With a number it must be at
+   * least `verifyLookConcurrency`: a reservation below the looks queue's maximum concurrency has
+   * Lambda throttle the queue's own deliveries (each throttled batch counts as a receive on the
+   * way to the dead-letter queue).
    * @default 5
    */
   readonly verifyReservedConcurrency?: number | false;
+  /**
+   * How many verify invocations the looks queue runs at once at most (the event source mapping's
+   * maximum concurrency, 2–1000, at most `verifyReservedConcurrency`): it caps the verifier's share
+   * of the account's ELBv2 Describe budget, which verify divides among that many containers
+   * (VERIFY_LOOK_CONCURRENCY). Each invocation takes up to 10 verifications.
+   * @default `verifyReservedConcurrency` when it is a number, else 5
+   */
+  readonly verifyLookConcurrency?: number;
+  /**
+   * How long the looks queue's event source mapping gathers messages before invoking verify
+   * (whole seconds, 0–300): fewer, fuller invocations whose verifications share their ELBv2 reads,
+   * for up to this much later a first look. 0 invokes as soon as a message arrives.
+   * @default Duration.seconds(0)
+   */
+  readonly verifyMaxBatchingWindow?: Duration;
   /**
    * Retention of every log group of the stack (the functions', and the webhook API's access log).
    * @default RetentionDays.ONE_MONTH
@@ -409,6 +433,9 @@ export interface ResolvedSettings {
   readonly onInconclusive: OnInconclusivePolicy;
   readonly clusterSecrets: Readonly<Record<string, string>>;
   readonly verifyReservedConcurrency: number | undefined;
+  /** The looks queue's event source mapping: maximum concurrency and batching window. */
+  readonly verifyLookConcurrency: number;
+  readonly verifyMaxBatchingWindowSeconds: number;
   /** Retention and key of every log group. */
   readonly logs: LogGroupSettings;
   readonly logLevel: LogLevel;
@@ -551,6 +578,27 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     DEFAULTS.verifyReservedConcurrency,
     problems,
   );
+  const verifyLookConcurrency = resolveLookConcurrency(
+    props.verifyLookConcurrency,
+    // An invalid reservation has its own problem already; the look concurrency is then held to nothing.
+    verifyReservedConcurrency !== undefined &&
+      Number.isInteger(verifyReservedConcurrency) &&
+      verifyReservedConcurrency >= 1 &&
+      verifyReservedConcurrency <= 1000
+      ? verifyReservedConcurrency
+      : undefined,
+    problems,
+  );
+  const batchingWindow = props.verifyMaxBatchingWindow ?? Duration.seconds(0);
+  const verifyMaxBatchingWindowSeconds = batchingWindow.isUnresolved()
+    ? Number.NaN
+    : batchingWindow.toSeconds({ integral: false });
+  check(
+    Number.isInteger(verifyMaxBatchingWindowSeconds) &&
+      verifyMaxBatchingWindowSeconds >= 0 &&
+      verifyMaxBatchingWindowSeconds <= MAX_LOOK_BATCHING_WINDOW_SECONDS,
+    `verifyMaxBatchingWindow must be whole seconds from 0 to ${MAX_LOOK_BATCHING_WINDOW_SECONDS}, got ${batchingWindow.toHumanString()}`,
+  );
 
   const logRetention = props.logRetention ?? DEFAULTS.logRetention;
   check(
@@ -609,6 +657,8 @@ export function resolveSettings(scope: IConstruct, props: RolloutVerifierProps =
     onInconclusive,
     clusterSecrets,
     verifyReservedConcurrency,
+    verifyLookConcurrency,
+    verifyMaxBatchingWindowSeconds,
     logs: {
       retention: logRetention,
       ...(props.logEncryptionKey ? { encryptionKey: props.logEncryptionKey } : {}),
@@ -845,6 +895,33 @@ function reservedConcurrency(
   const resolved = value ?? fallback;
   if (!Number.isInteger(resolved) || resolved < 1 || resolved > 1000) {
     problems.push(`${name} must be an integer from 1 to 1000, or false for none, got ${resolved}`);
+  }
+  return resolved;
+}
+
+/**
+ * The looks queue's maximum concurrency: Lambda's 2–1000, and within verify's reservation, which
+ * would otherwise throttle the mapping's own invocations.
+ */
+function resolveLookConcurrency(
+  value: number | undefined,
+  reserved: number | undefined,
+  problems: string[],
+): number {
+  const resolved = value ?? reserved ?? DEFAULTS.verifyLookConcurrency;
+  const range = `${MIN_LOOK_CONCURRENCY} to ${MAX_LOOK_CONCURRENCY}`;
+  if (!Number.isInteger(resolved) || resolved < MIN_LOOK_CONCURRENCY || resolved > MAX_LOOK_CONCURRENCY) {
+    problems.push(
+      value === undefined
+        ? `verifyReservedConcurrency ${reserved} is below the looks queue's smallest maximum concurrency ` +
+            `(${MIN_LOOK_CONCURRENCY}, Lambda's limit for an SQS event source): reserve at least ${MIN_LOOK_CONCURRENCY}, or false for none`
+        : `verifyLookConcurrency must be an integer from ${range} (Lambda's limits for an SQS event source), got ${resolved}`,
+    );
+  } else if (reserved !== undefined && resolved > reserved) {
+    problems.push(
+      `verifyLookConcurrency ${resolved} is above verifyReservedConcurrency ${reserved}: Lambda would throttle ` +
+        "the looks queue's own invocations; lower it or reserve more",
+    );
   }
   return resolved;
 }

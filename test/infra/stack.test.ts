@@ -136,11 +136,12 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: getAtt(fn.logGroup),
       },
-      // Added by the SqsDestination (async on-failure) on its own queue.
+      // Sending: by the SqsDestination (async on-failure) to its own queue, and verify's continuations
+      // to the looks queue (merged by minimizePolicies). No other queue.
       {
         Effect: 'Allow',
         Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
-        Resource: getAtt(fn.deadLetterQueue.queue),
+        Resource: [getAtt(fn.deadLetterQueue.queue), getAtt(s.stack.verifier.verify.lookQueue)],
       },
       {
         Sid: 'PublishOnVerifierBus',
@@ -154,6 +155,18 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         Action: sorted(TABLE_ACTIONS),
         Resource: getAtt(s.stack.verifier.table),
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['verify#*'] } },
+      },
+      // The looks queue's event source mapping: consuming, on that queue only.
+      {
+        Effect: 'Allow',
+        Action: [
+          'sqs:ChangeMessageVisibility',
+          'sqs:DeleteMessage',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+          'sqs:ReceiveMessage',
+        ],
+        Resource: getAtt(s.stack.verifier.verify.lookQueue),
       },
     ]);
     // The APIs without resource-level permissions, in a policy of their own (cdk-nag IAM5 acknowledged there only).
@@ -197,7 +210,7 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     expect(actions).not.toContain('tag:GetResources');
   });
 
-  test('the rollout rule uses exactly the contract pattern, on the bus, with retry policy and DLQ', () => {
+  test('the rollout rule uses exactly the contract pattern, on the bus, targets the looks queue with retry policy and DLQ', () => {
     const rules = Object.values(resourcesOfType(s.template, 'AWS::Events::Rule'));
     expect(rules).toHaveLength(1);
     const rule = rules[0]?.Properties ?? {};
@@ -206,7 +219,8 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     expect(rule.Targets).toEqual([
       {
         Id: 'Target0',
-        Arn: getAtt(s.stack.verifier.verify.fn.function),
+        // No InputTransformer: the message body is the whole EventBridge event, as verify parses it.
+        Arn: getAtt(s.stack.verifier.verify.lookQueue),
         RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 8 },
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [expect.stringContaining('RolloutEventsDeadLetters'), 'Arn'] },
@@ -273,11 +287,16 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
     }
   });
 
-  test('every queue is encrypted, TLS-only and keeps messages 14 days', () => {
+  test('every queue is encrypted and TLS-only; the dead-letter queues keep messages 14 days', () => {
     const queues = resourcesOfType(s.template, 'AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(2);
+    const looks = logicalId(s.stack.verifier.verify.lookQueue);
+    // The rule's and the function's dead-letter queues, the looks queue and its dead-letter queue.
+    expect(Object.keys(queues)).toHaveLength(4);
     for (const [id, queue] of Object.entries(queues)) {
-      expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      expect(queue.Properties.SqsManagedSseEnabled).toBe(true);
+      if (id !== looks) {
+        expect(queue.Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 1_209_600 });
+      }
       s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [{ Ref: id }],
         PolicyDocument: {
@@ -321,6 +340,8 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
         'VerifyFailedInvocations',
         'VerifyFunctionErrors',
         'VerifyFunctionThrottles',
+        'VerifyLookDeadLetters',
+        'VerifyLooksStarving',
       ].sort(),
     );
     for (const alarm of Object.values(alarms)) {
@@ -404,7 +425,9 @@ describe('verify only (before the ingest and callback handlers exist)', () => {
       Threshold: 36_000,
       ComparisonOperator: 'GreaterThanThreshold',
     });
-    const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'));
+    const looks = logicalId(s.stack.verifier.verify.lookQueue);
+    const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue')).filter((id) => id !== looks);
+    expect(queues).toHaveLength(3);
     for (const queue of queues) {
       s.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: 'AWS/SQS',
@@ -461,8 +484,8 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     s.template.resourceCountIs('AWS::IAM::Role', 3);
     s.template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     s.template.resourceCountIs('AWS::Lambda::EventInvokeConfig', 3);
-    // 3 function DLQs + 2 rule-target DLQs.
-    s.template.resourceCountIs('AWS::SQS::Queue', 5);
+    // 3 function DLQs + 2 rule-target DLQs + the looks queue and its DLQ.
+    s.template.resourceCountIs('AWS::SQS::Queue', 7);
     const rules = Object.values(resourcesOfType(s.template, 'AWS::Events::Rule'));
     const patterns = rules.map((rule) => rule.Properties.EventPattern);
     expect(patterns).toEqual([
@@ -483,6 +506,8 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
       undefined,
       'PublishOnVerifierBus',
       'StateTableOwnItems',
+      // The looks queue's event source mapping.
+      undefined,
       'DescribeNamedClusters',
     ]);
     expect(statements.at(-1)).toEqual({
@@ -615,9 +640,12 @@ describe('everything enabled: cluster, email, ingest and callback', () => {
     }
     const queues = Object.keys(resourcesOfType(s.template, 'AWS::SQS::Queue'));
     const dlqAlarms = Object.values(resourcesOfType(s.template, 'AWS::CloudWatch::Alarm')).filter(
-      (alarm) => alarm.Properties.Namespace === 'AWS/SQS',
+      (alarm) =>
+        alarm.Properties.Namespace === 'AWS/SQS' &&
+        alarm.Properties.MetricName === 'ApproximateNumberOfMessagesVisible',
     );
-    expect(dlqAlarms).toHaveLength(queues.length);
+    // Every queue but the looks queue is a dead-letter queue, alarmed on its first message.
+    expect(dlqAlarms).toHaveLength(queues.length - 1);
     s.template.hasResourceProperties('AWS::SNS::Subscription', {
       Protocol: 'email',
       Endpoint: 'ops@example.com',
