@@ -26,6 +26,8 @@ export { PROJECT_ROOT };
 export const FUNCTION_ENV = {
   AWS_REGION: 'eu-west-1',
   EVENT_BUS_NAME: 'rollout-verifier',
+  VERIFY_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/rollout-verifier-looks',
+  VERIFY_LOOK_CONCURRENCY: '5',
   HISTORY_TABLE_NAME: 'rollout-verifier-history',
   WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({
     bench: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rollout-verifier-webhook-AbCdEf',
@@ -40,7 +42,11 @@ export const BUNDLE_BUDGET_BYTES = 600 * 1024;
  * Functions that do not meet the target yet get their measured size plus about 4 % instead, so
  * growth still fails test/infra/bundling.test.ts; lower these as they shrink (bench/README.md).
  */
-const OVER_TARGET: Partial<Record<LambdaName, number>> = {};
+const OVER_TARGET: Partial<Record<LambdaName, number>> = {
+  // Issue 16's looks queue: the SQS client (SendMessage of continuations, ≈ 24 KB with its error
+  // and shape registries and package.json) took verify from 596,829 to 636,722 bytes.
+  verify: 640 * 1024,
+};
 
 export function bundleBudget(name: LambdaName): number {
   return OVER_TARGET[name] ?? BUNDLE_BUDGET_BYTES;

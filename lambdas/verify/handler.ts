@@ -1,4 +1,3 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -19,6 +18,7 @@ import { putEventsReliably } from '../shared/put-events.js';
 import { InvalidDeliveryError, parseDelivery } from './delivery.js';
 import { onceForDelivery } from './delivery-once.js';
 import { type DeliveryOutcome, lookAtDelivery } from './looks.js';
+import { processRecords } from './partial-batch.js';
 import { readSettings } from './settings.js';
 import { recordVerdictMetrics } from './verdict-metrics.js';
 
@@ -134,16 +134,14 @@ async function lookAtRecord(record: SQSRecord, context: Context): Promise<Delive
 export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const requestsBefore = elb.requestCount;
   try {
-    // A processor per invocation: it keeps the batch's successes and failures in its own state.
-    const processor = new BatchProcessor(EventType.SQS);
-    return await processPartialResponse(
-      event,
-      (record: SQSRecord) => lookAtRecord(record, context),
-      processor,
-      {
-        context,
-        throwOnFullBatchFailure: false,
-      },
+    return await processRecords(
+      event.Records,
+      (record) => lookAtRecord(record, context),
+      (record, error) =>
+        logger.error('looks queue message left on the queue', {
+          messageId: record.messageId,
+          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        }),
     );
   } finally {
     // The batch's looks share requests: the count belongs to the invocation, not to one verification.

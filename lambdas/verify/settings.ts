@@ -43,7 +43,9 @@ export const VerifyEnvironment = ClusterSettings.extend({
   /** Time kept back from the Lambda timeout to publish the verdict or re-queue the verification. */
   [VERIFY_PUBLISH_RESERVE_MS]: positiveInt(5_000),
   /** The looks queue: verifications that must wait are sent back to it with a delay. */
-  [VERIFY_QUEUE_URL]: z.url('VERIFY_QUEUE_URL must be the URL of the looks queue'),
+  [VERIFY_QUEUE_URL]: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'VERIFY_QUEUE_URL must be the URL of the looks queue'),
   /** How many invocations the looks queue's event source mapping runs at once (its maximum concurrency). */
   [VERIFY_LOOK_CONCURRENCY]: positiveInt(5).pipe(z.number().max(1000)),
   /**
