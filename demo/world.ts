@@ -41,6 +41,7 @@ import {
 import { kustomizeBuild, readKustomization } from '../sim/kustomize.js';
 import { rbacAuthorizer } from '../sim/rbac.js';
 import { startSecretsManagerSim } from '../sim/secrets-manager.js';
+import { sqsTarget, startEventSource, startSqsSim } from '../sim/sqs/index.js';
 import { DEFAULT_PROFILE, serveStep, type TrafficProfile } from './alb-traffic.js';
 import { type EmfRecord, startEmfCapture } from './emf.js';
 import { type LoopbackGuard, startLoopbackGuard } from './loopback.js';
@@ -54,6 +55,8 @@ const BUS = 'rollout-verifier';
 export const STATE_TABLE = 'rollout-verifier-state';
 /** The demo's clock against the deployed one: the verify function's maximum poll delay, 5 s deployed, 1 s here. */
 const DEMO_SPEEDUP = 5;
+/** The verify function's timeout: the demo's deadlines are seconds, the stack's default is 45 s. */
+const VERIFY_TIMEOUT_SECONDS = 45;
 /** The traffic look's window and CloudWatch's publication delay: the stack's defaults. */
 const TRAFFIC_WINDOW_SECONDS = 300;
 const TRAFFIC_PUBLICATION_DELAY_SECONDS = 180;
@@ -235,6 +238,17 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     publicationDelayMs: 2 * 60_000,
     credentials: { [IDENTITIES.traffic.accessKeyId]: IDENTITIES.traffic.secretAccessKey },
   });
+  // The looks queue (lib/verify.ts): the rollout rule's target, which verify reads in batches and
+  // sends the verifications that must wait back to, with a delay. Only verify signs requests to it.
+  const sqs = await startSqsSim({
+    region: DEMO_REGION,
+    credentials: { [IDENTITIES.verify.accessKeyId]: IDENTITIES.verify.secretAccessKey },
+  });
+  const lookDeadLetters = sqs.createQueue('rollout-verifier-look-dead-letters');
+  const looksQueue = sqs.createQueue('rollout-verifier-looks', {
+    VisibilityTimeout: String(6 * VERIFY_TIMEOUT_SECONDS),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: sqs.queueArn(lookDeadLetters), maxReceiveCount: 5 }),
+  });
   const eks = await startEksSim({
     region: DEMO_REGION,
     clusters: [{ name: DEMO_CLUSTER, endpoint: kube.url, caPem: kube.caPem }],
@@ -251,6 +265,12 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     AWS_ENDPOINT_URL_EKS: eks.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.endpoint,
+    AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+    VERIFY_QUEUE_URL: looksQueue,
+    // The demo runs one verify module (one container) for every batch: the share of the account's
+    // Describe budget is not divided. The budget itself is on the demo's clock, as the simulator's.
+    VERIFY_LOOK_CONCURRENCY: '1',
+    ELB_DESCRIBE_RATE_PER_SECOND: String(10 * DEMO_SPEEDUP),
     // The traffic look, as the stack deploys it by default.
     TRAFFIC_WINDOW_SECONDS: String(TRAFFIC_WINDOW_SECONDS),
     TRAFFIC_PUBLICATION_DELAY_SECONDS: String(TRAFFIC_PUBLICATION_DELAY_SECONDS),
@@ -417,28 +437,24 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
   bus.addRule({
     name: 'verify-rollout-events',
     pattern: ROLLOUT_EVENT_PATTERN,
-    target: async (event) => {
-      const detail = event.detail as RolloutEventDetail;
-      const rollout = describe(detail);
-      let before = 0;
-      const result = await invokeAsync(
+    target: sqsTarget(sqs, looksQueue),
+  });
+  // Lambda's event source mapping for the looks queue, as the stack configures it.
+  const looks = startEventSource({
+    sqs,
+    queueUrl: looksQueue,
+    batchSize: 10,
+    maximumConcurrency: 5,
+    pollIntervalMs: 1_000,
+    invoke: (event) =>
+      asFunction('verify', () =>
+        verify(event as never, lambdaContext('rollout-verifier-verify', VERIFY_TIMEOUT_SECONDS)),
+      ),
+    onInvocationError: (error) =>
+      note(
         'verify',
-        detail.eventId,
-        rollout,
-        (context) => {
-          before = verdictsPublishedFor(detail.eventId);
-          return verify(event as never, context);
-        },
-        settings.deadlineSeconds + 30,
-      );
-      if (result.outcome === 'skipped') note(rollout, `verify skipped: ${result.reason}`);
-      else if (verdictsPublishedFor(detail.eventId) === before) {
-        note(
-          rollout,
-          `verify: event ${detail.eventId.slice(0, 12)}… delivered again: answered from the idempotency table (stored ${result.verdict.verdict} verdict), nothing observed or published`,
-        );
-      }
-    },
+        `verify: a batch failed (${error instanceof Error ? error.message : String(error)}); SQS delivers it again`,
+      ),
   });
 
   bus.addRule({
@@ -727,11 +743,18 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     note,
     notify,
     async settle() {
-      for (;;) {
+      // Verify runs from its queue now: a delivery on the bus is handled once the looks queue is
+      // empty too, and the verdicts verify published on the bus are delivered in turn.
+      const quiet = async () => {
         await bus.drain();
+        await looks.idle();
+        await bus.drain();
+      };
+      for (;;) {
+        await quiet();
         if (!(await cluster.reconcile())) break;
       }
-      await bus.drain();
+      await quiet();
       await runQueuedLooks();
     },
     verdictsFor: (rollout) =>
@@ -764,6 +787,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     gateUrl: gateServer.url,
     blueGreenRollout: (options) => cluster.blueGreen(options),
     async close() {
+      await looks.stop();
       emf.stop();
       network.stop();
       process.env = processEnvironment;
@@ -776,6 +800,7 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
         dynamodb.close(),
         cloudwatch.close(),
         gateServer.close(),
+        sqs.close(),
       ]);
       for (const [key, value] of Object.entries(previousEnvironment)) {
         if (value === undefined) delete process.env[key];

@@ -1,4 +1,8 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import {
+  IdempotencyAlreadyInProgressError,
+  IdempotencyConfig,
+  makeIdempotent,
+} from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
 import { STATE_KEY_PREFIXES } from '../../contract/state-table.js';
@@ -34,10 +38,20 @@ export function onceForDelivery(options: {
       dataIndexArgument: 0,
     },
   );
-  return (delivery, context, run) => {
+  return async (delivery, context, run) => {
     // An in-progress record expires with the invocation, so a crashed one does not block its redelivery.
     config.registerLambdaContext(context);
-    return idempotent({ key: deliveryKey(delivery) }, run);
+    try {
+      return await idempotent({ key: deliveryKey(delivery) }, run);
+    } catch (error) {
+      // Another invocation is on it. Its own message stays on the queue until it succeeds (and comes
+      // back if it crashes), so this copy can go: left on the queue, it would only come back after
+      // the visibility timeout (minutes) to be answered from the table.
+      if (error instanceof IdempotencyAlreadyInProgressError) {
+        return { outcome: 'skipped', reason: 'a duplicate of a delivery being verified now' };
+      }
+      throw error;
+    }
   };
 }
 
