@@ -425,15 +425,6 @@ export async function startWorld(settings: WorldSettings): Promise<World> {
     }
   }
 
-  const verdictsPublishedFor = (eventId: string) =>
-    bus
-      .events()
-      .filter(
-        (record) =>
-          record.event.source === 'rollout-verifier.verify' &&
-          (record.event.detail as { eventId?: string }).eventId === eventId,
-      ).length;
-
   bus.addRule({
     name: 'verify-rollout-events',
     pattern: ROLLOUT_EVENT_PATTERN,
