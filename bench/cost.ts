@@ -13,12 +13,18 @@ export const LIST_PRICES_USD = {
   eventBridgeEvent: 1 / 1_000_000,
   /** DynamoDB on-demand, per write request unit (items ≤ 1 KB). */
   dynamoDbWriteUnit: 0.625 / 1_000_000,
+  /** SQS standard queue, per request (64 KB chunks; ours are smaller). */
+  sqsRequest: 0.4 / 1_000_000,
 } as const;
 
 export interface VerifyUsage {
   verifications: number;
-  /** Verify invocations (today one per verification; more when a verification is re-scheduled). */
+  /** Verify invocations (one per batch of the looks queue). */
   invocations: number;
+  /** Looks-queue records verify handled: a rollout event's, and one per time its verification waited on the queue. */
+  deliveries: number;
+  /** SQS requests billed for the looks queue: EventBridge's and verify's sends, the event source's receives and deletes. */
+  sqsRequests: number;
   /** Summed billed wall time of those invocations. */
   billedMs: number;
   memoryMb: number;
@@ -31,15 +37,17 @@ export interface CostPer1000 {
   breakdown: {
     verifyCompute: number;
     verifyRequests: number;
-    /** Waiting between looks: inside the invocation today, so it is part of verifyCompute. */
+    /** Waiting between looks: the looks queue's requests (waits under a second stay in the invocation, in verifyCompute). */
     waitingMechanism: number;
     /** The rollout event ingest puts and the verdict verify puts. */
     eventBridgeEvents: number;
-    /** Powertools idempotency: the in-progress record and its completion (not simulated in the bench: counted, not measured). */
+    /** Powertools idempotency on a rollout event's first delivery: the in-progress record and its completion (counted, not simulated). */
     idempotencyWrites: number;
   };
   gbSecondsPerVerification: number;
   invocationsPerVerification: number;
+  deliveriesPerVerification: number;
+  sqsRequestsPerVerification: number;
 }
 
 /**
@@ -53,7 +61,7 @@ export function costPer1000Verifications(usage: VerifyUsage): CostPer1000 {
   const breakdown = {
     verifyCompute: gbSeconds * LIST_PRICES_USD.lambdaArmGbSecond * per,
     verifyRequests: usage.invocations * LIST_PRICES_USD.lambdaRequest * per,
-    waitingMechanism: 0,
+    waitingMechanism: usage.sqsRequests * LIST_PRICES_USD.sqsRequest * per,
     eventBridgeEvents: 2 * LIST_PRICES_USD.eventBridgeEvent * 1000,
     idempotencyWrites: 2 * LIST_PRICES_USD.dynamoDbWriteUnit * 1000,
   };
@@ -65,5 +73,7 @@ export function costPer1000Verifications(usage: VerifyUsage): CostPer1000 {
     ) as CostPer1000['breakdown'],
     gbSecondsPerVerification: round(gbSeconds / Math.max(1, usage.verifications), 4),
     invocationsPerVerification: round(usage.invocations / Math.max(1, usage.verifications), 2),
+    deliveriesPerVerification: round(usage.deliveries / Math.max(1, usage.verifications), 2),
+    sqsRequestsPerVerification: round(usage.sqsRequests / Math.max(1, usage.verifications), 2),
   };
 }

@@ -150,18 +150,29 @@ export async function measureConvergence(
     bundles,
     elb: { rateLimit: false, propagationDelayMs: options.propagationMs },
     verifyConcurrency: options.parallel,
+    // No Describe budget here (the burst's subject): verify's pacing is told the account has none either.
+    verifyEnvironment: UNLIMITED_DESCRIBE_BUDGET,
   });
   const latencies: number[] = [];
   const observations: number[] = [];
   let notSucceeded = 0;
   const started = Date.now();
   let describeCalls = 0;
-  let usage: VerifyUsage = { verifications: 0, invocations: 0, billedMs: 0, memoryMb: 0 };
+  let usage: VerifyUsage = {
+    verifications: 0,
+    invocations: 0,
+    billedMs: 0,
+    memoryMb: 0,
+    deliveries: 0,
+    sqsRequests: 0,
+  };
   try {
     await world.verify.prewarm(options.parallel);
     await world.ingest.prewarm();
     const callsBefore = sum(world.elb.calls());
     const statsBefore = { ...world.verify.stats };
+    const deliveriesBefore = world.looksDeliveries;
+    const sqsRequestsBefore = world.sqsRequests();
     let next = 0;
     const worker = async (index: number) => {
       // staggered starts: Argo's posts rarely collide on ingest's 5 containers
@@ -198,6 +209,8 @@ export async function measureConvergence(
       invocations: world.verify.stats.invocations - statsBefore.invocations,
       billedMs: world.verify.stats.billedMs - statsBefore.billedMs,
       memoryMb: world.verify.memoryMb,
+      deliveries: world.looksDeliveries - deliveriesBefore,
+      sqsRequests: world.sqsRequests() - sqsRequestsBefore,
     };
   } finally {
     await world.close();
@@ -213,6 +226,13 @@ export async function measureConvergence(
     settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 10, deadlineSeconds: 30 },
   };
 }
+
+/** For scenarios without a Describe budget: verify's pacing is told the account has none either. */
+const UNLIMITED_DESCRIBE_BUDGET = {
+  ELB_DESCRIBE_RATE_PER_SECOND: '100000',
+  ELB_DESCRIBE_BURST: '100000',
+  ...(process.env.BENCH_HOLD ? { VERIFY_HOLD_MS: process.env.BENCH_HOLD } : {}),
+};
 
 // ---------------------------------------------------------------- handler overhead
 
@@ -238,7 +258,12 @@ export async function measureHandlerOverhead(
   bundles: Bundles,
   { warmup, invocations }: { warmup: number; invocations: number },
 ): Promise<OverheadResult> {
-  const world = await World.start({ bundles, elb: { rateLimit: false, latencyMs: 0 }, verifyConcurrency: 1 });
+  const world = await World.start({
+    bundles,
+    elb: { rateLimit: false, latencyMs: 0 },
+    verifyConcurrency: 2,
+    verifyEnvironment: UNLIMITED_DESCRIBE_BUDGET,
+  });
   const timer = new HttpTimer();
   const totals: number[] = [];
   const http: number[] = [];
@@ -258,7 +283,7 @@ export async function measureHandlerOverhead(
     for (let i = 0; i < warmup + invocations; i++) {
       timer.reset();
       const started = performance.now();
-      await handler(event, world.verify.context());
+      await handler(world.looksDelivery(event), world.verify.context());
       const total = performance.now() - started;
       if (i < warmup) continue;
       const open = timer.openMs();
@@ -292,6 +317,8 @@ export interface BurstOptions {
   seed: number;
   /** Every rollout's Ingress in this IngressGroup: one shared ALB and listeners (default: an ALB each). */
   group?: string;
+  /** VERIFY_DESCRIBE_SHARE (default: the function's own, 0.5). */
+  describeShare?: number;
 }
 
 export interface BurstResult {
@@ -338,6 +365,9 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     verifyConcurrency: 5,
     throttleRetryMaxMs: options.throttleRetryMaxMs,
     random,
+    ...(options.describeShare === undefined
+      ? {}
+      : { verifyEnvironment: { VERIFY_DESCRIBE_SHARE: String(options.describeShare) } }),
   });
   try {
     await world.verify.prewarm(5);
@@ -350,6 +380,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     });
     // Warm-up: each container verifies every rollout's step 0 (weights 20 already visible).
     const warmupStarted = Date.now();
+    world.setDescribeBudget(undefined);
     world.routeRolloutEvents = false;
     const events: DeliveredEvent[] = [];
     for (const rollout of rollouts) {
@@ -362,7 +393,10 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     await Promise.all(
       world.verify.handlers().flatMap((handler) =>
         [0, 1, 2, 3].map(async (lane) => {
-          for (let i = lane; i < events.length; i += 4) await handler(events[i], world.verify.context());
+          for (let i = lane; i < events.length; i += 4) {
+            const event = events[i];
+            if (event) await handler(world.looksDelivery(event), world.verify.context());
+          }
         }),
       ),
     );
@@ -374,8 +408,12 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     // The burst, under the shared budget.
     world.elb.setPropagationDelay(options.propagationMs);
     world.elb.setRateLimit(rateLimit);
+    world.setDescribeBudget(rateLimit);
     world.elb.resetCalls();
     const verifyStatsBefore = { ...world.verify.stats };
+    const deliveriesBefore = world.looksDeliveries;
+    const sqsRequestsBefore = world.sqsRequests();
+    world.maxLooksQueueWaitMs = 0;
     const ingestRejectedBefore = world.ingest.stats.rejected;
     const started = Date.now();
     const moments = rollouts.map(() => random() * options.windowMs).sort((a, b) => a - b);
@@ -429,7 +467,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       duplicateVerdicts: duplicates,
       ingestRejected: world.ingest.stats.rejected - ingestRejectedBefore,
       verifyThrottledAttempts: world.verify.stats.throttledAttempts - verifyStatsBefore.throttledAttempts,
-      verifyMaxQueueWaitSeconds: round(world.verify.stats.maxQueueWaitMs / 1000, 1),
+      verifyMaxQueueWaitSeconds: round(world.maxLooksQueueWaitMs / 1000, 1),
       lastVerdictAfterSeconds: round((last - started) / 1000, 1),
       describeCallsPerVerification: round(sum(stats.calls) / Math.max(1, published.length), 2),
       verdictAfterStepMs: p50p99(afterStep),
@@ -438,6 +476,8 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
         invocations: world.verify.stats.invocations - verifyStatsBefore.invocations,
         billedMs: world.verify.stats.billedMs - verifyStatsBefore.billedMs,
         memoryMb: world.verify.memoryMb,
+        deliveries: world.looksDeliveries - deliveriesBefore,
+        sqsRequests: world.sqsRequests() - sqsRequestsBefore,
       },
       warmupSeconds,
       settings: { ...options, reservedConcurrency: 5, rateLimit },

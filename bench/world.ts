@@ -1,3 +1,4 @@
+import type { SQSEvent } from 'aws-lambda';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
 import { CanaryRolloutDriver, type NotificationBody } from '../sim/argo-driver.js';
@@ -5,13 +6,23 @@ import { type Elbv2Sim, type Elbv2SimOptions, type IngressAlb, startElbv2Sim } f
 import { type DeliveredEvent, type EventBridgeSim, startEventBridgeSim } from '../sim/eventbridge/index.js';
 import { functionUrlEvent } from '../sim/function-url-event.js';
 import { startSecretsManagerSim } from '../sim/secrets-manager.js';
+import {
+  type EventSource,
+  eventBridgeMessageBody,
+  type SqsSim,
+  sqsTarget,
+  startEventSource,
+  startSqsSim,
+} from '../sim/sqs/index.js';
 import { FunctionModel } from './lambda-model.js';
 
 /**
  * The pipeline the demo runs (demo/world.ts), built from the deployment bundles instead of the
  * TypeScript sources: Argo's notification → ingest (Function URL, bearer token from a loopback
  * Secrets Manager) → PutEvents on a loopback EventBridge whose rules use the stack's patterns →
- * verify (asynchronous invoke, reserved concurrency) → verdict PutEvents → a collector rule.
+ * the looks queue (loopback SQS) → verify (the SQS event source: batches of 10, at most the
+ * reserved concurrency at once; verifications that wait are sent back with a delay) → verdict
+ * PutEvents → a collector rule.
  * Everything listens on 127.0.0.1 and stops with `close()`.
  */
 
@@ -34,7 +45,7 @@ const REPLICAS = 4;
 export interface WorldOptions {
   bundles: { verify: string; ingest: string };
   elb?: Elbv2SimOptions;
-  /** The stack reserves 5 for verify and 5 for ingest. */
+  /** The stack reserves 5 for verify and 5 for ingest; verify's event source runs as many at once. */
   verifyConcurrency?: number;
   ingestConcurrency?: number;
   /** Extra verify environment (the production defaults apply otherwise). */
@@ -66,17 +77,28 @@ export class World {
   private previousEnvironment: Record<string, string | undefined> = {};
   private closers: Array<() => Promise<void>> = [];
 
+  /** The longest a rollout event waited on the looks queue before its first look (continuations, which wait on purpose, left out). */
+  maxLooksQueueWaitMs = 0;
+  private looks: EventSource | undefined;
+
   private constructor(
     readonly elb: Elbv2Sim,
     readonly bus: EventBridgeSim,
     readonly ingest: FunctionModel,
     readonly verify: FunctionModel,
+    readonly sqs: SqsSim,
+    readonly looksQueueUrl: string,
   ) {}
 
   static async start(options: WorldOptions): Promise<World> {
     const elb = await startElbv2Sim({ region: 'eu-west-1', seed: 'bench', ...options.elb });
     const bus = await startEventBridgeSim({ region: 'eu-west-1' });
     const secrets = await startSecretsManagerSim(WEBHOOK_TOKEN);
+    const sqs = await startSqsSim({ region: 'eu-west-1' });
+    const looksQueueUrl = sqs.createQueue('rollout-verifier-looks', {
+      VisibilityTimeout: String(6 * VERIFY_TIMEOUT_SECONDS),
+    });
+    const verifyConcurrency = options.verifyConcurrency ?? 5;
     const environment: Record<string, string> = {
       AWS_REGION: 'eu-west-1',
       AWS_ACCESS_KEY_ID: 'bench',
@@ -85,6 +107,11 @@ export class World {
       AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: elb.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: bus.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_SQS: sqs.endpoint,
+      ELB_DESCRIBE_RATE_PER_SECOND: '10',
+      ELB_DESCRIBE_BURST: '40',
+      VERIFY_QUEUE_URL: looksQueueUrl,
+      VERIFY_LOOK_CONCURRENCY: String(verifyConcurrency),
       WEBHOOK_TOKEN_SECRET_ARNS: JSON.stringify({ [CLUSTER]: secrets.secretArn }),
       EVENT_BUS_NAME: BUS,
       POWERTOOLS_LOG_LEVEL: 'SILENT',
@@ -106,25 +133,42 @@ export class World {
     const verify = new FunctionModel({
       name: 'rollout-verifier-verify',
       bundle: options.bundles.verify,
-      reservedConcurrency: options.verifyConcurrency ?? 5,
+      reservedConcurrency: verifyConcurrency,
       timeoutSeconds: VERIFY_TIMEOUT_SECONDS,
       retryAttempts: 1,
       random,
       throttleRetry,
     });
-    const world = new World(elb, bus, ingest, verify);
+    const world = new World(elb, bus, ingest, verify, sqs, looksQueueUrl);
     world.previousEnvironment = Object.fromEntries(
       Object.keys(environment).map((key) => [key, process.env[key]]),
     );
     // Set before any container imports its bundle: like a cold start, each reads its configuration on load.
     Object.assign(process.env, environment);
-    world.closers.push(() => Promise.all([elb.close(), bus.close(), secrets.close()]).then(() => undefined));
+    world.closers.push(() =>
+      Promise.all([elb.close(), bus.close(), secrets.close(), sqs.close()]).then(() => undefined),
+    );
 
+    const toLooksQueue = sqsTarget(sqs, looksQueueUrl);
     bus.addRule({
       name: 'verify-rollout-events',
       pattern: ROLLOUT_EVENT_PATTERN,
       target: async (event) => {
-        if (world.routeRolloutEvents) verify.invokeAsync(event);
+        if (world.routeRolloutEvents) await toLooksQueue(event);
+      },
+    });
+    // Lambda's event source mapping, as lib/verify.ts configures it: batches of up to 10, as many
+    // invocations at once as verify's reserved concurrency (so none is ever throttled).
+    world.looks = startEventSource({
+      sqs,
+      queueUrl: looksQueueUrl,
+      batchSize: 10,
+      maximumConcurrency: verifyConcurrency,
+      invoke: async (event) => {
+        world.noteQueueWaits(event);
+        const answer = await verify.invoke(event);
+        if (answer.throttled) throw new Error('verify throttled');
+        return answer.result;
       },
     });
     bus.addRule({
@@ -204,6 +248,59 @@ export class World {
     return { statusCode: response.statusCode, eventId: parsed.eventId };
   }
 
+  /**
+   * The account's Describe budget as the functions' environment states it (verify reads it per
+   * invocation). `undefined`: none, for warm-ups outside the measurement.
+   */
+  setDescribeBudget(budget: { refillPerSecond: number; burst: number } | undefined): void {
+    process.env.ELB_DESCRIBE_RATE_PER_SECOND = String(budget?.refillPerSecond ?? 100_000);
+    process.env.ELB_DESCRIBE_BURST = String(budget?.burst ?? 100_000);
+  }
+
+  /** A rollout event as the looks queue's event source delivers it to verify, for calling a handler directly. */
+  looksDelivery(event: DeliveredEvent): SQSEvent {
+    return {
+      Records: [
+        {
+          messageId: event.id,
+          receiptHandle: `direct-${event.id}`,
+          body: eventBridgeMessageBody(event),
+          attributes: {
+            ApproximateReceiveCount: '1',
+            SentTimestamp: String(Date.now()),
+            SenderId: 'AIDAEVENTBRIDGE',
+            ApproximateFirstReceiveTimestamp: String(Date.now()),
+          },
+          messageAttributes: {},
+          md5OfBody: '',
+          eventSource: 'aws:sqs',
+          eventSourceARN: this.sqs.queueArn(this.looksQueueUrl),
+          awsRegion: 'eu-west-1',
+        },
+      ],
+    };
+  }
+
+  /** Requests the looks queue billed (sends by EventBridge and verify, the event source's receives and deletes). */
+  sqsRequests(): number {
+    return this.sqs.billableRequests();
+  }
+
+  /** Looks-queue records delivered to verify so far. */
+  get looksDeliveries(): number {
+    return this.looks?.stats.records ?? 0;
+  }
+
+  private noteQueueWaits(event: SQSEvent): void {
+    for (const record of event.Records) {
+      if (record.body.startsWith('{"continuation"')) continue;
+      this.maxLooksQueueWaitMs = Math.max(
+        this.maxLooksQueueWaitMs,
+        Date.now() - Number(record.attributes.SentTimestamp),
+      );
+    }
+  }
+
   /** The EventBridge event ingest published with this id (what the verify rule delivers). */
   publishedEvent(eventId: string): DeliveredEvent | undefined {
     return this.bus
@@ -233,12 +330,15 @@ export class World {
   /** Until every accepted verify invocation has finished and the bus has delivered everything. */
   async settle(): Promise<void> {
     do {
+      await this.bus.drain();
+      await this.looks?.idle();
       await this.verify.idle();
       await this.bus.drain();
-    } while (this.verify.busy);
+    } while (this.verify.busy || this.sqs.messages(this.looksQueueUrl).length > 0);
   }
 
   async close(): Promise<void> {
+    await this.looks?.stop();
     this.ingest.close();
     this.verify.close();
     for (const close of this.closers.splice(0)) await close();

@@ -294,7 +294,9 @@ export async function guardedAttempt(
   context: AttemptContext,
 ): Promise<Step> {
   try {
-    return await attempt(signal, context);
+    // Raced with the signal: a look stuck where the signal does not reach (waiting for the Describe
+    // budget's next token) must not hold the verification, or the invocation, past its time.
+    return await Promise.race([attempt(signal, context), whenAborted(signal)]);
   } catch (error) {
     const cutShort = signal.aborted;
     const finding: Finding = {
@@ -308,6 +310,14 @@ export async function guardedAttempt(
     };
     return { judgement: { verdict: 'Inconclusive', findings: [finding], final: false, complete: false } };
   }
+}
+
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    else signal.addEventListener('abort', abort, { once: true });
+  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -16,11 +16,12 @@ export type OnceForDelivery = (
 ) => Promise<DeliveryOutcome>;
 
 /**
- * Powertools idempotency per delivery of the looks queue, so a verification runs once whatever
- * SQS and EventBridge deliver twice: a rollout event once per eventId (the dedup key ingest
- * sets), and each of its continuations once per look number — a continuation delivered twice
- * would otherwise fork the verification into two chains and two verdicts. A duplicate gets the
- * stored outcome. Without a table (local runs) it is off.
+ * Powertools idempotency on a rollout event's first delivery, so a verification starts once per
+ * eventId (the dedup key ingest sets) whatever Argo, EventBridge and SQS deliver twice; a
+ * duplicate gets the stored outcome. Continuations are not tracked: each would cost two more
+ * writes per look, for what SQS does rarely (deliver one message twice), and what it causes is
+ * harmless — a second chain of looks publishing the same verdictId, which every consumer of
+ * verdicts deduplicates on. Without a table (local runs) it is off.
  */
 export function onceForDelivery(options: {
   tableName: string | undefined;
@@ -39,6 +40,7 @@ export function onceForDelivery(options: {
     },
   );
   return async (delivery, context, run) => {
+    if (delivery.kind === 'continuation') return await run();
     // An in-progress record expires with the invocation, so a crashed one does not block its redelivery.
     config.registerLambdaContext(context);
     try {
@@ -55,9 +57,7 @@ export function onceForDelivery(options: {
   };
 }
 
-/** `event:<eventId>` for a rollout event, `look:<eventId>:<looks taken>` for a continuation. */
+/** The rollout event's eventId, kept apart from other keys of verify's prefix. */
 export function deliveryKey(delivery: Delivery): string {
-  return delivery.kind === 'event'
-    ? `event:${delivery.event.eventId}`
-    : `look:${delivery.event.eventId}:${delivery.state.attempts}`;
+  return `event:${delivery.event.eventId}`;
 }

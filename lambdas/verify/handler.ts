@@ -19,7 +19,7 @@ import { InvalidDeliveryError, parseDelivery } from './delivery.js';
 import { onceForDelivery } from './delivery-once.js';
 import { type DeliveryOutcome, lookAtDelivery } from './looks.js';
 import { processRecords } from './partial-batch.js';
-import { readSettings } from './settings.js';
+import { describeShareOf, readSettings } from './settings.js';
 import { recordVerdictMetrics } from './verdict-metrics.js';
 
 // Built once per container: discovery cache, stale-event memory, SDK clients and the Describe
@@ -29,11 +29,8 @@ const elb = createElbApi();
 // The looks of one batch share their rule and target-health reads.
 elb.shareConcurrentReads();
 // Verify's share of the account's Describe budget, split among the containers that can run at once.
-new DescribeBudget({
-  share: settings.VERIFY_DESCRIBE_SHARE / settings.VERIFY_LOOK_CONCURRENCY,
-  accountRatePerSecond: settings.ELB_DESCRIBE_RATE_PER_SECOND,
-  accountBurst: settings.ELB_DESCRIBE_BURST,
-}).pace(elb.client);
+const describeBudget = new DescribeBudget(describeShareOf(settings));
+describeBudget.pace(elb.client);
 // With cluster access, IP-mode registrations are checked against the Services' EndpointSlices too.
 const clusters =
   configuredClusters(settings).length > 0
@@ -132,6 +129,8 @@ async function lookAtRecord(record: SQSRecord, context: Context): Promise<Delive
 }
 
 export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  // The budget's limits as the environment states them now (four variables, read per invocation).
+  describeBudget.configure(describeShareOf(readSettings()));
   const requestsBefore = elb.requestCount;
   try {
     return await processRecords(

@@ -15,6 +15,7 @@ import {
   VERIFY_QUEUE_URL,
   VERIFY_STEADY_LOOKS,
 } from '../../contract/environment.js';
+import type { DescribeShare } from '../core/routers/alb/describe-budget.js';
 import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
 import { ClusterSettings } from '../shared/clusters.js';
 import { optionalSetting, readEnvironment } from '../shared/environment.js';
@@ -52,7 +53,7 @@ export const VerifyEnvironment = ClusterSettings.extend({
    * Sub-second waits between looks one delivery may take inside its invocation, in total; longer
    * waits, and any once this is spent, go back to the queue with a delay (whole seconds).
    */
-  [VERIFY_HOLD_MS]: z.coerce.number().int().min(0).max(60_000).default(3_000),
+  [VERIFY_HOLD_MS]: z.coerce.number().int().min(0).max(60_000).default(0),
   /**
    * The share of the account's ELBv2 Describe budget verify may spend, all its containers
    * together (each takes this ÷ VERIFY_LOOK_CONCURRENCY): the rest is the load balancer
@@ -67,4 +68,16 @@ export type VerifySettingsEnv = z.infer<typeof VerifyEnvironment>;
 
 export function readSettings(env: NodeJS.ProcessEnv = process.env): VerifySettingsEnv {
   return readEnvironment(VerifyEnvironment, 'verify', env);
+}
+
+/**
+ * Verify's part of the Describe budget, per container: its share divided among the containers the
+ * event source runs at once.
+ */
+export function describeShareOf(settings: VerifySettingsEnv): DescribeShare {
+  return {
+    share: settings.VERIFY_DESCRIBE_SHARE / settings.VERIFY_LOOK_CONCURRENCY,
+    accountRatePerSecond: settings.ELB_DESCRIBE_RATE_PER_SECOND,
+    accountBurst: settings.ELB_DESCRIBE_BURST,
+  };
 }

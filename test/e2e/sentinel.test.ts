@@ -233,4 +233,24 @@ describe('DescribeBudget', () => {
     for (let call = 0; call < 100; call++) await budget.take();
     expect(100 / ((clock - 4_000) / 1000)).toBeCloseTo(2.5, 5);
   });
+
+  test('takes new limits as they come, keeping the tokens in hand up to the new burst', async () => {
+    let clock = 0;
+    const budget = new DescribeBudget(
+      { share: 1, accountRatePerSecond: 10, accountBurst: 40 },
+      () => clock,
+      async (ms) => {
+        clock += ms;
+      },
+    );
+    for (let call = 0; call < 30; call++) await budget.take();
+    expect(clock).toBe(0);
+    // Verify's part: a half share among five containers, 1 per second and a burst of 4.
+    budget.configure({ share: 0.1, accountRatePerSecond: 10, accountBurst: 40 });
+    expect([budget.burst, budget.ratePerSecond]).toEqual([4, 1]);
+    for (let call = 0; call < 4; call++) await budget.take();
+    expect(clock).toBe(0);
+    await budget.take();
+    expect(clock).toBe(1_000);
+  });
 });

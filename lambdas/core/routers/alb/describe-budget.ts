@@ -1,5 +1,12 @@
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 
+/** A share (0–1) of the account's Describe budget: its refill per second and its burst. */
+export interface DescribeShare {
+  share: number;
+  accountRatePerSecond: number;
+  accountBurst: number;
+}
+
 /**
  * A function's share of the account's ELBv2 Describe budget (one token bucket per account and
  * region: about 40 calls of burst, 10 per second of refill, shared with the load balancer
@@ -11,14 +18,14 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 export class DescribeBudget {
   private tokens: number;
   private last: number;
-  readonly ratePerSecond: number;
-  readonly burst: number;
+  ratePerSecond: number;
+  burst: number;
   /** Attempts paced, and the time spent waiting for tokens (for the run's report). */
   taken = 0;
   waitedMs = 0;
 
   constructor(
-    options: { share: number; accountRatePerSecond: number; accountBurst: number },
+    options: DescribeShare,
     private readonly now: () => number = Date.now,
     private readonly sleep: (ms: number) => Promise<void> = (ms) =>
       new Promise((resolve) => setTimeout(resolve, ms)),
@@ -27,6 +34,13 @@ export class DescribeBudget {
     this.burst = Math.max(1, Math.floor(options.share * options.accountBurst));
     this.tokens = this.burst;
     this.last = now();
+  }
+
+  /** New limits from now on (the tokens in hand are kept, up to the new burst). */
+  configure(options: DescribeShare): void {
+    this.ratePerSecond = options.share * options.accountRatePerSecond;
+    this.burst = Math.max(1, Math.floor(options.share * options.accountBurst));
+    this.tokens = Math.min(this.tokens, this.burst);
   }
 
   /** Resolves once a token is taken. */
