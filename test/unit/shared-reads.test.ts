@@ -73,7 +73,7 @@ describe('SharedReads', () => {
   });
 
   it('reads a listener whole when several of its rules are asked for (an IngressGroup shared ALB)', async () => {
-    const rules = Array.from({ length: 6 }, (_, index) => rule('shared', 'l1', `r${index}`));
+    const rules = Array.from({ length: 25 }, (_, index) => rule('shared', 'l1', `r${index}`));
     const { reads, requests } = account({
       [listener('shared', 'l1')]: [...rules, rule('shared', 'l1', 'other')],
     });
@@ -81,6 +81,24 @@ describe('SharedReads', () => {
     const answers = await Promise.all(rules.map((arn) => shared.rulesByArn([arn])));
     expect(answers.map(arnsOf)).toEqual(rules.map((arn) => [arn]));
     expect(requests).toEqual(['listener l1']);
+  });
+
+  it('asks for up to 20 rules by ARN per request, across listeners and load balancers', async () => {
+    const rules = Array.from({ length: 30 }, (_, index) =>
+      rule(`lb${index % 3}`, `l${index % 6}`, `r${index}`),
+    );
+    const { reads, requests } = account(
+      Object.fromEntries(
+        Array.from({ length: 6 }, (_, l) => [
+          listener(`lb${l % 3}`, `l${l}`),
+          rules.filter((_, index) => index % 6 === l),
+        ]),
+      ),
+    );
+    const shared = new SharedReads(reads);
+    const answers = await Promise.all(rules.map((arn) => shared.rulesByArn([arn])));
+    expect(answers.map(arnsOf)).toEqual(rules.map((arn) => [arn]));
+    expect(requests).toEqual(['rules 20', 'rules 10']);
   });
 
   it('asks one caller alone exactly as it asked', async () => {
@@ -105,12 +123,12 @@ describe('SharedReads', () => {
   });
 
   it('a rule missing from its listener is RuleNotFound for that caller only', async () => {
-    const rules = [rule('s', 'l1', 'r1'), rule('s', 'l1', 'r2'), rule('s', 'l1', 'r3')];
-    const { reads } = account({ [listener('s', 'l1')]: rules }, { missing: [rules[2] as string] });
+    const rules = Array.from({ length: 22 }, (_, index) => rule('s', 'l1', `r${index}`));
+    const { reads } = account({ [listener('s', 'l1')]: rules }, { missing: [rules[21] as string] });
     const shared = new SharedReads(reads);
     const answers = await Promise.allSettled(rules.map((arn) => shared.rulesByArn([arn])));
-    expect(answers.map((answer) => answer.status)).toEqual(['fulfilled', 'fulfilled', 'rejected']);
-    expect(answers[2]).toMatchObject({ reason: { name: 'RuleNotFound' } });
+    expect(answers.map((answer) => answer.status)).toEqual([...Array(21).fill('fulfilled'), 'rejected']);
+    expect(answers[21]).toMatchObject({ reason: { name: 'RuleNotFound' } });
   });
 
   it('throttling reaches every caller of the shared read, and is not asked again (it would only spend more budget)', async () => {

@@ -15,7 +15,8 @@ export interface SharedReadsOptions {
   /**
    * A listener with at least this many of the asked-for rules is read whole (DescribeRules by
    * ListenerArn, pages of 400): behind an IngressGroup's shared ALB, one request answers every
-   * rollout on it. Fewer are asked for by ARN.
+   * rollout on it. Fewer are asked for by ARN, where a request also carries other listeners'
+   * rules. Default: more than one by-ARN request holds.
    */
   listenerReadMinRules?: number;
   /** Rule ARNs per DescribeRules request (the API documents no limit; stay well clear of URL limits). */
@@ -51,8 +52,8 @@ export class SharedReads {
     options: SharedReadsOptions = {},
   ) {
     this.windowMs = options.windowMs ?? 5;
-    this.listenerReadMinRules = options.listenerReadMinRules ?? 3;
     this.ruleArnsPerRequest = options.ruleArnsPerRequest ?? 20;
+    this.listenerReadMinRules = options.listenerReadMinRules ?? this.ruleArnsPerRequest + 1;
   }
 
   rulesByArn(ruleArns: string[], signal?: AbortSignal): Promise<Rule[]> {
