@@ -295,8 +295,9 @@ export async function guardedAttempt(
 ): Promise<Step> {
   try {
     // Raced with the signal: a look stuck where the signal does not reach (waiting for the Describe
-    // budget's next token) must not hold the verification, or the invocation, past its time.
-    return await Promise.race([attempt(signal, context), whenAborted(signal)]);
+    // budget's next token) must not hold the verification, or the invocation, past its time. A look
+    // the signal does reach answers for itself (a call cut short while being throttled is Throttled).
+    return await Promise.race([attempt(signal, context), abortedAndUnanswered(signal)]);
   } catch (error) {
     const cutShort = signal.aborted;
     const finding: Finding = {
@@ -312,9 +313,12 @@ export async function guardedAttempt(
   }
 }
 
-function whenAborted(signal: AbortSignal): Promise<never> {
+/** How long a look may take to answer for itself once its signal aborted. */
+const ABORT_GRACE_MS = 200;
+
+function abortedAndUnanswered(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
-    const abort = () => reject(signal.reason);
+    const abort = () => setTimeout(() => reject(signal.reason), ABORT_GRACE_MS);
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
   });
