@@ -68,6 +68,16 @@ export function synth(props: RolloutVerifierProps = {}, options: TestAppOptions 
  * Entry for the functions whose handlers do not exist yet (ingest, callback): a fixture under the
  * project root (NodejsFunction requires that); tests skip bundling, so its content does not matter.
  */
+/** The verify function alone: every optional part of the construct switched off. */
+export const VERIFY_ONLY = {
+  ingest: { enabled: false },
+  callback: { enabled: false },
+  trafficLook: { enabled: false },
+  history: { enabled: false },
+  gate: { enabled: false },
+  sentinel: { enabled: false },
+} as const;
+
 export const PLACEHOLDER_ENTRY = join(PROJECT_ROOT, 'test/infra/fixtures/placeholder-handler.ts');
 
 type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;

@@ -19,7 +19,7 @@ import {
   LOOK_QUEUE_RETENTION,
   LOOK_QUEUE_VISIBILITY_TIMEOUT_FACTOR,
 } from '../../lib/verify.js';
-import { cleanup, resourcesOfType, type Synthesized, synth, tempDir } from './helpers.js';
+import { cleanup, resourcesOfType, type Synthesized, synth, tempDir, VERIFY_ONLY } from './helpers.js';
 
 /**
  * The verify looks queue (issue 16): rollout events reach verify through an SQS queue, and verify
@@ -27,15 +27,6 @@ import { cleanup, resourcesOfType, type Synthesized, synth, tempDir } from './he
  */
 
 afterAll(cleanup);
-
-const VERIFY_ONLY = {
-  ingest: { enabled: false },
-  callback: { enabled: false },
-  trafficLook: { enabled: false },
-  history: { enabled: false },
-  gate: { enabled: false },
-  sentinel: { enabled: false },
-} as const;
 
 const logicalId = (construct: IConstruct) =>
   Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);

@@ -17,19 +17,18 @@ import type { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
 import { TABLE_ACTIONS, TABLE_KEY_ACTIONS } from '../../lib/state-table.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
-import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, testApp } from './helpers.js';
+import {
+  cleanup,
+  PLACEHOLDER_ENTRY,
+  resourcesOfType,
+  type Synthesized,
+  synth,
+  testApp,
+  VERIFY_ONLY,
+} from './helpers.js';
 
 afterAll(cleanup);
 
-/** The configuration before the ingest and callback handlers exist. */
-const VERIFY_ONLY = {
-  ingest: { enabled: false },
-  callback: { enabled: false },
-  trafficLook: { enabled: false },
-  history: { enabled: false },
-  gate: { enabled: false },
-  sentinel: { enabled: false },
-} as const;
 /**
  * Everything: cluster, email, ingest and callback (placeholder entries). The traffic look has its
  * own block below ('the traffic look'); the history, the analysis gate and the drift sentinel have
