@@ -473,7 +473,7 @@ function looksRecord(message: SqsMessage, queueArn: string) {
   return {
     messageId: message.MessageId,
     receiptHandle: message.ReceiptHandle,
-    body: message.Body,
+    body: withMotoGapFilled(message.Body),
     attributes: {
       ApproximateReceiveCount: message.Attributes?.ApproximateReceiveCount ?? '1',
       SentTimestamp: message.Attributes?.SentTimestamp ?? now,
@@ -492,6 +492,12 @@ function looksRecord(message: SqsMessage, queueArn: string) {
 function eventOfLooksMessage(body: string): Record<string, unknown> {
   const parsed = JSON.parse(body) as Record<string, unknown> & { continuation?: { event?: unknown } };
   if (parsed.continuation) return { 'detail-type': 'continuation', detail: parsed.continuation.event };
-  // moto gap (lab/aws/moto-gaps.ts): the event a rule delivers to its target lacks `account`.
   return parsed;
+}
+
+/** moto gap (lab/aws/moto-gaps.ts): the event a rule delivers to its target lacks `account`. */
+function withMotoGapFilled(body: string): string {
+  const parsed = JSON.parse(body) as Record<string, unknown>;
+  if (parsed.continuation !== undefined || parsed.account !== undefined) return body;
+  return JSON.stringify({ ...parsed, account: LAB_ACCOUNT });
 }
