@@ -196,7 +196,9 @@ export async function deployVerifier(options: {
       [VERIFY_PUBLISH_RESERVE_MS]: '5000',
       // The looks queue: the rule's target, and where verify sends the verifications that wait.
       [VERIFY_QUEUE_URL]: queues.verify.url,
-      [VERIFY_LOOK_CONCURRENCY]: String(LOOK_CONCURRENCY),
+      // One host process serves every batch (Lambda would run one container per batch): its one
+      // Describe budget bucket gets verify's whole share, not a fifth of it.
+      [VERIFY_LOOK_CONCURRENCY]: '1',
       [STATE_TABLE_NAME]: STATE_TABLE,
       [CLUSTER_NAMES]: '',
       [CLUSTER_SECRET_ARNS]: JSON.stringify({ [LAB_CLUSTER]: verifyClusterSecret }),

@@ -91,17 +91,23 @@ export function prepareVerification(
   const routesFirst = settings.routesFirst ?? false;
 
   const look = async (signal: AbortSignal, { lastLook }: AttemptContext): Promise<Step> => {
-    // Context only: a Rollout that cannot be read leaves the routes to be judged on their own.
-    const currentRead = currentRollout?.(event, signal).catch(() => undefined);
+    // Context only: a Rollout that cannot be read leaves the routes to be judged on their own. Read
+    // once the routes are (they may wait for the Describe budget): a Rollout read seconds before
+    // them would be older than what it is compared with.
+    let currentRead: Promise<Observation['current'] | undefined> | undefined;
+    const readCurrent = () => {
+      currentRead ??= currentRollout?.(event, signal).catch(() => undefined) ?? Promise.resolve(undefined);
+      return currentRead;
+    };
     const options: ObserveOptions | undefined =
       routesFirst && !lastLook
         ? {
             needsTargetHealth: async (routesOnly) =>
-              weightsMayPass(event, withCurrent(routesOnly, await currentRead)),
+              weightsMayPass(event, withCurrent(routesOnly, await readCurrent())),
           }
         : undefined;
-    const [routes, current] = await Promise.all([router.observe(event, signal, options), currentRead]);
-    const observation = withCurrent(routes, current);
+    const routes = await router.observe(event, signal, options);
+    const observation = withCurrent(routes, await readCurrent());
     return { observation, judgement: judge(event.expected, observation) };
   };
 

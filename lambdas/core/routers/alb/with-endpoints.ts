@@ -17,10 +17,11 @@ export function withServiceEndpoints(
   return {
     invalidate: router.invalidate?.bind(router),
     async observe(target, signal, options): Promise<Observation> {
-      const [observation, endpoints] = await Promise.all([
-        router.observe(target, signal, options),
-        observeEndpoints(kubeFor, target, signal),
-      ]);
+      // One after the other: the ELBv2 reads may wait for the Describe budget's tokens, and the
+      // pods compared with the registrations must be read after them, not seconds before, or a
+      // registration the controller has already moved reads as a stale one.
+      const observation = await router.observe(target, signal, options);
+      const endpoints = await observeEndpoints(kubeFor, target, signal);
       return {
         ...observation,
         endpoints: endpoints.flatMap((result) => ('endpoints' in result ? [result.endpoints] : [])),
