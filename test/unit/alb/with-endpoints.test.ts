@@ -58,6 +58,22 @@ const withServices = (kube: KubeDouble) =>
     .put('', 'services', 'shop', 'checkout-canary', service('checkout-canary'));
 
 describe('withServiceEndpoints', () => {
+  it('reads the pods only once the ALB has been read (its reads may wait for the Describe budget)', async () => {
+    const kube = withServices(new KubeDouble());
+    let albDone = false;
+    const slowAlb: TargetObserver<AlbObservationTarget> = {
+      async observe(): Promise<Observation> {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        expect(kube.requests).toEqual([]);
+        albDone = true;
+        return { router: 'alb', routes: [], backends: [], problems: [] };
+      },
+    };
+    await withServiceEndpoints(slowAlb, async () => kube).observe(target);
+    expect(albDone).toBe(true);
+    expect(kube.requests.length).toBeGreaterThan(0);
+  });
+
   it('adds the ready and not-ready pods of the stable and canary Services, across slices', async () => {
     const kube = withServices(new KubeDouble())
       .put(
