@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { SQSEvent } from 'aws-lambda';
 import { ROLLOUT_EVENT_PATTERN, VERDICT_EVENT_PATTERN } from '../contract/event-catalog.js';
 import type { VerdictEventDetail } from '../lambdas/core/contracts/verdict-event.js';
@@ -163,12 +164,16 @@ export class World {
       sqs,
       queueUrl: looksQueueUrl,
       batchSize: 10,
-      maximumConcurrency: verifyConcurrency,
+      // (the mapping's minimum is 2: with one container, a second batch waits for it, as Lambda's
+      // poller backs off when the function is throttled)
+      maximumConcurrency: Math.max(2, verifyConcurrency),
       invoke: async (event) => {
         world.noteQueueWaits(event);
-        const answer = await verify.invoke(event);
-        if (answer.throttled) throw new Error('verify throttled');
-        return answer.result;
+        for (;;) {
+          const answer = await verify.invoke(event);
+          if (!answer.throttled) return answer.result;
+          await sleep(50);
+        }
       },
     });
     bus.addRule({

@@ -10,7 +10,11 @@ export interface RuleAndHealthReads {
 }
 
 export interface SharedReadsOptions {
-  /** How long the first request waits for others to join it. */
+  /**
+   * How long the first request waits for others to join it. Default 0: the requests made in the
+   * same turn of the event loop (the looks of one batch start together) — a longer window would be
+   * latency added to every look.
+   */
   windowMs?: number;
   /**
    * A listener with at least this many of the asked-for rules is read whole (DescribeRules by
@@ -41,7 +45,7 @@ interface RulesWaiter {
  */
 export class SharedReads {
   private waiting: RulesWaiter[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
   private readonly healthInFlight = new Map<string, Promise<TargetHealthDescription[]>>();
   private readonly windowMs: number;
   private readonly listenerReadMinRules: number;
@@ -51,7 +55,7 @@ export class SharedReads {
     private readonly reads: RuleAndHealthReads,
     options: SharedReadsOptions = {},
   ) {
-    this.windowMs = options.windowMs ?? 5;
+    this.windowMs = options.windowMs ?? 0;
     this.ruleArnsPerRequest = options.ruleArnsPerRequest ?? 20;
     this.listenerReadMinRules = options.listenerReadMinRules ?? this.ruleArnsPerRequest + 1;
   }
@@ -60,7 +64,10 @@ export class SharedReads {
     const answer = new Promise<Rule[]>((resolve, reject) => {
       this.waiting.push({ ruleArns, resolve, reject });
     });
-    this.timer ??= setTimeout(() => void this.flush(), this.windowMs);
+    this.timer ??=
+      this.windowMs > 0
+        ? setTimeout(() => void this.flush(), this.windowMs)
+        : setImmediate(() => void this.flush());
     return untilAborted(answer, signal);
   }
 
