@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
+import { App, type CfnResource, Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
 import { RolloutVerifierStack } from '../../lib/rollout-verifier-stack.js';
 import { PROJECT_ROOT, type RolloutVerifierProps } from '../../lib/settings.js';
 
@@ -95,3 +96,12 @@ export function resourcesOfType(template: Template, type: string): Resources {
     ]),
   );
 }
+
+/** The logical id CloudFormation knows a construct's resource by. */
+export const logicalId = (construct: IConstruct) =>
+  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
+
+/** `{ "Fn::GetAtt": [<logical id>, attribute] }` for a construct's resource. */
+export const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
+  'Fn::GetAtt': [logicalId(construct), attribute],
+});

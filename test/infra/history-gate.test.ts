@@ -1,4 +1,4 @@
-import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -13,15 +13,18 @@ import { HISTORY_READ_ACTIONS, HISTORY_WRITE_ACTIONS, WATCH_LIST_ACTIONS } from 
 import { resolveSettings } from '../../lib/settings.js';
 import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
-import { cleanup, PLACEHOLDER_ENTRY, resourcesOfType, type Synthesized, synth, testApp } from './helpers.js';
+import {
+  cleanup,
+  getAtt,
+  logicalId,
+  PLACEHOLDER_ENTRY,
+  resourcesOfType,
+  type Synthesized,
+  synth,
+  testApp,
+} from './helpers.js';
 
 afterAll(cleanup);
-
-const logicalId = (construct: IConstruct) =>
-  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
-const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
-  'Fn::GetAtt': [logicalId(construct), attribute],
-});
 
 interface Statement {
   Sid?: string;

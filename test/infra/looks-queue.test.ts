@@ -1,7 +1,5 @@
-import type { CfnResource } from 'aws-cdk-lib';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { Construct } from 'constructs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ROLLOUT_EVENT_PATTERN } from '../../contract/event-catalog.js';
@@ -19,7 +17,16 @@ import {
   LOOK_QUEUE_RETENTION,
   LOOK_QUEUE_VISIBILITY_TIMEOUT_FACTOR,
 } from '../../lib/verify.js';
-import { cleanup, resourcesOfType, type Synthesized, synth, tempDir, VERIFY_ONLY } from './helpers.js';
+import {
+  cleanup,
+  getAtt,
+  logicalId,
+  resourcesOfType,
+  type Synthesized,
+  synth,
+  tempDir,
+  VERIFY_ONLY,
+} from './helpers.js';
 
 /**
  * The verify looks queue (issue 16): rollout events reach verify through an SQS queue, and verify
@@ -27,12 +34,6 @@ import { cleanup, resourcesOfType, type Synthesized, synth, tempDir, VERIFY_ONLY
  */
 
 afterAll(cleanup);
-
-const logicalId = (construct: IConstruct) =>
-  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
-const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
-  'Fn::GetAtt': [logicalId(construct), attribute],
-});
 
 function only<T>(values: readonly T[], what: string): T {
   expect(values, what).toHaveLength(1);

@@ -1,4 +1,3 @@
-import type { CfnResource } from 'aws-cdk-lib';
 import { Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { Vpc } from 'aws-cdk-lib/aws-ec2';
@@ -19,6 +18,8 @@ import type { VerifierFunction } from '../../lib/verifier-function.js';
 import { ELB_DESCRIBE_ACTIONS } from '../../lib/verify.js';
 import {
   cleanup,
+  getAtt,
+  logicalId,
   PLACEHOLDER_ENTRY,
   resourcesOfType,
   type Synthesized,
@@ -45,11 +46,6 @@ const FULL = {
   sentinel: { enabled: false },
 } as const;
 
-const logicalId = (construct: IConstruct) =>
-  Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnResource);
-const getAtt = (construct: IConstruct, attribute = 'Arn') => ({
-  'Fn::GetAtt': [logicalId(construct), attribute],
-});
 const ref = (construct: IConstruct) => ({ Ref: logicalId(construct) });
 
 interface Statement {
