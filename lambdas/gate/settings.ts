@@ -4,17 +4,12 @@ import {
   GATE_STORED_VERDICT_WAIT_MS,
   HISTORY_RETENTION_DAYS,
   HISTORY_TABLE_NAME,
-  VERIFY_DEADLINE_SECONDS,
-  VERIFY_INITIAL_DELAY_MS,
-  VERIFY_MAX_DELAY_MS,
 } from '../../contract/environment.js';
-import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
 import { HistoryRetentionDays } from '../history/settings.js';
 import { IngestEnvironment } from '../ingest/settings.js';
 import { ClusterSettings } from '../shared/clusters.js';
 import { readEnvironment } from '../shared/environment.js';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import { positiveInt, VerificationScheduleSettings } from '../shared/verification-settings.js';
 
 /** The webhook token settings, read as the ingest function reads them: the same tokens open the gate. */
 const { EVENT_BUS_NAME: _bus, ALLOWED_SOURCE_CIDRS: _sources, ...tokenSettings } = IngestEnvironment.shape;
@@ -23,9 +18,7 @@ export const GateEnvironment = ClusterSettings.extend({
   ...tokenSettings,
   [HISTORY_TABLE_NAME]: z.string('is required: the verdict history table').min(1, 'is required'),
   [HISTORY_RETENTION_DAYS]: HistoryRetentionDays,
-  [VERIFY_DEADLINE_SECONDS]: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
-  [VERIFY_INITIAL_DELAY_MS]: positiveInt(1_000),
-  [VERIFY_MAX_DELAY_MS]: positiveInt(5_000),
+  ...VerificationScheduleSettings,
   /** Time kept back from the function's timeout to answer and record an on-demand verdict. */
   [GATE_RESPONSE_RESERVE_MS]: positiveInt(3_000),
   /**

@@ -1,16 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { VerdictHistory } from '../core/history/verdict-history.js';
+import { createElbApi } from '../core/routers/alb/client.js';
 import { DescribeBudget } from '../core/routers/alb/describe-budget.js';
-import { ElbApi } from '../core/routers/alb/elb-api.js';
 import { createRouters } from '../core/routers/index.js';
 import { createClusterApis } from '../shared/clusters.js';
 import { logger, metrics } from '../shared/powertools.js';
+import { describeShare } from '../shared/verification-settings.js';
 import { runSentinel, type SentinelReport } from './sentinel.js';
 import { readSettings } from './settings.js';
 
@@ -20,18 +20,14 @@ import { readSettings } from './settings.js';
  */
 
 const settings = readSettings();
-const budget = new DescribeBudget({
-  share: settings.DRIFT_DESCRIBE_SHARE,
-  accountRatePerSecond: settings.ELB_DESCRIBE_RATE_PER_SECOND,
-  accountBurst: settings.ELB_DESCRIBE_BURST,
-});
-const elbClient = new ElasticLoadBalancingV2Client({ retryMode: 'adaptive', maxAttempts: 5 });
-budget.pace(elbClient);
+const elb = createElbApi();
+const budget = new DescribeBudget(describeShare(settings.DRIFT_DESCRIBE_SHARE, settings));
+budget.pace(elb.client);
 const clusters = createClusterApis(settings, {
   rbacHint:
     'the ClusterRole "rollout-verifier-observer" bound to the sentinel role\'s Kubernetes group (deploy/cluster/clusterroles.yaml)',
 });
-const routers = createRouters({ elb: new ElbApi(elbClient), kubeFor: clusters.forCluster });
+const routers = createRouters({ elb, kubeFor: clusters.forCluster });
 const history = new VerdictHistory({
   client: new DynamoDBClient({}),
   tableName: settings.HISTORY_TABLE_NAME,

@@ -5,28 +5,26 @@ import {
   EVENT_BUS_NAME,
   IDEMPOTENCY_TTL_SECONDS,
   STATE_TABLE_NAME,
-  VERIFY_DEADLINE_SECONDS,
   VERIFY_DESCRIBE_SHARE,
   VERIFY_HOLD_MS,
-  VERIFY_INITIAL_DELAY_MS,
   VERIFY_LOOK_CONCURRENCY,
-  VERIFY_MAX_DELAY_MS,
   VERIFY_PUBLISH_RESERVE_MS,
   VERIFY_QUEUE_URL,
   VERIFY_STEADY_LOOKS,
 } from '../../contract/environment.js';
 import type { DescribeShare } from '../core/routers/alb/describe-budget.js';
-import { DEFAULT_DEADLINE_SECONDS } from '../core/verify.js';
 import { ClusterSettings } from '../shared/clusters.js';
 import { optionalSetting, readEnvironment } from '../shared/environment.js';
-
-const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+import {
+  DescribeBudgetSettings,
+  describeShare,
+  positiveInt,
+  VerificationScheduleSettings,
+} from '../shared/verification-settings.js';
 
 export const VerifyEnvironment = ClusterSettings.extend({
   [EVENT_BUS_NAME]: z.string().min(1, 'EVENT_BUS_NAME must name the bus verdicts are published to'),
-  [VERIFY_DEADLINE_SECONDS]: positiveInt(DEFAULT_DEADLINE_SECONDS).pipe(z.number().max(900)),
-  [VERIFY_INITIAL_DELAY_MS]: positiveInt(1_000),
-  [VERIFY_MAX_DELAY_MS]: positiveInt(5_000),
+  ...VerificationScheduleSettings,
   /**
    * Looks that saw the weights still wrong (reading only DescribeRules) after which the next comes
    * within VERIFY_INITIAL_DELAY_MS: the load balancer controller usually applies a step within a
@@ -60,9 +58,7 @@ export const VerifyEnvironment = ClusterSettings.extend({
    * controller's, Argo's and the sentinel's.
    */
   [VERIFY_DESCRIBE_SHARE]: z.coerce.number().gt(0).max(1).default(0.5),
-  /** The account's Describe budget (ELBv2 throttles per account and region): refill per second, and burst. */
-  [ELB_DESCRIBE_RATE_PER_SECOND]: z.coerce.number().positive().default(10),
-  [ELB_DESCRIBE_BURST]: positiveInt(40),
+  ...DescribeBudgetSettings,
 });
 export type VerifySettingsEnv = z.infer<typeof VerifyEnvironment>;
 
@@ -70,14 +66,20 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): VerifySettin
   return readEnvironment(VerifyEnvironment, 'verify', env);
 }
 
+/** The settings that size verify's Describe budget: its share, how many containers split it, the account's budget. */
+const DescribeShareEnvironment = VerifyEnvironment.pick({
+  [VERIFY_DESCRIBE_SHARE]: true,
+  [VERIFY_LOOK_CONCURRENCY]: true,
+  [ELB_DESCRIBE_RATE_PER_SECOND]: true,
+  [ELB_DESCRIBE_BURST]: true,
+});
+
 /**
  * Verify's part of the Describe budget, per container: its share divided among the containers the
- * event source runs at once.
+ * event source runs at once. Only these four variables are read (the handler reads them per
+ * invocation).
  */
-export function describeShareOf(settings: VerifySettingsEnv): DescribeShare {
-  return {
-    share: settings.VERIFY_DESCRIBE_SHARE / settings.VERIFY_LOOK_CONCURRENCY,
-    accountRatePerSecond: settings.ELB_DESCRIBE_RATE_PER_SECOND,
-    accountBurst: settings.ELB_DESCRIBE_BURST,
-  };
+export function readDescribeShare(env: NodeJS.ProcessEnv = process.env): DescribeShare {
+  const settings = readEnvironment(DescribeShareEnvironment, 'verify', env);
+  return describeShare(settings.VERIFY_DESCRIBE_SHARE / settings.VERIFY_LOOK_CONCURRENCY, settings);
 }
