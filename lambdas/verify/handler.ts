@@ -17,9 +17,9 @@ import { logger, metrics } from '../shared/powertools.js';
 import { putEventsReliably } from '../shared/put-events.js';
 import { InvalidDeliveryError, parseDelivery } from './delivery.js';
 import { onceForDelivery } from './delivery-once.js';
-import { type DeliveryOutcome, lookAtDelivery } from './looks.js';
+import { type DeliveryOutcome, type LookDeps, lookAtDelivery } from './looks.js';
 import { processRecords } from './partial-batch.js';
-import { describeShareOf, readSettings } from './settings.js';
+import { readDescribeShare, readSettings } from './settings.js';
 import { recordVerdictMetrics } from './verdict-metrics.js';
 
 // Built once per container: discovery cache, stale-event memory, SDK clients and the Describe
@@ -29,7 +29,7 @@ const elb = createElbApi();
 // The looks of one batch share their rule and target-health reads.
 elb.shareConcurrentReads();
 // Verify's share of the account's Describe budget, split among the containers that can run at once.
-const describeBudget = new DescribeBudget(describeShareOf(settings));
+const describeBudget = new DescribeBudget(readDescribeShare());
 describeBudget.pace(elb.client);
 // With cluster access, IP-mode registrations are checked against the Services' EndpointSlices too.
 const clusters =
@@ -66,6 +66,32 @@ async function publish(verdict: VerdictEventDetail): Promise<void> {
   ]);
 }
 
+/** What every look needs but the invocation's end: the same for every record of every invocation. */
+const lookDeps: Omit<LookDeps, 'invocationEndsAt'> = {
+  routers,
+  verify: {
+    deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
+    initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
+    maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
+    steadyLooks: settings.VERIFY_STEADY_LOOKS,
+    // The shared ELBv2 budget: target health only once the weights match (and near the deadline).
+    routesFirst: true,
+    ...(currentRollout ? { currentRollout } : {}),
+  },
+  holdMs: settings.VERIFY_HOLD_MS,
+  newestEvents,
+  publish,
+  requeue: async (continuation, delaySeconds) => {
+    await sqs.send(
+      new SendMessageCommand({
+        QueueUrl: settings.VERIFY_QUEUE_URL,
+        MessageBody: JSON.stringify(continuation),
+        DelaySeconds: delaySeconds,
+      }),
+    );
+  },
+};
+
 async function lookAtRecord(record: SQSRecord, context: Context): Promise<DeliveryOutcome> {
   let delivery: ReturnType<typeof parseDelivery>;
   try {
@@ -84,28 +110,7 @@ async function lookAtRecord(record: SQSRecord, context: Context): Promise<Delive
   const { event } = delivery;
   const outcome = await once(delivery, context, () =>
     lookAtDelivery(delivery, {
-      routers,
-      verify: {
-        deadlineSeconds: settings.VERIFY_DEADLINE_SECONDS,
-        initialDelayMs: settings.VERIFY_INITIAL_DELAY_MS,
-        maxDelayMs: settings.VERIFY_MAX_DELAY_MS,
-        steadyLooks: settings.VERIFY_STEADY_LOOKS,
-        // The shared ELBv2 budget: target health only once the weights match (and near the deadline).
-        routesFirst: true,
-        ...(currentRollout ? { currentRollout } : {}),
-      },
-      holdMs: settings.VERIFY_HOLD_MS,
-      newestEvents,
-      publish,
-      requeue: async (continuation, delaySeconds) => {
-        await sqs.send(
-          new SendMessageCommand({
-            QueueUrl: settings.VERIFY_QUEUE_URL,
-            MessageBody: JSON.stringify(continuation),
-            DelaySeconds: delaySeconds,
-          }),
-        );
-      },
+      ...lookDeps,
       invocationEndsAt: () =>
         Date.now() + context.getRemainingTimeInMillis() - settings.VERIFY_PUBLISH_RESERVE_MS,
     }),
@@ -130,7 +135,7 @@ async function lookAtRecord(record: SQSRecord, context: Context): Promise<Delive
 
 export const lambdaHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   // The budget's limits as the environment states them now (four variables, read per invocation).
-  describeBudget.configure(describeShareOf(readSettings()));
+  describeBudget.configure(readDescribeShare());
   const requestsBefore = elb.requestCount;
   try {
     return await processRecords(
