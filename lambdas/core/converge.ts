@@ -81,7 +81,7 @@ export interface LookState {
   records: AttemptRecord[];
 }
 
-export type NextLook = { done: true } | { done: false; delayMs: number; steady: boolean };
+export type NextLook = { done: true } | { done: false; delayMs: number };
 
 /**
  * The schedule of one verification's looks, apart from how the waiting is done: `converge` sleeps
@@ -174,7 +174,7 @@ export class LookSchedule {
     // at least N/2 ceilings, so the window meant for the controller's propagation is not used up
     // early by short draws. Backing off, full jitter spreads verifiers over the shared budget.
     const delay = steady ? initialDelayMs * (0.5 + random() / 2) : random() * ceiling;
-    return { done: false, delayMs: Math.max(0, Math.min(delay, remainingMs - marginMs)), steady };
+    return { done: false, delayMs: Math.max(0, Math.min(delay, remainingMs - marginMs)) };
   }
 
   /** The verdict's judgement and evidence so far (see `settle`). */

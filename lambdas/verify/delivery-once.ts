@@ -44,7 +44,8 @@ export function onceForDelivery(options: {
     // An in-progress record expires with the invocation, so a crashed one does not block its redelivery.
     config.registerLambdaContext(context);
     try {
-      return await idempotent({ key: deliveryKey(delivery) }, run);
+      // The rollout event's eventId, kept apart from other keys under verify's prefix.
+      return await idempotent({ key: `event:${delivery.event.eventId}` }, run);
     } catch (error) {
       // Another invocation is on it. Its own message stays on the queue until it succeeds (and comes
       // back if it crashes), so this copy can go: left on the queue, it would only come back after
@@ -55,9 +56,4 @@ export function onceForDelivery(options: {
       throw error;
     }
   };
-}
-
-/** The rollout event's eventId, kept apart from other keys of verify's prefix. */
-export function deliveryKey(delivery: Delivery): string {
-  return `event:${delivery.event.eventId}`;
 }
