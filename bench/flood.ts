@@ -121,7 +121,6 @@ async function runScenario(
     ...(scenario.allowListInFunction
       ? { ingestEnvironment: { ALLOWED_SOURCE_CIDRS: CLUSTER_EGRESS.join(',') } }
       : {}),
-    random,
   });
   try {
     world.routeRolloutEvents = false;

@@ -10,11 +10,8 @@ import type { Context } from 'aws-lambda';
  *   so each has its own SDK clients, discovery cache and stale-event memory, as real containers
  *   do. It runs one invocation at a time. Containers live in this one Node process and share its
  *   CPU and event loop, which real containers do not.
- * - Reserved concurrency caps the containers. A synchronous invoke (Function URL) finding none
- *   free is answered 429. An asynchronous invoke (EventBridge's target) is queued and retried
- *   with exponential backoff while throttled (Lambda: 1 s doubling up to 5 min; the cap is a
- *   parameter here so the benchmark ends), and a function error is retried `retryAttempts`
- *   times after Lambda's 1 and 2 minutes before the event counts as dead-lettered.
+ * - Reserved concurrency caps the containers. An invoke (the Function URL, or the looks queue's
+ *   event source) finding none free is answered 429.
  * - The context's remaining time follows the function timeout; the handler's promise is not cut
  *   at the timeout (a JavaScript promise cannot be), it is counted as a timeout instead.
  */
@@ -27,9 +24,6 @@ export interface FunctionModelOptions {
   bundle: string;
   reservedConcurrency: number;
   timeoutSeconds: number;
-  /** Async invocations: retries after a function error (the stack sets 1). */
-  retryAttempts?: number;
-  throttleRetry?: { initialMs: number; maxMs: number };
   /**
    * How long a container stays taken after its handler returns: the Lambda runtime's round trips
    * (response, next invocation) that in-process calls skip. 0 (default) for the scenarios that
@@ -37,7 +31,6 @@ export interface FunctionModelOptions {
    * turn away per second is exactly what a flood is about.
    */
   invocationOverheadMs?: number;
-  random?: () => number;
   /** The function's memory (the stack: 256 MB), for GB-seconds. */
   memoryMb?: number;
 }
@@ -50,18 +43,13 @@ interface Container {
 
 export interface FunctionStats {
   invocations: number;
-  /** Async attempts that found no free container (each is retried). */
-  throttledAttempts: number;
-  /** Sync invokes answered 429. */
+  /** Invokes answered 429. */
   rejected: number;
   errors: number;
   timeouts: number;
-  deadLettered: number;
   containers: number;
   /** The most invocations running at once. */
   peakConcurrency: number;
-  /** The longest an async event waited between acceptance and the start of its invocation. */
-  maxQueueWaitMs: number;
   /** Wall time of every invocation, each rounded up to the millisecond as Lambda bills it. */
   billedMs: number;
 }
@@ -71,24 +59,17 @@ let instances = 0;
 export class FunctionModel {
   readonly stats: FunctionStats = {
     invocations: 0,
-    throttledAttempts: 0,
     rejected: 0,
     errors: 0,
     timeouts: 0,
-    deadLettered: 0,
     containers: 0,
     peakConcurrency: 0,
-    maxQueueWaitMs: 0,
     billedMs: 0,
   };
-  readonly deadLetters: unknown[] = [];
   private readonly containers: Container[] = [];
   private running = 0;
   private starting = 0;
-  private pendingAsync = 0;
   private idleWaiters: Array<() => void> = [];
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private closed = false;
 
   constructor(private readonly options: FunctionModelOptions) {}
 
@@ -126,7 +107,7 @@ export class FunctionModel {
     };
   }
 
-  /** Synchronous invoke: runs at once on a free container, or is answered 429 (Lambda's TooManyRequests). */
+  /** Runs at once on a free container, or is answered 429 (Lambda's TooManyRequests). */
   async invoke(event: unknown): Promise<{ throttled: true } | { throttled: false; result: unknown }> {
     const container = await this.acquire();
     if (!container) {
@@ -141,56 +122,14 @@ export class FunctionModel {
     }
   }
 
-  /** Asynchronous invoke: accepted at once, run when a container is free. */
-  invokeAsync(event: unknown): void {
-    const acceptedAt = Date.now();
-    this.pendingAsync++;
-    const attempt = async (throttles: number, errors: number): Promise<void> => {
-      if (this.closed) return this.finishAsync();
-      const container = await this.acquire();
-      if (!container) {
-        this.stats.throttledAttempts++;
-        const { initialMs, maxMs } = this.options.throttleRetry ?? { initialMs: 1_000, maxMs: 300_000 };
-        const ceiling = Math.min(maxMs, initialMs * 2 ** throttles);
-        const random = this.options.random ?? Math.random;
-        this.later(ceiling * (0.5 + random() / 2), () => attempt(throttles + 1, errors));
-        return;
-      }
-      this.stats.maxQueueWaitMs = Math.max(this.stats.maxQueueWaitMs, Date.now() - acceptedAt);
-      let failed = false;
-      try {
-        await this.run(container, event);
-      } catch {
-        failed = true;
-      } finally {
-        this.release(container);
-      }
-      if (!failed) return this.finishAsync();
-      if (errors < (this.options.retryAttempts ?? 1)) {
-        this.later(60_000 * (errors + 1), () => attempt(0, errors + 1));
-        return;
-      }
-      this.stats.deadLettered++;
-      this.deadLetters.push(event);
-      this.finishAsync();
-    };
-    this.later(0, () => attempt(0, 0));
-  }
-
-  /** Resolves once every accepted async event has finished (or been dead-lettered). */
+  /** Resolves once no invocation runs. */
   idle(): Promise<void> {
-    if (this.pendingAsync === 0 && this.running === 0) return Promise.resolve();
+    if (this.running === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   get busy(): boolean {
-    return this.pendingAsync > 0 || this.running > 0;
-  }
-
-  close(): void {
-    this.closed = true;
-    for (const timer of this.timers) clearTimeout(timer);
-    this.timers.clear();
+    return this.running > 0;
   }
 
   private async acquire(): Promise<Container | undefined> {
@@ -247,21 +186,8 @@ export class FunctionModel {
     return { id, handler: module.handler, busy: false };
   }
 
-  private finishAsync(): void {
-    this.pendingAsync--;
-    this.notifyIdle();
-  }
-
   private notifyIdle(): void {
-    if (this.pendingAsync > 0 || this.running > 0) return;
+    if (this.running > 0) return;
     for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private later(ms: number, action: () => Promise<void>): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      void action();
-    }, ms);
-    this.timers.add(timer);
   }
 }

@@ -51,7 +51,6 @@ const BURST: BurstOptions = {
   windowMs: quick ? 20_000 : 60_000,
   propagationMs: 2_000,
   controllerLagMaxMs: 3_000,
-  throttleRetryMaxMs: 300_000,
   seed: 7,
 };
 
@@ -61,7 +60,6 @@ const INGRESS_GROUP: BurstOptions = {
   windowMs: 10_000,
   propagationMs: 2_000,
   controllerLagMaxMs: 3_000,
-  throttleRetryMaxMs: 300_000,
   seed: 11,
   group: 'shop-shared',
 };
@@ -206,7 +204,6 @@ async function main(): Promise<void> {
         findings: burst.findings,
         duplicateVerdicts: burst.duplicateVerdicts,
         ingestRejected: burst.ingestRejected,
-        verifyThrottledAttempts: burst.verifyThrottledAttempts,
         verifyMaxQueueWaitSeconds: burst.verifyMaxQueueWaitSeconds,
         lastVerdictAfterSeconds: burst.lastVerdictAfterSeconds,
         describeCallsPerVerification: burst.describeCallsPerVerification,

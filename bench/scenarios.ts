@@ -5,7 +5,7 @@ import { argoStyleVerification, baselineClient } from './argo-baseline.js';
 import type { VerifyUsage } from './cost.js';
 import { HttpTimer } from './http-timing.js';
 import { p50p99, round, seededRandom } from './stats.js';
-import { type BenchRollout, World } from './world.js';
+import { type BenchRollout, UNLIMITED_DESCRIBE_BUDGET, World } from './world.js';
 
 export interface Bundles {
   verify: string;
@@ -158,21 +158,12 @@ export async function measureConvergence(
   let notSucceeded = 0;
   const started = Date.now();
   let describeCalls = 0;
-  let usage: VerifyUsage = {
-    verifications: 0,
-    invocations: 0,
-    billedMs: 0,
-    memoryMb: 0,
-    deliveries: 0,
-    sqsRequests: 0,
-  };
+  let usage: VerifyUsage | undefined;
   try {
     await world.verify.prewarm(options.parallel);
     await world.ingest.prewarm();
     const callsBefore = sum(world.elb.calls());
-    const statsBefore = { ...world.verify.stats };
-    const deliveriesBefore = world.looksDeliveries;
-    const sqsRequestsBefore = world.sqsRequests();
+    const usageSince = world.verifyUsageFromNow();
     let next = 0;
     const worker = async (index: number) => {
       // staggered starts: Argo's posts rarely collide on ingest's 5 containers
@@ -204,14 +195,7 @@ export async function measureConvergence(
     await Promise.all(Array.from({ length: options.parallel }, (_, index) => worker(index)));
     await world.settle();
     describeCalls = sum(world.elb.calls()) - callsBefore;
-    usage = {
-      verifications: observations.length,
-      invocations: world.verify.stats.invocations - statsBefore.invocations,
-      billedMs: world.verify.stats.billedMs - statsBefore.billedMs,
-      memoryMb: world.verify.memoryMb,
-      deliveries: world.looksDeliveries - deliveriesBefore,
-      sqsRequests: world.sqsRequests() - sqsRequestsBefore,
-    };
+    usage = usageSince(observations.length);
   } finally {
     await world.close();
   }
@@ -226,13 +210,6 @@ export async function measureConvergence(
     settings: { ...options, initialDelayMs: 1_000, maxDelayMs: 5_000, steadyLooks: 10, deadlineSeconds: 30 },
   };
 }
-
-/** For scenarios without a Describe budget: verify's pacing is told the account has none either. */
-const UNLIMITED_DESCRIBE_BUDGET = {
-  ELB_DESCRIBE_RATE_PER_SECOND: '100000',
-  ELB_DESCRIBE_BURST: '100000',
-  ...(process.env.BENCH_HOLD ? { VERIFY_HOLD_MS: process.env.BENCH_HOLD } : {}),
-};
 
 // ---------------------------------------------------------------- handler overhead
 
@@ -312,8 +289,6 @@ export interface BurstOptions {
   windowMs: number;
   propagationMs: number;
   controllerLagMaxMs: number;
-  /** Lambda's async retry of throttled invocations backs off up to this (Lambda: 5 min). */
-  throttleRetryMaxMs: number;
   seed: number;
   /** Every rollout's Ingress in this IngressGroup: one shared ALB and listeners (default: an ALB each). */
   group?: string;
@@ -333,7 +308,6 @@ export interface BurstResult {
   findings: Record<string, number>;
   duplicateVerdicts: number;
   ingestRejected: number;
-  verifyThrottledAttempts: number;
   verifyMaxQueueWaitSeconds: number;
   lastVerdictAfterSeconds: number;
   /** Describe requests per published rollout event (throttled ones included). */
@@ -363,8 +337,6 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     bundles,
     elb: { rateLimit: false, propagationDelayMs: 0 },
     verifyConcurrency: 5,
-    throttleRetryMaxMs: options.throttleRetryMaxMs,
-    random,
     ...(options.describeShare === undefined
       ? {}
       : { verifyEnvironment: { VERIFY_DESCRIBE_SHARE: String(options.describeShare) } }),
@@ -410,9 +382,7 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
     world.elb.setRateLimit(rateLimit);
     world.setDescribeBudget(rateLimit);
     world.elb.resetCalls();
-    const verifyStatsBefore = { ...world.verify.stats };
-    const deliveriesBefore = world.looksDeliveries;
-    const sqsRequestsBefore = world.sqsRequests();
+    const usageSince = world.verifyUsageFromNow();
     world.maxLooksQueueWaitMs = 0;
     const ingestRejectedBefore = world.ingest.stats.rejected;
     const started = Date.now();
@@ -466,19 +436,11 @@ export async function measureBurst(bundles: Bundles, options: BurstOptions): Pro
       findings,
       duplicateVerdicts: duplicates,
       ingestRejected: world.ingest.stats.rejected - ingestRejectedBefore,
-      verifyThrottledAttempts: world.verify.stats.throttledAttempts - verifyStatsBefore.throttledAttempts,
       verifyMaxQueueWaitSeconds: round(world.maxLooksQueueWaitMs / 1000, 1),
       lastVerdictAfterSeconds: round((last - started) / 1000, 1),
       describeCallsPerVerification: round(sum(stats.calls) / Math.max(1, published.length), 2),
       verdictAfterStepMs: p50p99(afterStep),
-      usage: {
-        verifications: published.length,
-        invocations: world.verify.stats.invocations - verifyStatsBefore.invocations,
-        billedMs: world.verify.stats.billedMs - verifyStatsBefore.billedMs,
-        memoryMb: world.verify.memoryMb,
-        deliveries: world.looksDeliveries - deliveriesBefore,
-        sqsRequests: world.sqsRequests() - sqsRequestsBefore,
-      },
+      usage: usageSince(published.length),
       warmupSeconds,
       settings: { ...options, reservedConcurrency: 5, rateLimit },
     };

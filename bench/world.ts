@@ -15,6 +15,7 @@ import {
   startEventSource,
   startSqsSim,
 } from '../sim/sqs/index.js';
+import type { VerifyUsage } from './cost.js';
 import { FunctionModel } from './lambda-model.js';
 
 /**
@@ -28,6 +29,11 @@ import { FunctionModel } from './lambda-model.js';
  */
 
 export const CLUSTER = 'bench';
+/** The functions' environment for an account without a Describe budget: verify's pacing never waits. */
+export const UNLIMITED_DESCRIBE_BUDGET = {
+  ELB_DESCRIBE_RATE_PER_SECOND: '100000',
+  ELB_DESCRIBE_BURST: '100000',
+};
 /** Where the cluster's notifications come from (its NAT gateway), for the source allow-list. */
 export const ARGO_SOURCE_IP = '203.0.113.7';
 
@@ -55,8 +61,6 @@ export interface WorldOptions {
   ingestEnvironment?: Record<string, string>;
   /** See FunctionModelOptions.invocationOverheadMs (ingest only). */
   ingestInvocationOverheadMs?: number;
-  throttleRetryMaxMs?: number;
-  random?: () => number;
 }
 
 export interface ReceivedVerdict {
@@ -120,15 +124,11 @@ export class World {
       ...options.verifyEnvironment,
       ...options.ingestEnvironment,
     };
-    const random = options.random ?? Math.random;
-    const throttleRetry = { initialMs: 1_000, maxMs: options.throttleRetryMaxMs ?? 300_000 };
     const ingest = new FunctionModel({
       name: 'rollout-verifier-ingest',
       bundle: options.bundles.ingest,
       reservedConcurrency: options.ingestConcurrency ?? 5,
       timeoutSeconds: 10,
-      random,
-      throttleRetry,
       invocationOverheadMs: options.ingestInvocationOverheadMs ?? 0,
     });
     const verify = new FunctionModel({
@@ -136,9 +136,6 @@ export class World {
       bundle: options.bundles.verify,
       reservedConcurrency: verifyConcurrency,
       timeoutSeconds: VERIFY_TIMEOUT_SECONDS,
-      retryAttempts: 1,
-      random,
-      throttleRetry,
     });
     const world = new World(elb, bus, ingest, verify, sqs, looksQueueUrl);
     world.previousEnvironment = Object.fromEntries(
@@ -258,8 +255,15 @@ export class World {
    * invocation). `undefined`: none, for warm-ups outside the measurement.
    */
   setDescribeBudget(budget: { refillPerSecond: number; burst: number } | undefined): void {
-    process.env.ELB_DESCRIBE_RATE_PER_SECOND = String(budget?.refillPerSecond ?? 100_000);
-    process.env.ELB_DESCRIBE_BURST = String(budget?.burst ?? 100_000);
+    Object.assign(
+      process.env,
+      budget
+        ? {
+            ELB_DESCRIBE_RATE_PER_SECOND: String(budget.refillPerSecond),
+            ELB_DESCRIBE_BURST: String(budget.burst),
+          }
+        : UNLIMITED_DESCRIBE_BUDGET,
+    );
   }
 
   /** A rollout event as the looks queue's event source delivers it to verify, for calling a handler directly. */
@@ -286,13 +290,26 @@ export class World {
     };
   }
 
-  /** Requests the looks queue billed (sends by EventBridge and verify, the event source's receives and deletes). */
-  sqsRequests(): number {
-    return this.sqs.billableRequests();
+  /**
+   * What verify spends from now on (invocations, billed time, looks-queue deliveries and SQS
+   * requests): call the answer, with the number of verifications, once the scenario is done.
+   */
+  verifyUsageFromNow(): (verifications: number) => VerifyUsage {
+    const stats = { ...this.verify.stats };
+    const deliveries = this.looksDeliveries();
+    const sqsRequests = this.sqs.billableRequests();
+    return (verifications) => ({
+      verifications,
+      invocations: this.verify.stats.invocations - stats.invocations,
+      billedMs: this.verify.stats.billedMs - stats.billedMs,
+      memoryMb: this.verify.memoryMb,
+      deliveries: this.looksDeliveries() - deliveries,
+      sqsRequests: this.sqs.billableRequests() - sqsRequests,
+    });
   }
 
   /** Looks-queue records delivered to verify so far. */
-  get looksDeliveries(): number {
+  private looksDeliveries(): number {
     return this.looks?.stats.records ?? 0;
   }
 
@@ -344,8 +361,6 @@ export class World {
 
   async close(): Promise<void> {
     await this.looks?.stop();
-    this.ingest.close();
-    this.verify.close();
     for (const close of this.closers.splice(0)) await close();
     for (const [key, value] of Object.entries(this.previousEnvironment)) {
       if (value === undefined) delete process.env[key];
