@@ -507,10 +507,8 @@ export class CanaryRollout extends RolloutBase {
     this.note(
       `Argo: all steps done: revision ${this.revision} (${this.canaryHash}) becomes stable; the stable Service selects its ${this.newPods.length} pods`,
     );
-    const old = this.stablePods;
-    this.stablePods = this.newPods;
-    this.endpointSlice(this.stableService, this.stablePods);
-    if (this.mesh) {
+    // Every step done: the Rollout is Healthy, promoted, traffic back on stable.
+    const markPromoted = () => {
       live.status = this.status({
         stepIndex: this.options.steps.length,
         canaryWeight: 0,
@@ -518,6 +516,12 @@ export class CanaryRollout extends RolloutBase {
         promoted: true,
       });
       this.write(live);
+    };
+    const old = this.stablePods;
+    this.stablePods = this.newPods;
+    this.endpointSlice(this.stableService, this.stablePods);
+    if (this.mesh) {
+      markPromoted();
       this.mesh.setWeight(0);
       this.note(`Argo: the old stable pods ${old.map((pod) => pod.ip).join(', ')} scale down`);
       await this.send('on-rollout-completed', snapshot, this.options.argoPostsTwice);
@@ -530,13 +534,7 @@ export class CanaryRollout extends RolloutBase {
     this.note(
       `load balancer controller: registered ${this.stablePods.map((pod) => pod.ip).join(', ')} in the stable target group`,
     );
-    live.status = this.status({
-      stepIndex: this.options.steps.length,
-      canaryWeight: 0,
-      phase: 'Healthy',
-      promoted: true,
-    });
-    this.write(live);
+    markPromoted();
     this.applyWeights(0);
     this.ports.elb.deregisterTargets(
       this.alb.stableTargetGroupArn,
